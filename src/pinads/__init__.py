@@ -1,0 +1,5 @@
+"""pinads: a self-hosted Pinterest Ads data connector."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

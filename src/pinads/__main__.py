@@ -1,0 +1,5 @@
+"""`python -m pinads` runs the CLI."""
+
+from pinads.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Application settings read from the environment (prefix `PINADS_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["AppSettings", "load_settings"]
+
+
+class AppSettings(BaseSettings):
+    """Where pinads keeps its state. Everything pinads writes lives under `home`."""
+
+    model_config = SettingsConfigDict(env_prefix="PINADS_", frozen=True, extra="ignore")
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".pinads",
+        description="Directory for the control DB, the key file and the default DuckDB file.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the control DB; default sqlite in PINADS_HOME.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key for secrets at rest; default a 0600 key file in PINADS_HOME.",
+    )
+
+    @property
+    def control_db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'pinads.db'}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "secret.key"
+
+    @property
+    def default_duckdb_path(self) -> Path:
+        return self.home / "pinads.duckdb"
+
+    def ensure_home(self) -> Path:
+        """Create `home` (mode 0700) if needed and return it."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.home
+
+
+def load_settings() -> AppSettings:
+    """Read settings from the environment now (tests change PINADS_HOME between calls)."""
+    return AppSettings()
