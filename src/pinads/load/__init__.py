@@ -1,0 +1,19 @@
+"""Destinations: where a source's rows land (DuckDB, PostgreSQL, Parquet/CSV/JSONL files).
+
+Every destination writes a plan step's rows together with its checkpoint atomically and offers
+the same write modes; `tests/contract/` holds them all to the same behaviour.
+"""
+
+from pinads.load.duckdb import DuckDBDestination
+from pinads.load.spec import ColumnSpec, Destination, TableSpec, WriteMode
+from pinads.load.url import ACCEPTED_FORMS, open_destination
+
+__all__ = [
+    "ACCEPTED_FORMS",
+    "ColumnSpec",
+    "Destination",
+    "DuckDBDestination",
+    "TableSpec",
+    "WriteMode",
+    "open_destination",
+]

@@ -1,0 +1,42 @@
+"""Destination URLs: which destination a source writes to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pinads.errors import ConfigError
+from pinads.load.duckdb import DuckDBDestination
+from pinads.load.spec import Destination
+from pinads.settings import AppSettings
+
+__all__ = ["ACCEPTED_FORMS", "open_destination"]
+
+ACCEPTED_FORMS = (
+    "duckdb (the file PINADS_HOME/pinads.duckdb)",
+    "duckdb:///absolute/path/file.duckdb",
+)
+
+
+def open_destination(url: str, *, settings: AppSettings) -> Destination:
+    """Open the destination `url` names (nothing is connected until it is used or checked)."""
+    text = url.strip()
+    if text == "duckdb":
+        return DuckDBDestination(settings.default_duckdb_path, url=text)
+    parts = urlsplit(text)
+    if parts.scheme == "duckdb":
+        return _duckdb(text, parts.netloc, parts.path)
+    raise _invalid(url, "unknown kind of destination")
+
+
+def _duckdb(url: str, netloc: str, path: str) -> DuckDBDestination:
+    if netloc or not path.startswith("/") or path == "/":
+        raise _invalid(url, "a DuckDB URL needs three slashes and an absolute file path")
+    return DuckDBDestination(Path(path), url=url)
+
+
+def _invalid(url: str, why: str) -> ConfigError:
+    shown = url if "@" not in url else "<the URL given>"
+    return ConfigError(
+        f"destination {shown!r} is not valid ({why}); use one of: {'; '.join(ACCEPTED_FORMS)}"
+    )

@@ -1,0 +1,64 @@
+"""Destination URLs and the checks that run before any API call is spent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pinads.errors import ConfigError, LoadError
+from pinads.load import DuckDBDestination, open_destination
+from pinads.settings import load_settings
+
+
+def test_bare_duckdb_is_the_default_file_in_pinads_home(pinads_home: Path) -> None:
+    dest = open_destination("duckdb", settings=load_settings())
+    assert isinstance(dest, DuckDBDestination)
+    assert dest.path == pinads_home / "pinads.duckdb"
+    dest.check()
+    assert (pinads_home / "pinads.duckdb").exists()
+    dest.close()
+
+
+def test_duckdb_url_with_absolute_path(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "dir" / "ads.duckdb"
+    dest = open_destination(f"duckdb://{path}", settings=load_settings())
+    assert isinstance(dest, DuckDBDestination)
+    assert dest.path == path
+    dest.check()
+    dest.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", "duckdb://relative.duckdb", "duckdb:///", "mysql://u@h/db", "snowflake", "/tmp/x.duckdb"],
+)
+def test_invalid_url_says_the_accepted_forms(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"duckdb:///absolute/path/file\.duckdb"):
+        open_destination(url, settings=load_settings())
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_duckdb_in_unwritable_directory_fails_check(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    dest = open_destination(f"duckdb://{locked}/x.duckdb", settings=load_settings())
+    with pytest.raises(LoadError, match=r"x\.duckdb"):
+        dest.check()
+
+
+def test_duckdb_path_under_a_file_fails_check(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    dest = open_destination(f"duckdb://{blocker}/x.duckdb", settings=load_settings())
+    with pytest.raises(LoadError, match="writable path"):
+        dest.check()
+
+
+def test_duckdb_file_that_is_not_a_database_fails_check(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_bytes(b"this is not a duckdb file" * 100)
+    dest = open_destination(f"duckdb://{bogus}", settings=load_settings())
+    with pytest.raises(LoadError, match="cannot open the DuckDB file"):
+        dest.check()
