@@ -5,6 +5,7 @@ the same write modes; `tests/contract/` holds them all to the same behaviour.
 """
 
 from pinads.load.duckdb import DuckDBDestination
+from pinads.load.postgres import PostgresDestination
 from pinads.load.spec import ColumnSpec, Destination, TableSpec, WriteMode
 from pinads.load.url import ACCEPTED_FORMS, open_destination
 
@@ -13,6 +14,7 @@ __all__ = [
     "ColumnSpec",
     "Destination",
     "DuckDBDestination",
+    "PostgresDestination",
     "TableSpec",
     "WriteMode",
     "open_destination",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pinads.errors import ConfigError
 from pinads.load.duckdb import DuckDBDestination
+from pinads.load.postgres import PostgresDestination
+from pinads.load.postgres_sql import parse_postgres_url
 from pinads.load.spec import Destination
 from pinads.settings import AppSettings
 
@@ -15,6 +17,7 @@ __all__ = ["ACCEPTED_FORMS", "open_destination"]
 ACCEPTED_FORMS = (
     "duckdb (the file PINADS_HOME/pinads.duckdb)",
     "duckdb:///absolute/path/file.duckdb",
+    "postgresql://user:password@host:5432/database?schema=NAME (or postgres://)",
 )
 
 
@@ -26,6 +29,8 @@ def open_destination(url: str, *, settings: AppSettings) -> Destination:
     parts = urlsplit(text)
     if parts.scheme == "duckdb":
         return _duckdb(text, parts.netloc, parts.path)
+    if parts.scheme in ("postgresql", "postgres"):
+        return PostgresDestination(parse_postgres_url(text), url=_redacted(text))
     raise _invalid(url, "unknown kind of destination")
 
 
@@ -33,6 +38,15 @@ def _duckdb(url: str, netloc: str, path: str) -> DuckDBDestination:
     if netloc or not path.startswith("/") or path == "/":
         raise _invalid(url, "a DuckDB URL needs three slashes and an absolute file path")
     return DuckDBDestination(Path(path), url=url)
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for display and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _invalid(url: str, why: str) -> ConfigError:
