@@ -16,7 +16,7 @@ from contract_helpers import PG_DSN, Target, postgres_available
 
 from pinads.load import Destination
 
-KINDS = ("duckdb", "postgres")
+KINDS = ("duckdb", "postgres", "parquet", "csv", "jsonl")
 
 
 def _url(kind: str, tmp_path: Path, schema: str) -> str:

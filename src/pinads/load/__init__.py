@@ -5,6 +5,8 @@ the same write modes; `tests/contract/` holds them all to the same behaviour.
 """
 
 from pinads.load.duckdb import DuckDBDestination
+from pinads.load.files import FilesDestination
+from pinads.load.files_io import FileFormat
 from pinads.load.postgres import PostgresDestination
 from pinads.load.spec import ColumnSpec, Destination, TableSpec, WriteMode
 from pinads.load.url import ACCEPTED_FORMS, open_destination
@@ -14,6 +16,8 @@ __all__ = [
     "ColumnSpec",
     "Destination",
     "DuckDBDestination",
+    "FileFormat",
+    "FilesDestination",
     "PostgresDestination",
     "TableSpec",
     "WriteMode",

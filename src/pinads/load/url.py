@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from pinads.errors import ConfigError
 from pinads.load.duckdb import DuckDBDestination
+from pinads.load.files import FilesDestination
+from pinads.load.files_io import FileFormat
 from pinads.load.postgres import PostgresDestination
 from pinads.load.postgres_sql import parse_postgres_url
 from pinads.load.spec import Destination
@@ -18,6 +20,7 @@ ACCEPTED_FORMS = (
     "duckdb (the file PINADS_HOME/pinads.duckdb)",
     "duckdb:///absolute/path/file.duckdb",
     "postgresql://user:password@host:5432/database?schema=NAME (or postgres://)",
+    "file:///absolute/directory?format=parquet|csv|jsonl",
 )
 
 
@@ -29,6 +32,8 @@ def open_destination(url: str, *, settings: AppSettings) -> Destination:
     parts = urlsplit(text)
     if parts.scheme == "duckdb":
         return _duckdb(text, parts.netloc, parts.path)
+    if parts.scheme == "file":
+        return _files(text, parts.netloc, parts.path, parts.query)
     if parts.scheme in ("postgresql", "postgres"):
         return PostgresDestination(parse_postgres_url(text), url=_redacted(text))
     raise _invalid(url, "unknown kind of destination")
@@ -38,6 +43,21 @@ def _duckdb(url: str, netloc: str, path: str) -> DuckDBDestination:
     if netloc or not path.startswith("/") or path == "/":
         raise _invalid(url, "a DuckDB URL needs three slashes and an absolute file path")
     return DuckDBDestination(Path(path), url=url)
+
+
+def _files(url: str, netloc: str, path: str, query: str) -> FilesDestination:
+    if netloc or not path.startswith("/") or path == "/":
+        raise _invalid(url, "a file URL needs three slashes and an absolute directory")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    unknown = sorted(set(params) - {"format"})
+    if unknown:
+        raise _invalid(url, f"unknown parameters {unknown}")
+    fmt = params.get("format", FileFormat.PARQUET.value)
+    try:
+        file_format = FileFormat(fmt)
+    except ValueError:
+        raise _invalid(url, f"format {fmt!r} is not parquet, csv or jsonl") from None
+    return FilesDestination(Path(unquote(path)), file_format, url=url)
 
 
 def _redacted(url: str) -> str:

@@ -1,0 +1,318 @@
+"""Files destination: one dataset directory per table, date partitions, atomic file swaps.
+
+Layout of `file:///root?format=parquet`::
+
+    root/<table>/_pinads_manifest.json          schema, key, checkpoints (written last)
+    root/<table>/date=2026-09-01/data.parquet   upsert / insert_ignore / replace rows
+    root/<table>/date=2026-09-01/snap-<h>.parquet  one snapshot per appended step
+    root/<table>/data.parquet                   tables without a `date` column
+
+A step is staged to a local Arrow file first, so a failure while rows arrive changes nothing.
+Each affected partition is then rewritten to a temporary file and renamed into place, and the
+manifest with the step's checkpoint is replaced last: a crash in between reruns the step, which
+is idempotent (upsert rewrites the same partitions; an appended snapshot has a name derived
+from its step). One process writes a root at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pinads.errors import LoadError
+from pinads.load.conform import SEQ_COLUMN, conform_batches
+from pinads.load.files_io import (
+    PARTIAL_SUFFIX,
+    FileFormat,
+    atomic_write_bytes,
+    conform_table,
+    read_data_file,
+    utc_now_text,
+    write_data_file,
+)
+from pinads.load.files_manifest import Manifest
+from pinads.load.spec import TableSpec, WriteMode, shadow_name
+
+__all__ = ["FilesDestination"]
+
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+class FilesDestination:
+    """Datasets of Parquet, CSV or JSONL files under one root directory."""
+
+    def __init__(self, root: Path, fmt: FileFormat, *, url: str) -> None:
+        self.url = url
+        self.root = root
+        self.format = fmt
+        self._lock = threading.RLock()
+
+    def check(self) -> None:
+        with self._io("write a test file"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".pinads-check-{uuid.uuid4().hex}"
+            atomic_write_bytes(probe, b"ok")
+            probe.unlink()
+
+    def close(self) -> None:
+        """Nothing stays open between calls."""
+
+    @contextmanager
+    def _io(self, what: str) -> Iterator[None]:
+        with self._lock:
+            try:
+                yield
+            except OSError as exc:
+                raise LoadError(
+                    f"cannot {what} under {self.root} ({exc.strerror or exc}); make the "
+                    "directory writable (or free space) or choose another in the destination URL"
+                ) from exc
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write_step(
+        self,
+        table: TableSpec,
+        batches: Iterable[pa.RecordBatch],
+        *,
+        mode: WriteMode,
+        scope: str,
+        step_id: str,
+    ) -> int:
+        mode = WriteMode(mode)
+        name = shadow_name(table.name) if mode is WriteMode.REPLACE else table.name
+        with self._io(f"write table {table.name!r}"):
+            self._recover(table.name)
+            dataset = self.root / name
+            manifest = Manifest.load(dataset, self.format)
+            if manifest is None:
+                if mode is WriteMode.REPLACE:
+                    raise LoadError(
+                        f"replace mode on table {table.name!r} needs begin_replace() before "
+                        "the first step and finish_replace() after the last"
+                    )
+                manifest = Manifest.new(table, self.format)
+            if mode is WriteMode.APPEND and step_id in manifest.steps.get(scope, {}):
+                return 0
+            manifest = manifest.evolved(table)
+            dataset.mkdir(parents=True, exist_ok=True)
+            written = self._write(
+                dataset, table.renamed(name), batches, manifest, mode=mode, step=(scope, step_id)
+            )
+            manifest.steps.setdefault(scope, {})[step_id] = {
+                "rows": written,
+                "committed_at": utc_now_text(),
+            }
+            manifest.save(dataset)  # last: the checkpoint moves only after the data is in place
+            return written
+
+    def _write(
+        self,
+        dataset: Path,
+        table: TableSpec,
+        batches: Iterable[pa.RecordBatch],
+        manifest: Manifest,
+        *,
+        mode: WriteMode,
+        step: tuple[str, str],
+    ) -> int:
+        staging = dataset / f".staging-{uuid.uuid4().hex}.arrow{PARTIAL_SUFFIX}"
+        try:
+            rows = _stage(staging, table, batches, require_key=mode.uses_key)
+            if mode.uses_key and table.key:
+                rows = _last_per_key(rows, table.key)
+            rows = conform_table(rows, manifest.schema, source="the step's rows")
+            written = 0
+            for part_dir, part in self._partitions(dataset, manifest, rows):
+                written += self._write_partition(
+                    part_dir, part, manifest, mode=mode, step=step, key=table.key
+                )
+            return written
+        finally:
+            staging.unlink(missing_ok=True)
+
+    def _partitions(
+        self, dataset: Path, manifest: Manifest, rows: pa.Table
+    ) -> Iterator[tuple[Path, pa.Table]]:
+        column = manifest.partition_by
+        if column is None:
+            if rows.num_rows:
+                yield dataset, rows
+            return
+        values = rows.column(column)
+        for value in pc.unique(values).to_pylist():
+            if value is None:
+                yield dataset / f"{column}={NULL_PARTITION}", rows.filter(pc.is_null(values))
+            else:
+                yield (
+                    dataset / f"{column}={value.isoformat()}",
+                    rows.filter(pc.equal(values, value)),
+                )
+
+    def _write_partition(
+        self,
+        part_dir: Path,
+        rows: pa.Table,
+        manifest: Manifest,
+        *,
+        mode: WriteMode,
+        step: tuple[str, str],
+        key: tuple[str, ...],
+    ) -> int:
+        part_dir.mkdir(parents=True, exist_ok=True)
+        ext = self.format.extension
+        if mode is WriteMode.APPEND:
+            digest = hashlib.sha256("\0".join(step).encode()).hexdigest()[:20]
+            write_data_file(part_dir / f"snap-{digest}{ext}", rows, self.format)
+            return int(rows.num_rows)
+        files = _data_files(part_dir, self.format)
+        existing = _read_all(files, manifest.schema, self.format)
+        if existing is None or existing.num_rows == 0:
+            merged, written = rows, int(rows.num_rows)
+        elif not key:
+            merged, written = pa.concat_tables([existing, rows]), int(rows.num_rows)
+        elif mode is WriteMode.INSERT_IGNORE:
+            fresh = _anti_join(rows, existing, key)
+            if fresh.num_rows == 0:
+                return 0
+            merged, written = pa.concat_tables([existing, fresh]), int(fresh.num_rows)
+        else:
+            merged = pa.concat_tables([_anti_join(existing, rows, key), rows])
+            written = int(rows.num_rows)
+        target = part_dir / f"data{ext}"
+        write_data_file(target, merged, self.format)
+        for old in files:
+            if old != target:
+                old.unlink(missing_ok=True)
+        return written
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def completed_steps(self, table_name: str, scope: str) -> set[str]:
+        with self._io("read checkpoints"):
+            self._recover(table_name)
+            manifest = Manifest.load(self.root / shadow_name(table_name), self.format)
+            if manifest is None:
+                manifest = Manifest.load(self.root / table_name, self.format)
+            return set(manifest.steps.get(scope, {})) if manifest else set()
+
+    def clear_steps(self, table_name: str, scope: str) -> None:
+        with self._io("clear checkpoints"):
+            for name in (table_name, shadow_name(table_name)):
+                manifest = Manifest.load(self.root / name, self.format)
+                if manifest is not None and manifest.steps.pop(scope, None) is not None:
+                    manifest.save(self.root / name)
+
+    # -- replace runs -----------------------------------------------------------------------
+
+    def begin_replace(self, table: TableSpec) -> None:
+        shadow = self.root / shadow_name(table.name)
+        with self._io(f"start replacing table {table.name!r}"):
+            self._recover(table.name)
+            manifest = Manifest.load(shadow, self.format)
+            if manifest is None:
+                # Start empty; columns only the live dataset has stay (none silently dropped).
+                shutil.rmtree(shadow, ignore_errors=True)
+                manifest = Manifest.new(table, self.format)
+                live = Manifest.load(self.root / table.name, self.format)
+                if live is not None:
+                    manifest = manifest.with_columns(live.schema)
+            shadow.mkdir(parents=True, exist_ok=True)
+            manifest.evolved(table).save(shadow)
+
+    def finish_replace(self, table: TableSpec) -> None:
+        shadow = self.root / shadow_name(table.name)
+        live = self.root / table.name
+        with self._io(f"swap in the new table {table.name!r}"):
+            self._recover(table.name)
+            if Manifest.load(shadow, self.format) is None:
+                raise LoadError(f"no replace run is in progress for table {table.name!r}")
+            old = self.root / f".{table.name}.old-{uuid.uuid4().hex}"
+            if live.exists():
+                os.replace(live, old)
+            # A crash between these renames is undone by _recover() (the old data comes back).
+            os.replace(shadow, live)
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort_replace(self, table_name: str) -> None:
+        with self._io(f"abort replacing table {table_name!r}"):
+            shutil.rmtree(self.root / shadow_name(table_name), ignore_errors=True)
+
+    def _recover(self, table_name: str) -> None:
+        """Undo a swap that a crash interrupted; remove leftovers of a finished one."""
+        live = self.root / table_name
+        olds = sorted(self.root.glob(f".{table_name}.old-*")) if self.root.exists() else []
+        if olds and not live.exists():
+            os.replace(olds.pop(), live)
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def read_table(self, table_name: str) -> pa.Table:
+        with self._io(f"read table {table_name!r}"):
+            self._recover(table_name)
+            dataset = self.root / table_name
+            manifest = Manifest.load(dataset, self.format)
+            if manifest is None:
+                raise LoadError(f"table {table_name!r} does not exist under {self.root}")
+            files = sorted(
+                p for p in dataset.rglob(f"*{self.format.extension}") if not p.name.startswith(".")
+            )
+            table = _read_all(files, manifest.schema, self.format)
+            return table if table is not None else manifest.schema.empty_table()
+
+
+def _data_files(part_dir: Path, fmt: FileFormat) -> list[Path]:
+    return sorted(
+        p for p in part_dir.glob(f"*{fmt.extension}") if p.is_file() and not p.name.startswith(".")
+    )
+
+
+def _read_all(files: list[Path], schema: pa.Schema, fmt: FileFormat) -> pa.Table | None:
+    if not files:
+        return None
+    return pa.concat_tables([read_data_file(f, schema, fmt) for f in files])
+
+
+def _stage(
+    path: Path, table: TableSpec, batches: Iterable[pa.RecordBatch], *, require_key: bool
+) -> pa.Table:
+    """Stream the step's batches to a local Arrow file and map it back (memory stays flat)."""
+    schema = table.schema.append(pa.field(SEQ_COLUMN, pa.int64()))
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for batch in conform_batches(table, batches, require_key=require_key, with_seq=True):
+            writer.write_batch(batch)
+    with pa.memory_map(str(path)) as source:
+        staged: pa.Table = pa.ipc.open_file(source).read_all()
+    return staged
+
+
+def _last_per_key(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Keep the last row of each key (the sequence column numbers the rows of the step)."""
+    if rows.num_rows == 0:
+        return rows
+    last = rows.group_by(list(key), use_threads=False).aggregate([(SEQ_COLUMN, "max")])
+    if last.num_rows == rows.num_rows:
+        return rows
+    keep = last.column(f"{SEQ_COLUMN}_max")
+    return rows.take(keep.take(pc.sort_indices(keep)))
+
+
+def _anti_join(left: pa.Table, right: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Rows of `left` whose key is not in `right`."""
+    if left.num_rows == 0 or right.num_rows == 0:
+        return left
+    kept = left.join(
+        right.select(list(key)), keys=list(key), join_type="left anti", use_threads=False
+    )
+    return kept.select(left.column_names)

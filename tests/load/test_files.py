@@ -1,0 +1,198 @@
+"""Files destination: layout, partition-level rewrites, atomic swaps and recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from pinads.errors import ConfigError, LoadError
+from pinads.load import (
+    ColumnSpec,
+    FileFormat,
+    FilesDestination,
+    TableSpec,
+    WriteMode,
+    open_destination,
+)
+from pinads.settings import load_settings
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "contract"))
+
+from contract_helpers import batches, expected_rows, grid, latest_by_key, spec, table_rows
+
+UPSERT = WriteMode.UPSERT
+
+
+def _open(root: Path, fmt: str = "parquet") -> FilesDestination:
+    dest = open_destination(f"file://{root}?format={fmt}", settings=load_settings())
+    assert isinstance(dest, FilesDestination)
+    return dest
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_layout_is_one_dataset_per_table_partitioned_by_date(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    dest.write_step(
+        table, batches(table, grid(range(2), range(3))), mode=UPSERT, scope="s", step_id="1"
+    )
+    assert _files(tmp_path) == [
+        "campaign_daily/_pinads_manifest.json",
+        "campaign_daily/date=2026-09-01/data.parquet",
+        "campaign_daily/date=2026-09-02/data.parquet",
+    ]
+    manifest = json.loads((tmp_path / "campaign_daily/_pinads_manifest.json").read_text())
+    assert manifest["format"] == "parquet"
+    assert manifest["partition_by"] == "date"
+    assert manifest["steps"]["s"]["1"]["rows"] == 6
+    assert [c["name"] for c in manifest["columns"]] == list(table.column_names)
+
+
+def test_upsert_rewrites_only_the_affected_partitions(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    dest.write_step(
+        table, batches(table, grid(range(3), range(2))), mode=UPSERT, scope="s", step_id="1"
+    )
+    untouched = tmp_path / "campaign_daily/date=2026-09-01/data.parquet"
+    before = (untouched.stat().st_ino, untouched.read_bytes())
+    dest.write_step(
+        table,
+        batches(table, grid(range(1, 3), range(2), spend=5)),
+        mode=UPSERT,
+        scope="s",
+        step_id="2",
+    )
+    assert (untouched.stat().st_ino, untouched.read_bytes()) == before
+
+
+def test_append_writes_one_snapshot_file_per_step(tmp_path: Path) -> None:
+    dest = _open(tmp_path, "csv")
+    table = spec("snaps")
+    rows = grid(range(1), range(2))
+    for step in ("run1", "run2"):
+        dest.write_step(table, batches(table, rows), mode=WriteMode.APPEND, scope="s", step_id=step)
+    names = [n for n in _files(tmp_path) if n.endswith(".csv")]
+    assert len(names) == 2
+    assert all(n.startswith("snaps/date=2026-09-01/snap-") for n in names)
+
+
+def test_crash_between_data_and_manifest_reruns_the_step(tmp_path: Path) -> None:
+    dest = _open(tmp_path, "jsonl")
+    table = spec()
+    first = grid(range(3), range(2), spend=1)
+    dest.write_step(table, batches(table, first), mode=UPSERT, scope="s", step_id="1")
+    manifest = tmp_path / "campaign_daily/_pinads_manifest.json"
+    saved = manifest.read_bytes()
+    second = grid(range(2, 4), range(2), spend=2)
+    dest.write_step(table, batches(table, second), mode=UPSERT, scope="s", step_id="2")
+    manifest.write_bytes(saved)  # as if the process died after the data, before the manifest
+    assert dest.completed_steps(table.name, "s") == {"1"}
+    dest.write_step(table, batches(table, second), mode=UPSERT, scope="s", step_id="2")
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        latest_by_key(first, second), table.column_names
+    )
+
+
+def test_interrupted_swap_is_rolled_back(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    old = grid(range(2), range(2), spend=1)
+    dest.write_step(table, batches(table, old), mode=UPSERT, scope="s", step_id="old")
+    dest.begin_replace(table)
+    new = grid(range(5, 6), range(2), spend=2)
+    dest.write_step(table, batches(table, new), mode=WriteMode.REPLACE, scope="s", step_id="a")
+    # The first rename of finish_replace happened, then the process died.
+    os.replace(tmp_path / "campaign_daily", tmp_path / ".campaign_daily.old-dead")
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        old, table.column_names
+    )
+    assert dest.completed_steps(table.name, "s") == {"a"}  # the replace run is still resumable
+    dest.finish_replace(table)
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        new, table.column_names
+    )
+    assert not list(tmp_path.glob(".campaign_daily.old-*"))
+
+
+def test_parquet_dataset_reads_with_duckdb_glob(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    rows = grid(range(4), range(3))
+    dest.write_step(table, batches(table, rows), mode=UPSERT, scope="s", step_id="1")
+    (tmp_path / "campaign_daily/date=2026-09-01/.data.parquet.x.partial").write_bytes(b"half")
+    glob = f"{tmp_path}/campaign_daily/*/*.parquet"
+    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
+    assert count == [(12,)]
+
+
+def test_rows_without_a_date_go_in_one_partition(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = TableSpec(
+        name="by_day",
+        columns=(
+            ColumnSpec(name="date", arrow_type=pa.date32()),
+            ColumnSpec(name="n", arrow_type=pa.int64()),
+        ),
+        key=(),
+    )
+    data = pa.RecordBatch.from_pylist(
+        [{"date": None, "n": 1}, {"date": dt.date(2026, 1, 2), "n": 2}], schema=table.schema
+    )
+    dest.write_step(table, [data], mode=WriteMode.APPEND, scope="s", step_id="1")
+    dirs = sorted(p.name for p in (tmp_path / "by_day").iterdir() if p.is_dir())
+    assert dirs == ["date=2026-01-02", "date=__HIVE_DEFAULT_PARTITION__"]
+    assert sorted(dest.read_table("by_day").column("n").to_pylist()) == [1, 2]
+
+
+def test_a_dataset_keeps_its_format(tmp_path: Path) -> None:
+    table = spec()
+    _open(tmp_path, "csv").write_step(
+        table, batches(table, grid(range(1), range(1))), mode=UPSERT, scope="s", step_id="1"
+    )
+    with pytest.raises(LoadError, match=r"holds csv files, not parquet.*\?format=csv"):
+        _open(tmp_path, "parquet").read_table(table.name)
+
+
+def test_check_on_an_unwritable_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(LoadError, match="cannot write a test file under"):
+        _open(blocker / "sub").check()
+
+
+def test_check_creates_the_directory(tmp_path: Path) -> None:
+    dest = _open(tmp_path / "new" / "dir")
+    dest.check()
+    assert (tmp_path / "new" / "dir").is_dir()
+    assert list((tmp_path / "new" / "dir").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("file://relative/dir", "absolute directory"),
+        ("file:///data?format=xlsx", "not parquet, csv or jsonl"),
+        ("file:///data?compression=gzip", "unknown parameters"),
+    ],
+)
+def test_invalid_file_urls(url: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        open_destination(url, settings=load_settings())
+
+
+def test_default_format_is_parquet(tmp_path: Path) -> None:
+    assert _open(tmp_path).format is FileFormat.PARQUET
+    dest = open_destination(f"file://{tmp_path}", settings=load_settings())
+    assert isinstance(dest, FilesDestination)
+    assert dest.format is FileFormat.PARQUET
