@@ -1,0 +1,375 @@
+"""`PinterestClient`: one `httpx.Client` per run with auth refresh, budgets, retries, paging.
+
+Every API call goes through `_call`: take a permit from the rate budget of the call's category,
+send (the auth refreshes the token when needed), map errors through the one table in
+`pinads.api.errors`, and retry transient failures within the retry policy's bounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from enum import Enum
+from types import TracebackType
+from typing import IO, Any, Self
+
+import httpx
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinads import __version__
+from pinads.api.errors import error_from_response, safe_url
+from pinads.api.models import OAuthApp, TokenSet, TokenSink, utc_now
+from pinads.api.oauth import DEFAULT_TIMEOUT, post_token_form
+from pinads.api.ratelimit import RateBudgets, SlidingWindowBudgets, category_for
+from pinads.api.retry import Retrier, RetryPolicy, Sleep
+from pinads.errors import (
+    ConfigError,
+    ExtractError,
+    FatalApiError,
+    PinadsError,
+    RateLimitedError,
+    RetriableApiError,
+)
+
+from .token_auth import DEFAULT_REFRESH_MARGIN, RefreshingTokenAuth
+
+__all__ = [
+    "COMMA_JOINED_PARAMS",
+    "MAX_PAGE_SIZE",
+    "ClientStats",
+    "PinterestClient",
+    "encode_params",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 250
+# Pinterest's spec marks these `explode: false` (one comma-joined value); every other array
+# parameter (`*_ids`, `entity_statuses`, ...) uses the OpenAPI default: repeated keys.
+COMMA_JOINED_PARAMS = frozenset({"columns", "targeting_types"})
+_ACCOUNT_IN_PATH = re.compile(r"/ad_accounts/(\d+)")
+_RETRIABLE_TRANSPORT_ERRORS = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def encode_params(params: Mapping[str, Any] | None) -> httpx.QueryParams:
+    """Query parameters in Pinterest's encoding; None values are left out."""
+    out: list[tuple[str, str | int | float | bool | None]] = []
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [_scalar(v) for v in value]
+            if key in COMMA_JOINED_PARAMS:
+                out.append((key, ",".join(items)))
+            else:
+                out.extend((key, item) for item in items)
+        else:
+            out.append((key, _scalar(value)))
+    return httpx.QueryParams(out)
+
+
+class ClientStats(BaseModel):
+    """What a client did so far: run history shows these."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    calls_by_category: dict[str, int] = Field(default_factory=dict)
+    rate_limited_responses: int = Field(default=0, description="429s (and throttles) received.")
+    retries: int = 0
+    waited_seconds: float = Field(default=0.0, description="Retry waits plus budget waits.")
+    budget_waited_seconds: float = 0.0
+    refreshes: int = 0
+    downloads: int = 0
+
+    @property
+    def calls(self) -> int:
+        return sum(self.calls_by_category.values())
+
+
+class PinterestClient:
+    """A Pinterest API v5 client for one authorizer and one run (thread-safe)."""
+
+    def __init__(
+        self,
+        app: OAuthApp,
+        tokens: TokenSet,
+        sink: TokenSink,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        budgets: RateBudgets | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        clock: Callable[[], datetime] = utc_now,
+        refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
+        continuous_refresh: bool = True,
+    ) -> None:
+        self.app = app
+        self._budgets: RateBudgets = budgets or SlidingWindowBudgets()
+        self._clock = clock
+        self._continuous_refresh = continuous_refresh
+        self._lock = threading.Lock()
+        self._stats = ClientStats()
+        headers = {"User-Agent": f"pinads/{__version__}", "Accept": "application/json"}
+        # No Authorization header on this one: token refreshes (Basic auth) and report
+        # downloads (pre-signed URLs that must not see our token) go through it.
+        self._plain = httpx.Client(transport=transport, timeout=timeout, headers=headers)
+        self._auth = RefreshingTokenAuth(
+            tokens, refresher=self._refresh, sink=sink, clock=clock, margin=refresh_margin
+        )
+        self._http = httpx.Client(
+            base_url=app.api_url, transport=transport, timeout=timeout, headers=headers
+        )
+        self.sleep = sleep
+        self._retrier = Retrier(retry, sleep=sleep, on_wait=self._on_wait)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+        self._plain.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> TokenSet:
+        """The current token set (after any refresh)."""
+        return self._auth.tokens
+
+    @property
+    def stats(self) -> ClientStats:
+        with self._lock:
+            return self._stats.model_copy(update={"refreshes": self._auth.refresh_count})
+
+    def _bump(self, **deltas: float | int) -> None:
+        with self._lock:
+            update = {k: getattr(self._stats, k) + v for k, v in deltas.items()}
+            self._stats = self._stats.model_copy(update=update)
+
+    def _count_call(self, category: str, budget_waited: float) -> None:
+        with self._lock:
+            calls = dict(self._stats.calls_by_category)
+            calls[category] = calls.get(category, 0) + 1
+            self._stats = self._stats.model_copy(
+                update={
+                    "calls_by_category": calls,
+                    "budget_waited_seconds": self._stats.budget_waited_seconds + budget_waited,
+                    "waited_seconds": self._stats.waited_seconds + budget_waited,
+                }
+            )
+
+    def _on_wait(self, error: RetriableApiError, seconds: float) -> None:
+        log.info("retrying in %.1f s after: %s", seconds, error.message)
+        self._bump(retries=1, waited_seconds=seconds)
+
+    # -- token refresh ---------------------------------------------------------------------
+
+    def _refresh(self, tokens: TokenSet) -> TokenSet:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens.refresh_token.get_secret_value(),
+        }
+        if self._continuous_refresh:
+            form["continuous_refresh"] = "true"
+        permit = self._budgets.acquire("org_read")
+        self._count_call("org_read", permit.waited_seconds)
+        try:
+            return post_token_form(
+                self._plain,
+                self.app,
+                form,
+                grant="refresh_token",
+                now=self._clock(),
+                previous_refresh_token=tokens.refresh_token,
+            )
+        finally:
+            self._budgets.settle(permit)
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def _send_once(
+        self, method: str, path: str, params: httpx.QueryParams, body: Any
+    ) -> httpx.Response:
+        category = category_for(method, path)
+        permit = self._budgets.acquire(category)
+        self._count_call(category, permit.waited_seconds)
+        started = time.perf_counter()
+        try:
+            response = self._http.request(method, path, params=params, json=body, auth=self._auth)
+        except _RETRIABLE_TRANSPORT_ERRORS as exc:
+            raise RetriableApiError(
+                f"Pinterest did not answer {method} {path} ({type(exc).__name__}): "
+                "check the network; retrying"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"cannot call {method} {safe_url(self.app.api_url + path)} "
+                f"({type(exc).__name__}): check the authorizer's API URL"
+            ) from exc
+        finally:
+            self._budgets.settle(permit)
+        log.debug(
+            "%s %s -> %s in %.0f ms (rid %s)",
+            method,
+            path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            response.headers.get("x-pinterest-rid", "-"),
+        )
+        if response.is_success:
+            return response
+        match = _ACCOUNT_IN_PATH.search(path)
+        error = error_from_response(response, ad_account_id=match.group(1) if match else None)
+        if isinstance(error, RateLimitedError):
+            self._bump(rate_limited_responses=1)
+            if error.retry_after_seconds is not None:
+                # Every thread of the run waits, not only the one that was told.
+                self._budgets.pause(category, error.retry_after_seconds)
+        raise error
+
+    def _call(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+        encoded = encode_params(params)
+
+        def attempt() -> Any:
+            response = self._send_once(method, path, encoded, body)
+            if not response.content:
+                return None
+            try:
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError as exc:
+                raise RetriableApiError(
+                    f"Pinterest's answer to {method} {path} was not valid JSON (truncated?)",
+                    status=response.status_code,
+                    request_id=response.headers.get("x-pinterest-rid"),
+                ) from exc
+
+        return self._retrier.call(attempt)
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET `path` (relative to the API URL) and return the decoded JSON."""
+        return self._call("GET", path, params, None)
+
+    def post_json(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None) -> Any:
+        """POST a JSON body to `path` and return the decoded JSON answer."""
+        return self._call("POST", path, params, body)
+
+    def iter_items(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int | None = MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a bookmark-paginated list. A bookmark seen twice raises
+        `ExtractError` instead of looping forever. `page_size=None` leaves it out (for
+        unpaginated lists such as conversion tags)."""
+        query = dict(params or {})
+        if page_size is not None:
+            query["page_size"] = page_size
+        seen: set[str] = set()
+        while True:
+            payload = self.get_json(path, query)
+            items = payload.get("items") if isinstance(payload, dict) else None
+            if not isinstance(items, list):
+                raise ExtractError(
+                    f"Pinterest's answer to GET {path} has no `items` list: report this to "
+                    "pinads with the request id from the debug log"
+                )
+            for item in items:
+                if not isinstance(item, dict):
+                    raise ExtractError(f"an item of GET {path} is not an object: {item!r:.80}")
+                yield item
+            bookmark = payload.get("bookmark")
+            if not bookmark:
+                return
+            if bookmark in seen:
+                raise ExtractError(
+                    f"Pinterest returned the same page bookmark twice for GET {path}: stopped to "
+                    "avoid an endless loop; retry later"
+                )
+            seen.add(bookmark)
+            query["bookmark"] = bookmark
+
+    def user_account(self) -> dict[str, Any]:
+        """The token user's account (`GET /user_account`; needs `user_accounts:read`)."""
+        payload = self.get_json("/user_account")
+        if not isinstance(payload, dict):
+            raise ExtractError("Pinterest's /user_account answer is not an object")
+        return payload
+
+    def ad_accounts(self, *, include_shared_accounts: bool = True) -> list[dict[str, Any]]:
+        """Every ad account the token user can see (own and, by default, shared ones)."""
+        params = {"include_shared_accounts": include_shared_accounts}
+        return list(self.iter_items("/ad_accounts", params))
+
+    # -- downloads -------------------------------------------------------------------------
+
+    def _download_once(self, url: str, sink: IO[bytes]) -> int:
+        sink.seek(0)
+        sink.truncate()
+        written = 0
+        try:
+            with self._plain.stream("GET", url) as response:
+                if response.is_error:
+                    response.read()
+                    raise self._download_error(url, response)
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+                    written += len(chunk)
+        except _RETRIABLE_TRANSPORT_ERRORS as exc:
+            raise RetriableApiError(
+                f"the download from {safe_url(url)} failed ({type(exc).__name__}); retrying"
+            ) from exc
+        self._bump(downloads=1)
+        return written
+
+    @staticmethod
+    def _download_error(url: str, response: httpx.Response) -> PinadsError:
+        where = safe_url(url)
+        if response.status_code >= 500:
+            return RetriableApiError(
+                f"the download from {where} failed with HTTP {response.status_code}; retrying",
+                status=response.status_code,
+            )
+        return FatalApiError(
+            f"the download from {where} was refused with HTTP {response.status_code} "
+            "(the link may have expired)",
+            status=response.status_code,
+        )
+
+    def download(self, url: str, sink: IO[bytes]) -> int:
+        """Stream `url` into `sink` WITHOUT the Authorization header (report links are
+        pre-signed); transient failures are retried. Returns the number of bytes written."""
+        return self._retrier.call(lambda: self._download_once(url, sink))

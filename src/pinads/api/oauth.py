@@ -1,0 +1,225 @@
+"""Pinterest OAuth 2.0: consent URL, code exchange, refresh (rotating) and revoke.
+
+The token endpoint takes a form body and HTTP Basic client authentication. Apps created before
+2025-09-25 must ask for the continuous refresh token with `continuous_refresh=true`; newer apps
+get it anyway, so pinads sends it by default.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlencode
+
+import httpx
+import orjson
+from pydantic import SecretStr
+
+from pinads import __version__
+from pinads.api.errors import error_from_response, parse_error_body, safe_url
+from pinads.api.models import (
+    OAuthApp,
+    TokenSet,
+    consent_base_url_for,
+    token_set_from_response,
+    utc_now,
+)
+from pinads.api.retry import Retrier, RetryPolicy, Sleep
+from pinads.errors import AccessDeniedError, AuthError, PinadsError, RetriableApiError
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "consent_url",
+    "exchange_code",
+    "post_token_form",
+    "refresh_tokens",
+    "revoke_token",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+Grant = Literal["authorization_code", "refresh_token", "revoke"]
+_REAUTHORIZE = "re-authorize this authorizer"
+
+
+def consent_url(
+    app: OAuthApp,
+    *,
+    consent_base_url: str | None = None,
+    redirect_uri: str,
+    scopes: tuple[str, ...] | list[str],
+    state: str,
+) -> str:
+    """The URL of Pinterest's consent page; scopes are comma-separated as Pinterest expects.
+    `consent_base_url` defaults to the one that belongs to `app.api_url`."""
+    base = consent_base_url or consent_base_url_for(app.api_url)
+    query = urlencode(
+        {
+            "client_id": app.client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": ",".join(scopes),
+            "state": state,
+        }
+    )
+    return f"{base}{'&' if '?' in base else '?'}{query}"
+
+
+def _client_error(app: OAuthApp, grant: Grant, response: httpx.Response) -> PinadsError:
+    """Token-endpoint failures in words that say what to do; never the secret or the token."""
+    body = parse_error_body(response.content)
+    details = f"HTTP {response.status_code}" + (f", code {body.code}" if body.code else "")
+    rid = response.headers.get("x-pinterest-rid")
+    details += f", request id {rid}" if rid else ""
+    said = f"Pinterest said: {body.message} ({details})"
+    client = f"client id {app.client_id}"
+    if response.status_code == 401 or "invalid_client" in response.text:
+        if grant == "refresh_token":
+            return AuthError(
+                f"Pinterest refused to refresh the token for {client}: {_REAUTHORIZE} (and check "
+                f"the app's client id and secret if they changed); {said}"
+            )
+        return AuthError(
+            f"Pinterest rejected the app credentials for {client}: check the client id and "
+            f"client secret; {said}"
+        )
+    if response.status_code == 403:
+        return AccessDeniedError(f"Pinterest did not allow {client} to do this; {said}")
+    if grant == "refresh_token":
+        return AuthError(
+            f"the refresh token was refused (invalid, expired or revoked): {_REAUTHORIZE}; {said}"
+        )
+    if grant == "authorization_code":
+        return AuthError(
+            "the authorization code was refused (expired, already used, or the redirect URI "
+            f"differs from the registered one): run the authorization again; {said}"
+        )
+    return AuthError(f"Pinterest refused to revoke the token for {client}; {said}")
+
+
+def _send_form(
+    http: httpx.Client, app: OAuthApp, path: str, form: dict[str, str], grant: Grant
+) -> httpx.Response:
+    url = f"{app.api_url}{path}"
+    auth = httpx.BasicAuth(app.client_id, app.client_secret.get_secret_value())
+    try:
+        response = http.post(url, data=form, auth=auth)
+    except (httpx.TimeoutException, httpx.TransportError) as exc:
+        raise RetriableApiError(
+            f"could not reach Pinterest's token endpoint {safe_url(url)} "
+            f"({type(exc).__name__}): check the network and retry"
+        ) from exc
+    log.debug("POST %s -> %s", safe_url(url), response.status_code)
+    if response.status_code == 429 or response.status_code >= 500:
+        raise error_from_response(response)
+    if response.is_error:
+        raise _client_error(app, grant, response)
+    return response
+
+
+def post_token_form(
+    http: httpx.Client,
+    app: OAuthApp,
+    form: dict[str, str],
+    *,
+    grant: Grant,
+    now: datetime,
+    previous_refresh_token: SecretStr | None = None,
+) -> TokenSet:
+    """POST `form` to `/oauth/token` once and turn the answer into a `TokenSet`."""
+    response = _send_form(http, app, "/oauth/token", form, grant)
+    try:
+        payload = orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise RetriableApiError(
+            "Pinterest's token answer was not JSON (truncated?): retry",
+            status=response.status_code,
+            request_id=response.headers.get("x-pinterest-rid"),
+        ) from exc
+    return token_set_from_response(payload, now=now, previous_refresh_token=previous_refresh_token)
+
+
+def _http(transport: httpx.BaseTransport | None) -> httpx.Client:
+    return httpx.Client(
+        transport=transport,
+        timeout=DEFAULT_TIMEOUT,
+        headers={"User-Agent": f"pinads/{__version__}", "Accept": "application/json"},
+    )
+
+
+def _continuous(form: dict[str, str], continuous_refresh: bool) -> dict[str, str]:
+    return {**form, "continuous_refresh": "true"} if continuous_refresh else form
+
+
+def exchange_code(
+    app: OAuthApp,
+    *,
+    code: str,
+    redirect_uri: str,
+    transport: httpx.BaseTransport | None = None,
+    continuous_refresh: bool = True,
+    clock: Callable[[], datetime] | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Sleep = time.sleep,
+) -> TokenSet:
+    """Exchange an authorization code (from the consent redirect) for tokens."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    with _http(transport) as http:
+        return Retrier(retry, sleep=sleep).call(
+            lambda: post_token_form(
+                http,
+                app,
+                _continuous(form, continuous_refresh),
+                grant="authorization_code",
+                now=(clock or utc_now)(),
+            )
+        )
+
+
+def refresh_tokens(
+    app: OAuthApp,
+    *,
+    refresh_token: SecretStr | str,
+    transport: httpx.BaseTransport | None = None,
+    continuous_refresh: bool = True,
+    clock: Callable[[], datetime] | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Sleep = time.sleep,
+) -> TokenSet:
+    """Trade a refresh token for a new token set. Pinterest rotates the refresh token: the
+    caller must persist the result before using it."""
+    secret = refresh_token if isinstance(refresh_token, SecretStr) else SecretStr(refresh_token)
+    form = {"grant_type": "refresh_token", "refresh_token": secret.get_secret_value()}
+    with _http(transport) as http:
+        return Retrier(retry, sleep=sleep).call(
+            lambda: post_token_form(
+                http,
+                app,
+                _continuous(form, continuous_refresh),
+                grant="refresh_token",
+                now=(clock or utc_now)(),
+                previous_refresh_token=secret,
+            )
+        )
+
+
+def revoke_token(
+    app: OAuthApp,
+    *,
+    token: SecretStr | str,
+    token_type_hint: Literal["access_token", "refresh_token"],
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Sleep = time.sleep,
+) -> None:
+    """Revoke an access or refresh token at Pinterest."""
+    value = token.get_secret_value() if isinstance(token, SecretStr) else token
+    form = {"token": value, "token_type_hint": token_type_hint}
+    with _http(transport) as http:
+        Retrier(retry, sleep=sleep).call(
+            lambda: _send_form(http, app, "/oauth/token/revoke", form, "revoke")
+        )
