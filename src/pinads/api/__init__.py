@@ -25,6 +25,7 @@ from pinads.api.ratelimit import (
     SlidingWindowBudgets,
     category_for,
 )
+from pinads.api.reports import ReportPolling, ReportResult, ReportStatus, run_report
 from pinads.api.retry import RetryPolicy
 
 __all__ = [
@@ -39,6 +40,9 @@ __all__ = [
     "RateBudgets",
     "RateLimit",
     "RateLimits",
+    "ReportPolling",
+    "ReportResult",
+    "ReportStatus",
     "RetryPolicy",
     "SlidingWindowBudgets",
     "TokenSet",
@@ -51,4 +55,5 @@ __all__ = [
     "exchange_code",
     "refresh_tokens",
     "revoke_token",
+    "run_report",
 ]

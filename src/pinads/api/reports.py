@@ -1,0 +1,235 @@
+"""Asynchronous reports: create, poll with backoff, download without auth, parse JSON or CSV.
+
+Polls are ordinary API calls, so they count against the `ads_analytics` budget like the
+creation. Pinterest keeps a report for an hour and its download link for five minutes: an
+expired link is re-fetched by polling again, an EXPIRED report is created again (bounded).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+from typing import IO, Any, Literal, Self
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinads.api.client import PinterestClient
+from pinads.api.retry import Sleep
+from pinads.errors import ExtractError, FatalApiError
+
+__all__ = ["ReportPolling", "ReportResult", "ReportStatus", "iter_report_rows", "run_report"]
+
+log = logging.getLogger(__name__)
+
+_SPOOL_MAX_BYTES = 16 * 1024 * 1024  # larger downloads spill to a temporary file
+_LINK_EXPIRED_STATUSES = frozenset({403, 404, 410})
+
+
+class ReportStatus(StrEnum):
+    """Pinterest's `BulkReportingJobStatus`."""
+
+    DOES_NOT_EXIST = "DOES_NOT_EXIST"
+    FINISHED = "FINISHED"
+    IN_PROGRESS = "IN_PROGRESS"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+_HOPELESS = {
+    ReportStatus.FAILED: "Pinterest could not build the report",
+    ReportStatus.CANCELLED: "the report was cancelled",
+    ReportStatus.DOES_NOT_EXIST: "Pinterest does not know the report token",
+}
+
+
+class ReportPolling(BaseModel):
+    """How patiently to wait for a report."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_delay_seconds: float = Field(default=1.0, gt=0)
+    backoff_factor: float = Field(default=1.5, ge=1.0)
+    max_delay_seconds: float = Field(default=10.0, gt=0)
+    max_wait_seconds: float = Field(
+        default=1800.0, ge=0, description="Give up when a report is not ready after this long."
+    )
+    max_recreates: int = Field(default=2, ge=0, description="New reports after EXPIRED.")
+    max_link_refreshes: int = Field(default=3, ge=0, description="Re-polls after a dead link.")
+
+
+@dataclass
+class ReportResult:
+    """A downloaded report. Iterate `rows()` (streamed for CSV), then `close()` (or use `with`)."""
+
+    token: str
+    report_format: Literal["JSON", "CSV"]
+    size_bytes: int
+    creations: int  # reports created: 1 unless one expired before it could be downloaded
+    _file: IO[bytes] = field(repr=False)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every row of the report as a dict (column name -> value)."""
+        self._file.seek(0)
+        return iter_report_rows(self._file, self.report_format)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _json_rows(node: Any) -> Iterator[dict[str, Any]]:
+    """Rows are the objects inside lists, at whatever depth: BY_ID reports are keyed by entity
+    id, BY_DATE reports by date first."""
+    if isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict):
+                yield item
+            else:
+                yield from _json_rows(item)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _json_rows(value)
+
+
+def iter_report_rows(source: IO[bytes], report_format: str) -> Iterator[dict[str, Any]]:
+    """Parse a downloaded report. CSV streams; JSON is decoded as one document, because
+    Pinterest's layout (an object keyed by entity id) has no line structure to stream."""
+    if report_format.upper() == "CSV":
+        reader = codecs.getreader("utf-8-sig")(source)
+        yield from csv.DictReader(reader)
+        return
+    content = source.read()
+    if not content.strip():
+        return
+    try:
+        document = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise ExtractError(
+            "the downloaded report is not valid JSON: run the extraction again"
+        ) from exc
+    yield from _json_rows(document)
+
+
+def _create(client: PinterestClient, path: str, body: Mapping[str, Any]) -> str:
+    payload = client.post_json(path, dict(body))
+    token = payload.get("token") if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not token:
+        message = payload.get("message") if isinstance(payload, dict) else None
+        raise ExtractError(
+            f"Pinterest did not accept the report request: {message or payload!r:.200}"
+        )
+    return token
+
+
+def _poll(
+    client: PinterestClient, path: str, token: str, polling: ReportPolling, sleep: Sleep
+) -> dict[str, Any] | None:
+    """Poll until FINISHED (return the status payload) or EXPIRED (return None)."""
+    delay, waited = polling.first_delay_seconds, 0.0
+    while True:
+        payload = client.get_json(path, {"token": token})
+        raw = payload.get("report_status") if isinstance(payload, dict) else None
+        try:
+            status = ReportStatus(str(raw))
+        except ValueError as exc:
+            raise ExtractError(f"unknown report status {raw!r} from Pinterest") from exc
+        if status is ReportStatus.FINISHED and isinstance(payload, dict):
+            if not isinstance(payload.get("url"), str):
+                raise ExtractError("Pinterest says the report is finished but gave no link")
+            return payload
+        if status is ReportStatus.EXPIRED:
+            return None
+        if status in _HOPELESS:
+            raise ExtractError(
+                f"{_HOPELESS[status]} (status {status.value}): check the report "
+                "parameters and run the extraction again"
+            )
+        if waited + delay > polling.max_wait_seconds:
+            raise ExtractError(
+                f"the report was not ready after {waited:.0f} s of polling: run again later"
+            )
+        sleep(delay)
+        waited += delay
+        delay = min(delay * polling.backoff_factor, polling.max_delay_seconds)
+
+
+def _fetch(
+    client: PinterestClient, path: str, token: str, polling: ReportPolling, sleep: Sleep
+) -> tuple[IO[bytes], int] | None:
+    """Poll and download; None when the report expired and must be created again."""
+    for _ in range(polling.max_link_refreshes + 1):
+        status = _poll(client, path, token, polling, sleep)
+        if status is None:
+            return None
+        # Ownership passes to the ReportResult, which closes it; closed here on failure.
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX_BYTES)  # noqa: SIM115
+        downloaded = False
+        try:
+            size = client.download(status["url"], spool)
+            downloaded = True
+        except FatalApiError as exc:
+            if exc.status not in _LINK_EXPIRED_STATUSES:
+                raise
+            log.info("report link refused (HTTP %s); polling for a fresh one", exc.status)
+            continue
+        finally:
+            if not downloaded:
+                spool.close()
+        return spool, size
+    raise ExtractError(
+        f"the report's download link was refused {polling.max_link_refreshes + 1} times: "
+        "run the extraction again"
+    )
+
+
+def run_report(
+    client: PinterestClient,
+    ad_account_id: str,
+    body: Mapping[str, Any],
+    *,
+    polling: ReportPolling | None = None,
+    sleep: Sleep | None = None,
+) -> ReportResult:
+    """Create an async report for `ad_account_id` with JSON `body` (Pinterest's
+    `AdsAnalyticsCreateAsyncRequest`), wait for it and download it."""
+    polling = polling or ReportPolling()
+    wait = sleep or client.sleep
+    path = f"/ad_accounts/{ad_account_id}/reports"
+    report_format: Literal["JSON", "CSV"] = (
+        "CSV" if str(body.get("report_format", "JSON")).upper() == "CSV" else "JSON"
+    )
+    for creation in range(1, polling.max_recreates + 2):
+        token = _create(client, path, body)
+        fetched = _fetch(client, path, token, polling, wait)
+        if fetched is not None:
+            spool, size = fetched
+            return ReportResult(
+                token=token,
+                report_format=report_format,
+                size_bytes=size,
+                creations=creation,
+                _file=spool,
+            )
+        log.info("report %s expired before download; creating it again", token[:8])
+    raise ExtractError(
+        f"the report for ad account {ad_account_id} expired {polling.max_recreates + 1} times "
+        "before it could be downloaded: run the extraction again"
+    )
