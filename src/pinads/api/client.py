@@ -21,10 +21,10 @@ import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinads import __version__
 from pinads.api.errors import error_from_response, safe_url
+from pinads.api.http import DEFAULT_HEADERS, DEFAULT_TIMEOUT, borrow, plain_client
 from pinads.api.models import OAuthApp, TokenSet, TokenSink, utc_now
-from pinads.api.oauth import DEFAULT_TIMEOUT, post_token_form
+from pinads.api.oauth import post_token_form
 from pinads.api.ratelimit import RateBudgets, SlidingWindowBudgets, category_for
 from pinads.api.retry import Retrier, RetryPolicy, Sleep
 from pinads.errors import (
@@ -131,15 +131,17 @@ class PinterestClient:
         self._continuous_refresh = continuous_refresh
         self._lock = threading.Lock()
         self._stats = ClientStats()
-        headers = {"User-Agent": f"pinads/{__version__}", "Accept": "application/json"}
         # No Authorization header on this one: token refreshes (Basic auth) and report
         # downloads (pre-signed URLs that must not see our token) go through it.
-        self._plain = httpx.Client(transport=transport, timeout=timeout, headers=headers)
+        self._plain = plain_client(transport, timeout)
         self._auth = RefreshingTokenAuth(
             tokens, refresher=self._refresh, sink=sink, clock=clock, margin=refresh_margin
         )
         self._http = httpx.Client(
-            base_url=app.api_url, transport=transport, timeout=timeout, headers=headers
+            base_url=app.api_url,
+            transport=borrow(transport),
+            timeout=timeout,
+            headers=DEFAULT_HEADERS,
         )
         self.sleep = sleep
         self._retrier = Retrier(retry, sleep=sleep, on_wait=self._on_wait)
@@ -233,10 +235,14 @@ class PinterestClient:
                 f"Pinterest did not answer {method} {path} ({type(exc).__name__}): "
                 "check the network; retrying"
             ) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.ProxyError) as exc:
             raise ConfigError(
                 f"cannot call {method} {safe_url(self.app.api_url + path)} "
-                f"({type(exc).__name__}): check the authorizer's API URL"
+                f"({type(exc).__name__}): check the authorizer's API URL and proxy settings"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise FatalApiError(
+                f"calling {method} {path} failed ({type(exc).__name__}): {exc}"
             ) from exc
         finally:
             self._budgets.settle(permit)

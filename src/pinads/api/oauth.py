@@ -18,8 +18,8 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from pinads import __version__
 from pinads.api.errors import error_from_response, parse_error_body, safe_url
+from pinads.api.http import plain_client
 from pinads.api.models import (
     OAuthApp,
     TokenSet,
@@ -31,7 +31,6 @@ from pinads.api.retry import Retrier, RetryPolicy, Sleep
 from pinads.errors import AccessDeniedError, AuthError, PinadsError, RetriableApiError
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
     "consent_url",
     "exchange_code",
     "post_token_form",
@@ -41,7 +40,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Grant = Literal["authorization_code", "refresh_token", "revoke"]
 _REAUTHORIZE = "re-authorize this authorizer"
 
@@ -143,14 +141,6 @@ def post_token_form(
     return token_set_from_response(payload, now=now, previous_refresh_token=previous_refresh_token)
 
 
-def _http(transport: httpx.BaseTransport | None) -> httpx.Client:
-    return httpx.Client(
-        transport=transport,
-        timeout=DEFAULT_TIMEOUT,
-        headers={"User-Agent": f"pinads/{__version__}", "Accept": "application/json"},
-    )
-
-
 def _continuous(form: dict[str, str], continuous_refresh: bool) -> dict[str, str]:
     return {**form, "continuous_refresh": "true"} if continuous_refresh else form
 
@@ -168,7 +158,7 @@ def exchange_code(
 ) -> TokenSet:
     """Exchange an authorization code (from the consent redirect) for tokens."""
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-    with _http(transport) as http:
+    with plain_client(transport) as http:
         return Retrier(retry, sleep=sleep).call(
             lambda: post_token_form(
                 http,
@@ -194,7 +184,7 @@ def refresh_tokens(
     caller must persist the result before using it."""
     secret = refresh_token if isinstance(refresh_token, SecretStr) else SecretStr(refresh_token)
     form = {"grant_type": "refresh_token", "refresh_token": secret.get_secret_value()}
-    with _http(transport) as http:
+    with plain_client(transport) as http:
         return Retrier(retry, sleep=sleep).call(
             lambda: post_token_form(
                 http,
@@ -219,7 +209,7 @@ def revoke_token(
     """Revoke an access or refresh token at Pinterest."""
     value = token.get_secret_value() if isinstance(token, SecretStr) else token
     form = {"token": value, "token_type_hint": token_type_hint}
-    with _http(transport) as http:
+    with plain_client(transport) as http:
         Retrier(retry, sleep=sleep).call(
             lambda: _send_form(http, app, "/oauth/token/revoke", form, "revoke")
         )

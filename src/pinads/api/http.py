@@ -1,0 +1,37 @@
+"""Shared HTTP plumbing: default timeouts, the User-Agent, and borrowed transports."""
+
+from __future__ import annotations
+
+import httpx
+
+from pinads import __version__
+
+__all__ = ["DEFAULT_HEADERS", "DEFAULT_TIMEOUT", "BorrowedTransport", "borrow", "plain_client"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_HEADERS = {"User-Agent": f"pinads/{__version__}", "Accept": "application/json"}
+
+
+class BorrowedTransport(httpx.BaseTransport):
+    """An injected transport belongs to the caller: closing our client must not close it."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        """Left to the transport's owner."""
+
+
+def borrow(transport: httpx.BaseTransport | None) -> httpx.BaseTransport | None:
+    """Wrap a caller's transport so that closing a client leaves it open."""
+    return BorrowedTransport(transport) if transport is not None else None
+
+
+def plain_client(
+    transport: httpx.BaseTransport | None, timeout: httpx.Timeout = DEFAULT_TIMEOUT
+) -> httpx.Client:
+    """A client without auth or base URL (token endpoint, report downloads)."""
+    return httpx.Client(transport=borrow(transport), timeout=timeout, headers=DEFAULT_HEADERS)
