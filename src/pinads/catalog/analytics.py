@@ -1,0 +1,407 @@
+"""Analytics datasets: one per reporting level, and one per (level, targeting breakdown).
+
+A level dataset (`campaign_analytics`) reads `GET .../campaigns/analytics` for the last 90 days
+and the async report level `CAMPAIGN` for older history. A breakdown dataset
+(`campaign_by_age_bucket`) reads `GET .../campaigns/targeting_analytics?targeting_types=AGE_BUCKET`
+and the async level `CAMPAIGN_TARGETING`. `keyword_analytics` is the ad group level broken down
+by KEYWORD: keyword performance has no endpoint of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pinads.catalog import attributes as defs
+from pinads.catalog.limits import PRODUCT_ITEM_MAX_DAYS_BACK, PRODUCT_ITEM_MAX_RANGE_DAYS
+from pinads.catalog.metrics import ALL_METRICS, REACH_METRICS
+from pinads.catalog.model import (
+    AsyncReport,
+    Attribute,
+    Breakdown,
+    Dataset,
+    DatasetKind,
+    Granularity,
+    Metric,
+    SyncEndpoint,
+)
+
+__all__ = ["ANALYTICS_DATASETS", "BREAKDOWNS", "DEFAULT_METRICS"]
+
+# Pinterest Ads Manager's core columns: spend, impressions, Pin clicks, CTR, CPC, CPM, outbound
+# clicks, saves, conversions and checkout value.
+DEFAULT_METRICS: tuple[str, ...] = (
+    "SPEND_IN_MICRO_DOLLAR",
+    "IMPRESSION_1",
+    "CLICKTHROUGH_1",
+    "CTR",
+    "CPC_IN_MICRO_DOLLAR",
+    "CPM_IN_MICRO_DOLLAR",
+    "OUTBOUND_CLICK_1",
+    "REPIN_1",
+    "TOTAL_CONVERSIONS",
+    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+)
+
+_ALL_GRANULARITIES = tuple(Granularity)
+
+BREAKDOWNS: tuple[Breakdown, ...] = (
+    Breakdown("age_bucket", "AGE_BUCKET", "Age", "age bucket: 18-24, 25-34, ..., 65+, unknown"),
+    Breakdown("gender", "GENDER", "Gender", "female, male or unknown"),
+    Breakdown(
+        "age_bucket_and_gender",
+        "AGE_BUCKET_AND_GENDER",
+        "Age and gender (beta)",
+        "age bucket and gender together, e.g. 25-34 female",
+    ),
+    Breakdown("country", "COUNTRY", "Country", "country code, e.g. US, GB"),
+    Breakdown("region", "REGION", "Region", "region or state, e.g. US-CA"),
+    Breakdown("location", "LOCATION", "Location (metro area)", "metro area / DMA"),
+    Breakdown("geo", "GEO", "Geo (postal code)", "postal code or geo id"),
+    Breakdown("placement", "PLACEMENT", "Placement", "where the ad showed: BROWSE, SEARCH, OTHER"),
+    Breakdown(
+        "device",
+        "APPTYPE",
+        "Device (app type)",
+        "iphone, ipad, web, web_mobile, android_mobile, android_tablet",
+    ),
+    Breakdown("targeted_interest", "TARGETED_INTEREST", "Targeted interest", "interest targeted"),
+    Breakdown("pinner_interest", "PINNER_INTEREST", "Pinner interest", "interest of the viewer"),
+    Breakdown(
+        "audience",
+        "AUDIENCE_INCLUDE",
+        "Audience",
+        "id of the included audience (see AUDIENCE_NAME)",
+    ),
+    Breakdown("keyword", "KEYWORD", "Keyword", "the keyword text"),
+    Breakdown("creative_type", "CREATIVE_TYPE", "Creative type", "REGULAR, VIDEO, CAROUSEL..."),
+    Breakdown(
+        "audience_multiplier", "AUDIENCE_MULTIPLIER", "Audience multiplier", "audience multiplier"
+    ),
+    Breakdown(
+        "creative_enhancements",
+        "CREATIVE_ENHANCEMENTS",
+        "Creative enhancements (beta)",
+        "creative enhancement applied",
+    ),
+    Breakdown("quiz_result", "QUIZ_RESULT", "Quiz result", "quiz result shown"),
+)
+_BY_TYPE = {breakdown.targeting_type: breakdown for breakdown in BREAKDOWNS}
+
+# Targeting types of the synchronous targeting endpoints (their `targeting_types` enums).
+_ACCOUNT_TYPES = (
+    "AGE_BUCKET",
+    "GENDER",
+    "AGE_BUCKET_AND_GENDER",
+    "COUNTRY",
+    "REGION",
+    "LOCATION",
+    "GEO",
+    "PLACEMENT",
+    "APPTYPE",
+    "TARGETED_INTEREST",
+    "PINNER_INTEREST",
+    "AUDIENCE_INCLUDE",
+    "KEYWORD",
+)
+# Targeting types async reports accept (TargetingTypeFilter), for the *_TARGETING levels.
+_ASYNC_TYPES = frozenset({*_ACCOUNT_TYPES, "AUDIENCE_MULTIPLIER", "CREATIVE_ENHANCEMENTS"})
+
+
+@dataclass(frozen=True)
+class _Level:
+    name: str
+    title: str
+    what: str
+    id_attr: str  # the row id key, e.g. CAMPAIGN_ID
+    ids_from: str | None
+    path: str  # sync analytics path without the "/analytics" tail
+    op: str  # sync analytics operationId
+    targeting_op: str
+    id_param: str | None
+    async_level: str
+    targeting_types: tuple[str, ...]
+    details: tuple[Attribute, ...]
+
+
+_ACCOUNT_PATH = "/ad_accounts/{ad_account_id}"
+_LEVELS = (
+    _Level(
+        "ad_account",
+        "Ad account",
+        "account-wide totals",
+        "AD_ACCOUNT_ID",
+        None,
+        _ACCOUNT_PATH,
+        "ad_account/analytics",
+        "ad_account_targeting_analytics/get",
+        None,
+        "ADVERTISER",
+        _ACCOUNT_TYPES,
+        (),
+    ),
+    _Level(
+        "campaign",
+        "Campaign",
+        "performance per campaign",
+        "CAMPAIGN_ID",
+        "campaigns",
+        f"{_ACCOUNT_PATH}/campaigns",
+        "campaigns/analytics",
+        "campaign_targeting_analytics/get",
+        "campaign_ids",
+        "CAMPAIGN",
+        (*_ACCOUNT_TYPES, "CREATIVE_TYPE", "AUDIENCE_MULTIPLIER"),
+        defs.campaign_details(via_parent=None),
+    ),
+    _Level(
+        "ad_group",
+        "Ad group",
+        "performance per ad group",
+        "AD_GROUP_ID",
+        "ad_groups",
+        f"{_ACCOUNT_PATH}/ad_groups",
+        "ad_groups/analytics",
+        "ad_groups_targeting_analytics/get",
+        "ad_group_ids",
+        "AD_GROUP",
+        (*_ACCOUNT_TYPES, "CREATIVE_ENHANCEMENTS"),
+        (*defs.ad_group_details(via_parent=None), *defs.campaign_details(via_parent="ad_groups")),
+    ),
+    _Level(
+        "ad",
+        "Ad",
+        "performance per ad (promoted Pin)",
+        "AD_ID",
+        "ads",
+        f"{_ACCOUNT_PATH}/ads",
+        "ads/analytics",
+        "ad_targeting_analytics/get",
+        "ad_ids",
+        "PIN_PROMOTION",
+        (*_ACCOUNT_TYPES, "QUIZ_RESULT"),
+        (
+            *defs.ad_details(),
+            *defs.ad_group_details(via_parent="ads"),
+            *defs.campaign_details(via_parent="ads"),
+        ),
+    ),
+)
+
+
+def _metrics(*, targeting: bool, sync_only: bool) -> tuple[Metric, ...]:
+    return tuple(
+        metric
+        for metric in ALL_METRICS.values()
+        if not (targeting and metric.name in REACH_METRICS)
+        and not (sync_only and not metric.in_sync)
+    )
+
+
+def _key(id_attr: str, *, targeting: bool) -> tuple[str, ...]:
+    ids = ("AD_ACCOUNT_ID",) if id_attr == "AD_ACCOUNT_ID" else ("AD_ACCOUNT_ID", id_attr)
+    tail = ("TARGETING_TYPE", "TARGETING_VALUE") if targeting else ()
+    return (*ids, "DATE", "HOUR", *tail)
+
+
+def _level_dataset(level: _Level) -> Dataset:
+    attrs = (defs.DATE, defs.HOUR, *defs.ACCOUNT_ATTRIBUTES, *level.details)
+    defaults: tuple[str, ...] = ("DATE", "AD_ACCOUNT_ID", "AD_ACCOUNT_NAME", "AD_ACCOUNT_CURRENCY")
+    if level.details:
+        defaults = (*defaults, *(a.name for a in level.details[:3]))
+    return Dataset(
+        name=f"{level.name}_analytics",
+        kind=DatasetKind.ANALYTICS,
+        title=f"{level.title} analytics",
+        description=f"Daily/hourly/weekly metrics, {level.what}.",
+        attributes=attrs,
+        metrics=_metrics(targeting=False, sync_only=False),
+        key=_key(level.id_attr, targeting=False),
+        default_attributes=defaults,
+        default_metrics=DEFAULT_METRICS,
+        level=level.name,
+        sync=SyncEndpoint(
+            path=f"{level.path}/analytics",
+            operation_id=level.op,
+            id_param=level.id_param,
+            row_id_key=level.id_attr,
+        ),
+        async_report=AsyncReport(
+            level=level.async_level,
+            id_filter=level.id_param,
+            row_id_key=level.id_attr,
+        ),
+        ids_from=level.ids_from,
+        granularities=_ALL_GRANULARITIES,
+        keywords=("performance", "report", "spend", level.async_level.lower()),
+    )
+
+
+def _breakdown_dataset(
+    level: _Level, breakdown: Breakdown, *, name: str | None = None, title: str | None = None
+) -> Dataset:
+    targeting_type = breakdown.targeting_type
+    has_async = targeting_type in _ASYNC_TYPES
+    extra: tuple[Attribute, ...] = ()
+    if targeting_type == "AUDIENCE_INCLUDE":
+        extra = (
+            defs.entity_attribute(
+                "AUDIENCE_NAME",
+                entity="audiences",
+                via="TARGETING_VALUE",
+                field="name",
+                description="Name of the audience in TARGETING_VALUE.",
+            ),
+        )
+    value = defs.TARGETING_VALUE
+    attrs = (
+        defs.DATE,
+        defs.HOUR,
+        *defs.ACCOUNT_ATTRIBUTES,
+        *level.details,
+        defs.TARGETING_TYPE,
+        value,
+        *extra,
+    )
+    id_defaults = tuple(a.name for a in level.details[:2])
+    return Dataset(
+        name=name or f"{level.name}_by_{breakdown.name}",
+        kind=DatasetKind.ANALYTICS,
+        title=title or f"{level.title} by {breakdown.title.lower()}",
+        description=(
+            f"Metrics {level.what}, broken down by {breakdown.title.lower()} "
+            f"(Pinterest {targeting_type}: {breakdown.values})."
+        ),
+        attributes=attrs,
+        metrics=_metrics(targeting=True, sync_only=not has_async),
+        key=_key(level.id_attr, targeting=True),
+        default_attributes=(
+            "DATE",
+            "AD_ACCOUNT_ID",
+            *id_defaults,
+            "TARGETING_TYPE",
+            "TARGETING_VALUE",
+            *(a.name for a in extra),
+        ),
+        default_metrics=tuple(m for m in DEFAULT_METRICS if m not in REACH_METRICS),
+        level=level.name,
+        sync=SyncEndpoint(
+            path=f"{level.path}/targeting_analytics",
+            operation_id=level.targeting_op,
+            id_param=level.id_param,
+            row_id_key=level.id_attr,
+            targeting_type=targeting_type,
+        ),
+        async_report=AsyncReport(
+            level=f"{level.async_level}_TARGETING",
+            id_filter=level.id_param,
+            row_id_key=level.id_attr,
+            targeting_type=targeting_type,
+        )
+        if has_async
+        else None,
+        ids_from=level.ids_from,
+        breakdown=breakdown,
+        granularities=_ALL_GRANULARITIES,
+        keywords=("targeting", "breakdown", breakdown.name.replace("_", " "), targeting_type),
+    )
+
+
+def _product_group_analytics() -> Dataset:
+    details = (
+        *defs.product_group_details(),
+        *defs.ad_group_details(via_parent="product_group_promotions"),
+    )
+    details = (*details, *defs.campaign_details(via_parent="ad_groups"))
+    return Dataset(
+        name="product_group_analytics",
+        kind=DatasetKind.ANALYTICS,
+        title="Product group analytics",
+        description="Shopping metrics per promoted product group.",
+        attributes=(defs.DATE, defs.HOUR, *defs.ACCOUNT_ATTRIBUTES, *details),
+        metrics=_metrics(targeting=False, sync_only=False),
+        key=_key("PRODUCT_GROUP_ID", targeting=False),
+        default_attributes=(
+            "DATE",
+            "AD_ACCOUNT_ID",
+            "AD_ACCOUNT_CURRENCY",
+            "PRODUCT_GROUP_ID",
+            "PRODUCT_GROUP_NAME",
+            "AD_GROUP_ID",
+        ),
+        default_metrics=DEFAULT_METRICS,
+        level="product_group",
+        sync=SyncEndpoint(
+            path=f"{_ACCOUNT_PATH}/product_groups/analytics",
+            operation_id="product_groups/analytics",
+            id_param="product_group_ids",
+            row_id_key="PRODUCT_GROUP_ID",
+        ),
+        async_report=AsyncReport(
+            level="PRODUCT_GROUP", id_filter="product_group_ids", row_id_key="PRODUCT_GROUP_ID"
+        ),
+        ids_from="product_group_promotions",
+        granularities=_ALL_GRANULARITIES,
+        keywords=("shopping", "catalog", "performance"),
+    )
+
+
+_PRODUCT_ITEM_FIELDS = (
+    ("PRODUCT_ITEM_NAME", "Product title."),
+    ("PRODUCT_ITEM_BRAND", "Product brand."),
+    ("PRODUCT_ITEM_PRODUCT_TYPE", "Product type from the catalog."),
+    ("PRODUCT_ITEM_PRODUCT_CATEGORY", "Google product category."),
+    ("PRODUCT_ITEM_PRICE", "Price as listed in the catalog."),
+    ("PRODUCT_ITEM_SALE_PRICE", "Sale price as listed in the catalog."),
+    ("PRODUCT_ITEM_CURRENCY", "Currency of the item's price."),
+    ("PRODUCT_ITEM_PRODUCT_URL", "Product page URL."),
+    ("PRODUCT_ITEM_IMAGE_URL", "Product image URL."),
+)
+
+
+def _product_item_analytics() -> Dataset:
+    # Async only: there is no synchronous product item endpoint. Items are catalog rows, so the
+    # descriptive columns come with the report rows themselves.
+    item_attrs = tuple(defs.row_id(name, text) for name, text in _PRODUCT_ITEM_FIELDS)
+    return Dataset(
+        name="product_item_analytics",
+        kind=DatasetKind.ANALYTICS,
+        title="Product item analytics",
+        description="Shopping metrics per catalog item (async reports, last 92 days only).",
+        attributes=(
+            defs.DATE,
+            defs.HOUR,
+            *defs.ACCOUNT_ATTRIBUTES,
+            defs.row_id("PRODUCT_ITEM_ID", "Catalog item id (the report's row key)."),
+            *item_attrs,
+        ),
+        metrics=tuple(m for m in _metrics(targeting=False, sync_only=False) if m.in_async),
+        key=_key("PRODUCT_ITEM_ID", targeting=False),
+        default_attributes=("DATE", "AD_ACCOUNT_ID", "PRODUCT_ITEM_ID", "PRODUCT_ITEM_NAME"),
+        default_metrics=DEFAULT_METRICS,
+        level="product_item",
+        async_report=AsyncReport(
+            level="PRODUCT_ITEM", id_filter="product_item_ids", row_id_key="PRODUCT_ITEM_ID"
+        ),
+        granularities=_ALL_GRANULARITIES,
+        max_days_back=PRODUCT_ITEM_MAX_DAYS_BACK,
+        max_range_days=PRODUCT_ITEM_MAX_RANGE_DAYS,
+        keywords=("shopping", "catalog", "products", "sku"),
+    )
+
+
+def _build() -> tuple[Dataset, ...]:
+    levels = tuple(_level_dataset(level) for level in _LEVELS)
+    ad_group = _LEVELS[2]
+    keyword = _breakdown_dataset(
+        ad_group, _BY_TYPE["KEYWORD"], name="keyword_analytics", title="Keyword analytics"
+    )
+    breakdowns = tuple(
+        _breakdown_dataset(level, _BY_TYPE[targeting_type])
+        for level in _LEVELS
+        for targeting_type in level.targeting_types
+        if not (level is ad_group and targeting_type == "KEYWORD")
+    )
+    return (*levels, _product_group_analytics(), keyword, _product_item_analytics(), *breakdowns)
+
+
+ANALYTICS_DATASETS: tuple[Dataset, ...] = _build()
