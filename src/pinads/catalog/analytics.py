@@ -128,7 +128,7 @@ _LEVELS = (
     _Level(
         "ad_account",
         "Ad account",
-        "account-wide totals",
+        "for the whole ad account",
         "AD_ACCOUNT_ID",
         None,
         _ACCOUNT_PATH,
@@ -142,7 +142,7 @@ _LEVELS = (
     _Level(
         "campaign",
         "Campaign",
-        "performance per campaign",
+        "per campaign",
         "CAMPAIGN_ID",
         "campaigns",
         f"{_ACCOUNT_PATH}/campaigns",
@@ -156,7 +156,7 @@ _LEVELS = (
     _Level(
         "ad_group",
         "Ad group",
-        "performance per ad group",
+        "per ad group",
         "AD_GROUP_ID",
         "ad_groups",
         f"{_ACCOUNT_PATH}/ad_groups",
@@ -170,7 +170,7 @@ _LEVELS = (
     _Level(
         "ad",
         "Ad",
-        "performance per ad (promoted Pin)",
+        "per ad (promoted Pin)",
         "AD_ID",
         "ads",
         f"{_ACCOUNT_PATH}/ads",
@@ -212,7 +212,7 @@ def _level_dataset(level: _Level) -> Dataset:
         name=f"{level.name}_analytics",
         kind=DatasetKind.ANALYTICS,
         title=f"{level.title} analytics",
-        description=f"Daily/hourly/weekly metrics, {level.what}.",
+        description=f"Metrics {level.what}, by day, hour, week or month.",
         attributes=attrs,
         metrics=_metrics(targeting=False, sync_only=False),
         key=_key(level.id_attr, targeting=False),
@@ -268,7 +268,7 @@ def _breakdown_dataset(
         kind=DatasetKind.ANALYTICS,
         title=title or f"{level.title} by {breakdown.title.lower()}",
         description=(
-            f"Metrics {level.what}, broken down by {breakdown.title.lower()} "
+            f"Metrics {level.what}, split by {breakdown.title.lower()} "
             f"(Pinterest {targeting_type}: {breakdown.values})."
         ),
         attributes=attrs,
@@ -316,7 +316,7 @@ def _product_group_analytics() -> Dataset:
         name="product_group_analytics",
         kind=DatasetKind.ANALYTICS,
         title="Product group analytics",
-        description="Shopping metrics per promoted product group.",
+        description="Shopping metrics per promoted product group, by day, hour, week or month.",
         attributes=(defs.DATE, defs.HOUR, *defs.ACCOUNT_ATTRIBUTES, *details),
         metrics=_metrics(targeting=False, sync_only=False),
         key=_key("PRODUCT_GROUP_ID", targeting=False),
