@@ -1,0 +1,169 @@
+"""Executing a plan: accounts in parallel, steps streamed to the writer as Arrow batches.
+
+One worker thread per account (bounded) runs that account's steps in order and hands each
+step's output to the caller through a bounded queue, so at most a few steps are in memory at
+once. Synchronous rows are converted to Arrow in the worker (the JSON is dropped right away);
+async reports are spooled to disk by the API client and streamed to Arrow by the consumer.
+All threads share one client, hence one rate budget per category.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from pinads.api.client import PinterestClient
+from pinads.api.reports import ReportPolling
+from pinads.catalog.model import Granularity
+from pinads.errors import PinadsError
+from pinads.extract.fetch import RequestSettings, fetch_sync_rows, report_rows, run_step_report
+from pinads.extract.normalize import RowContext, to_batches
+from pinads.extract.plan import PlanStep, StepKind
+from pinads.extract.table import Selection
+from pinads.load.spec import TableSpec
+
+__all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "run_steps"]
+
+DEFAULT_WORKERS = 4
+_QUEUE_POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractJob:
+    """Everything the workers need, shared read-only."""
+
+    client: PinterestClient
+    settings: RequestSettings
+    table: TableSpec
+    accounts: Mapping[str, Mapping[str, Any]]  # account id -> ad account object
+    entities: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]  # account -> index
+    constants: Mapping[str, Any]  # `_pinads_` values shared by every row
+    keep_ids: Mapping[str, frozenset[str]] | None = None  # account -> ids (report filtering)
+    polling: ReportPolling | None = None
+
+    @property
+    def selection(self) -> Selection:
+        return self.settings.selection
+
+    def context(self, step: PlanStep) -> RowContext:
+        account = self.accounts.get(step.account_id, {"id": step.account_id})
+        constants = dict(self.constants)
+        constants["_pinads_account_currency"] = account.get("currency")
+        constants["_pinads_account_name"] = account.get("name")
+        if self.selection.granularity is Granularity.TOTAL:
+            constants["_pinads_range_start"] = step.start
+            constants["_pinads_range_end"] = step.end
+        entities = self.entities.get(step.account_id, {})
+        return RowContext(account=account, entities=entities, constants=constants)
+
+
+@dataclass(slots=True)
+class StepOutput:
+    """One step's rows, ready to write; `close()` frees what backs them (a report file)."""
+
+    step: PlanStep
+    batches: Iterable[pa.RecordBatch]
+    close: Callable[[], None]
+
+
+def _nothing() -> None:
+    return None
+
+
+def _fetch_step(job: ExtractJob, step: PlanStep) -> StepOutput:
+    ctx = job.context(step)
+    if step.kind is StepKind.SYNC:
+        rows = fetch_sync_rows(job.client, job.settings, step)
+        batches = list(to_batches(rows, selection=job.selection, table=job.table, ctx=ctx))
+        return StepOutput(step, batches, _nothing)
+    result = run_step_report(job.client, job.settings, step, polling=job.polling)
+    report = job.selection.dataset.async_report
+    assert report is not None
+    keep = job.keep_ids.get(step.account_id) if job.keep_ids is not None else None
+    rows = report_rows(result, keep_ids=keep, id_key=report.row_id_key)
+    lazy = to_batches(rows, selection=job.selection, table=job.table, ctx=ctx)
+    return StepOutput(step, lazy, result.close)
+
+
+class _Channel:
+    """A bounded hand-over from workers to the consumer that either side can abandon."""
+
+    def __init__(self, size: int) -> None:
+        self.items: queue.Queue[StepOutput | BaseException | None] = queue.Queue(maxsize=size)
+        self.stop = threading.Event()
+
+    def put(self, item: StepOutput | BaseException | None) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.items.put(item, timeout=_QUEUE_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        if isinstance(item, StepOutput):
+            item.close()
+        return False
+
+
+def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> None:
+    try:
+        for step in steps:
+            if channel.stop.is_set() or not channel.put(_fetch_step(job, step)):
+                return
+    except PinadsError as exc:  # handed to the consumer, which re-raises it in its thread
+        channel.put(exc)
+    finally:
+        channel.put(None)
+
+
+def run_steps(
+    job: ExtractJob, steps: Sequence[PlanStep], *, workers: int = DEFAULT_WORKERS
+) -> Iterator[StepOutput]:
+    """Yield each step's output as it is ready; accounts run in parallel, steps of one account
+    in plan order. The consumer must write (and close) each output before asking for the next."""
+    by_account: dict[str, list[PlanStep]] = {}
+    for step in steps:
+        by_account.setdefault(step.account_id, []).append(step)
+    if not by_account:
+        return
+    count = max(1, min(workers, len(by_account)))
+    channel = _Channel(size=count)
+    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="pinads-extract")
+    futures = [pool.submit(_worker, job, group, channel) for group in by_account.values()]
+    try:
+        yield from _drain(channel, expected=len(futures))
+    finally:
+        channel.stop.set()
+        _discard(channel)
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, PinadsError):
+                raise error
+
+
+def _drain(channel: _Channel, *, expected: int) -> Iterator[StepOutput]:
+    finished = 0
+    while finished < expected:
+        item = channel.items.get()
+        if item is None:
+            finished += 1
+        elif isinstance(item, BaseException):
+            raise item
+        else:
+            yield item
+
+
+def _discard(channel: _Channel) -> None:
+    while True:
+        try:
+            item = channel.items.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(item, StepOutput):
+            item.close()

@@ -1,0 +1,255 @@
+"""The planner: a source, a date range and the accounts' entity ids -> the fewest API calls.
+
+Pure functions over catalog data. Pinterest's limits shape the plan:
+- synchronous analytics reach 90 days back, at most 90 days (HOUR: 3 days, 8 back) and 250 ids
+  per call, so recent days are read as (window <= 90 d) x (id batch <= 250) calls;
+- days older than that come from async reports: one report per account per <= 186 days
+  (PRODUCT_ITEM: 31), without an id filter so one report covers every entity of the account;
+- entity lists (ids to batch, names to enrich) are listed once per account per run and shared.
+
+Every step has a stable id built from what it reads (account, window, ids) so a checkpoint
+written by one run matches the same step in a rerun.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from pinads.catalog.limits import (
+    ASYNC_MAX_DAYS_BACK,
+    ASYNC_MAX_RANGE_DAYS,
+    HOUR_MAX_DAYS_BACK,
+    HOUR_MAX_RANGE_DAYS,
+    MAX_IDS_PER_CALL,
+    PAGE_SIZE,
+    SYNC_MAX_DAYS_BACK,
+    SYNC_MAX_RANGE_DAYS,
+)
+from pinads.catalog.model import Dataset, Granularity
+from pinads.sources.dates import DateRange
+
+__all__ = [
+    "Plan",
+    "PlanStep",
+    "StepKind",
+    "Strategy",
+    "date_windows",
+    "earliest_day",
+    "list_calls",
+    "plan_analytics",
+    "plan_entities",
+]
+
+
+class StepKind(enum.StrEnum):
+    SYNC = "sync"  # one GET of a synchronous analytics endpoint
+    REPORT = "report"  # one async report (create + polls; the download is not an API call)
+    LIST = "list"  # an entity list of one account (its pages)
+
+
+class Strategy(enum.StrEnum):
+    AUTO = "auto"  # sync for the last 90 days, reports for older days (a normal run)
+    REPORTS = "reports"  # async reports for every day (backfill)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    """One unit of work, written with its checkpoint in one transaction."""
+
+    step_id: str
+    kind: StepKind
+    account_id: str
+    api_calls: int
+    start: date | None = None
+    end: date | None = None
+    ids: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        days = f" {self.start}..{self.end}" if self.start and self.end else ""
+        ids = f" {len(self.ids)} ids" if self.ids else ""
+        return f"{self.kind.value} account {self.account_id}{days}{ids}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a run will do and how many API calls it costs."""
+
+    dataset: str
+    date_range: DateRange | None
+    steps: tuple[PlanStep, ...]
+    # Calls made before the steps: the ad account list and the shared entity lists.
+    discovery_calls: int = 0
+    entity_lists: tuple[str, ...] = field(default=())
+
+    @property
+    def api_calls(self) -> int:
+        return self.discovery_calls + sum(step.api_calls for step in self.steps)
+
+    def steps_for(self, account_id: str) -> tuple[PlanStep, ...]:
+        return tuple(step for step in self.steps if step.account_id == account_id)
+
+
+def list_calls(item_count: int, *, paginated: bool = True) -> int:
+    """Pages needed to list `item_count` items (an empty list still costs one call)."""
+    if not paginated:
+        return 1
+    return max(1, math.ceil(item_count / PAGE_SIZE))
+
+
+def earliest_day(dataset: Dataset, granularity: Granularity, *, today: date, sync: bool) -> date:
+    """The first day Pinterest serves for this dataset (sync endpoints or async reports)."""
+    if granularity is Granularity.HOUR:
+        return today - timedelta(days=HOUR_MAX_DAYS_BACK)
+    if dataset.max_days_back is not None:
+        return today - timedelta(days=dataset.max_days_back)
+    if sync or dataset.async_report is None:
+        return today - timedelta(days=SYNC_MAX_DAYS_BACK)
+    return today - timedelta(days=ASYNC_MAX_DAYS_BACK)
+
+
+def date_windows(period: DateRange, max_days: int) -> Iterator[DateRange]:
+    """`period` cut into consecutive windows of at most `max_days`, aligned on its start."""
+    start = period.start
+    while start <= period.end:
+        end = min(period.end, start + timedelta(days=max_days - 1))
+        yield DateRange(start=start, end=end)
+        start = end + timedelta(days=1)
+
+
+def _batches(ids: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
+    ordered = sorted(set(ids), key=lambda v: (len(v), v))
+    for index in range(0, len(ordered), size):
+        yield tuple(ordered[index : index + size])
+
+
+def _digest(ids: Sequence[str]) -> str:
+    return hashlib.sha1(",".join(ids).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def _sync_max_days(dataset: Dataset, granularity: Granularity) -> int:
+    if granularity is Granularity.HOUR:
+        return HOUR_MAX_RANGE_DAYS
+    return min(SYNC_MAX_RANGE_DAYS, dataset.max_range_days or SYNC_MAX_RANGE_DAYS)
+
+
+def _report_max_days(dataset: Dataset, granularity: Granularity) -> int:
+    if granularity is Granularity.HOUR:
+        return HOUR_MAX_RANGE_DAYS
+    return min(ASYNC_MAX_RANGE_DAYS, dataset.max_range_days or ASYNC_MAX_RANGE_DAYS)
+
+
+def _split(
+    period: DateRange, *, cutoff: date, strategy: Strategy, has_sync: bool, has_async: bool
+) -> tuple[DateRange | None, DateRange | None]:
+    """(report part, sync part) of `period`: days before `cutoff` need reports."""
+    if (strategy is Strategy.REPORTS and has_async) or not has_sync:
+        return period, None
+    if period.start >= cutoff or not has_async:
+        return None, period
+    if period.end < cutoff:
+        return period, None
+    old = DateRange(start=period.start, end=cutoff - timedelta(days=1))
+    return old, DateRange(start=cutoff, end=period.end)
+
+
+def plan_analytics(
+    dataset: Dataset,
+    *,
+    period: DateRange,
+    granularity: Granularity,
+    today: date,
+    account_ids: Sequence[str],
+    entity_ids: Mapping[str, Sequence[str]],
+    strategy: Strategy = Strategy.AUTO,
+    report_polls: int = 1,
+    discovery_calls: int = 0,
+    entity_lists: tuple[str, ...] = (),
+) -> Plan:
+    """Steps for an analytics dataset. `entity_ids[account]` are the ids the sync endpoint takes
+    (ignored for account-level endpoints); `report_polls` is how many polls a report needs."""
+    sync_cutoff = earliest_day(dataset, granularity, today=today, sync=True)
+    old, recent = _split(
+        period,
+        cutoff=sync_cutoff,
+        strategy=strategy,
+        has_sync=dataset.sync is not None,
+        has_async=dataset.async_report is not None,
+    )
+    steps: list[PlanStep] = []
+    for account in account_ids:
+        if old is not None:
+            steps.extend(_report_steps(dataset, account, old, granularity, report_polls))
+        if recent is not None:
+            ids = entity_ids.get(account, ())
+            steps.extend(_sync_steps(dataset, account, recent, granularity, ids))
+    return Plan(
+        dataset=dataset.name,
+        date_range=period,
+        steps=tuple(steps),
+        discovery_calls=discovery_calls,
+        entity_lists=entity_lists,
+    )
+
+
+def _report_steps(
+    dataset: Dataset, account: str, period: DateRange, granularity: Granularity, polls: int
+) -> Iterator[PlanStep]:
+    for window in date_windows(period, _report_max_days(dataset, granularity)):
+        yield PlanStep(
+            step_id=f"report:{account}:{window.start}:{window.end}",
+            kind=StepKind.REPORT,
+            account_id=account,
+            api_calls=1 + polls,
+            start=window.start,
+            end=window.end,
+        )
+
+
+def _sync_steps(
+    dataset: Dataset,
+    account: str,
+    period: DateRange,
+    granularity: Granularity,
+    ids: Sequence[str],
+) -> Iterator[PlanStep]:
+    assert dataset.sync is not None
+    per_id = dataset.sync.id_param is not None
+    batches = list(_batches(ids, MAX_IDS_PER_CALL)) if per_id else [()]
+    for window in date_windows(period, _sync_max_days(dataset, granularity)):
+        for batch in batches:
+            suffix = f":{_digest(batch)}" if per_id else ""
+            yield PlanStep(
+                step_id=f"sync:{account}:{window.start}:{window.end}{suffix}",
+                kind=StepKind.SYNC,
+                account_id=account,
+                api_calls=1,
+                start=window.start,
+                end=window.end,
+                ids=batch,
+            )
+
+
+def plan_entities(
+    dataset: Dataset,
+    *,
+    account_ids: Sequence[str],
+    calls_per_account: Mapping[str, int],
+    discovery_calls: int = 0,
+) -> Plan:
+    """Steps for an entity dataset: one LIST step per account (its pages, known in advance when
+    the list was already read for discovery, else the one-page minimum)."""
+    steps = tuple(
+        PlanStep(
+            step_id=f"list:{account}",
+            kind=StepKind.LIST,
+            account_id=account,
+            api_calls=calls_per_account.get(account, 1),
+        )
+        for account in account_ids
+    )
+    return Plan(dataset=dataset.name, date_range=None, steps=steps, discovery_calls=discovery_calls)

@@ -1,0 +1,126 @@
+"""The planner against the lower bound of API calls for each case."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+from pinads.catalog.analytics import ANALYTICS_DATASETS
+from pinads.catalog.model import Granularity
+from pinads.extract.plan import StepKind, Strategy, date_windows, list_calls, plan_analytics
+from pinads.sources.dates import DateRange
+
+TODAY = date(2026, 11, 28)
+BY_NAME = {d.name: d for d in ANALYTICS_DATASETS}
+
+
+def _ids(n: int) -> list[str]:
+    return [str(10_000 + i) for i in range(n)]
+
+
+def test_recent_range_is_windows_times_id_batches() -> None:
+    period = DateRange(start=TODAY - timedelta(days=90), end=TODAY - timedelta(days=1))
+    plan = plan_analytics(
+        BY_NAME["ad_analytics"],
+        period=period,
+        granularity=Granularity.DAY,
+        today=TODAY,
+        account_ids=["1", "2"],
+        entity_ids={"1": _ids(5_000), "2": _ids(251)},
+    )
+    # 90 days fit one window; 5,000 ids need 20 calls, 251 need 2.
+    assert plan.api_calls == 20 + 2
+    assert all(step.kind is StepKind.SYNC and len(step.ids) <= 250 for step in plan.steps)
+    assert len({step.step_id for step in plan.steps}) == len(plan.steps)
+
+
+def test_step_ids_are_stable_and_independent_of_id_order() -> None:
+    period = DateRange(start=TODAY - timedelta(days=30), end=TODAY - timedelta(days=1))
+    kwargs = {"period": period, "granularity": Granularity.DAY, "today": TODAY}
+    first = plan_analytics(
+        BY_NAME["campaign_analytics"], account_ids=["7"], entity_ids={"7": _ids(600)}, **kwargs
+    )
+    again = plan_analytics(
+        BY_NAME["campaign_analytics"],
+        account_ids=["7"],
+        entity_ids={"7": list(reversed(_ids(600)))},
+        **kwargs,
+    )
+    assert [s.step_id for s in first.steps] == [s.step_id for s in again.steps]
+
+
+def test_account_level_needs_one_call_per_window_and_no_ids() -> None:
+    period = DateRange(start=TODAY - timedelta(days=80), end=TODAY)
+    plan = plan_analytics(
+        BY_NAME["ad_account_analytics"],
+        period=period,
+        granularity=Granularity.DAY,
+        today=TODAY,
+        account_ids=["1"],
+        entity_ids={},
+    )
+    assert plan.api_calls == 1
+    assert plan.steps[0].ids == ()
+
+
+def test_old_days_come_from_one_report_per_186_days() -> None:
+    period = DateRange(start=TODAY - timedelta(days=700), end=TODAY - timedelta(days=1))
+    plan = plan_analytics(
+        BY_NAME["campaign_analytics"],
+        period=period,
+        granularity=Granularity.DAY,
+        today=TODAY,
+        account_ids=["1"],
+        entity_ids={"1": _ids(10)},
+        report_polls=1,
+    )
+    old_days = 700 - 90
+    reports = math.ceil(old_days / 186)
+    assert [s.kind for s in plan.steps].count(StepKind.REPORT) == reports
+    assert plan.api_calls == reports * 2 + 1
+    covered = sum((s.end - s.start).days + 1 for s in plan.steps if s.start and s.end)
+    assert covered == 700
+
+
+def test_backfill_strategy_uses_reports_for_every_day() -> None:
+    period = DateRange(start=TODAY - timedelta(days=500), end=TODAY - timedelta(days=1))
+    plan = plan_analytics(
+        BY_NAME["ad_group_analytics"],
+        period=period,
+        granularity=Granularity.DAY,
+        today=TODAY,
+        account_ids=["1"],
+        entity_ids={"1": _ids(900)},
+        strategy=Strategy.REPORTS,
+        report_polls=2,
+    )
+    assert plan.api_calls == math.ceil(500 / 186) * 3
+    assert all(s.kind is StepKind.REPORT for s in plan.steps)
+
+
+def test_hour_windows_are_three_days() -> None:
+    period = DateRange(start=TODAY - timedelta(days=7), end=TODAY)
+    plan = plan_analytics(
+        BY_NAME["campaign_analytics"],
+        period=period,
+        granularity=Granularity.HOUR,
+        today=TODAY,
+        account_ids=["1"],
+        entity_ids={"1": _ids(3)},
+    )
+    assert plan.api_calls == 3  # 8 days / 3 per call
+    assert max((s.end - s.start).days + 1 for s in plan.steps if s.start and s.end) == 3
+
+
+def test_windows_cover_the_range_without_overlap() -> None:
+    period = DateRange(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    windows = list(date_windows(period, 90))
+    assert windows[0].start == period.start and windows[-1].end == period.end
+    for left, right in zip(windows, windows[1:], strict=False):
+        assert right.start == left.end + timedelta(days=1)
+    assert sum(w.days for w in windows) == 365
+
+
+def test_list_calls() -> None:
+    assert [list_calls(n) for n in (0, 1, 250, 251, 5_000)] == [1, 1, 1, 2, 20]
+    assert list_calls(900, paginated=False) == 1
