@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -85,10 +86,13 @@ def _metrics_table(dataset: Dataset, metrics: Sequence[Metric]) -> Table:
 
 
 def _datasets(
-    search: str | None = typer.Option(
-        None, "--search", "-s", help="Words to find in names, attributes or metrics."
-    ),
-    kind: DatasetKind | None = typer.Option(None, "--kind", help="Only entity or analytics."),
+    search: Annotated[
+        str | None,
+        typer.Option("--search", "-s", help="Words to find in names, attributes or metrics."),
+    ] = None,
+    kind: Annotated[
+        DatasetKind | None, typer.Option("--kind", help="Only entity or analytics datasets.")
+    ] = None,
 ) -> None:
     """List the datasets a source can extract (find them by attribute or metric with --search)."""
     found = search_datasets(search or "")
@@ -102,10 +106,11 @@ def _datasets(
 
 
 def _metrics(
-    dataset_name: str = typer.Argument(..., metavar="DATASET", help="Dataset name."),
-    search: str | None = typer.Option(
-        None, "--search", "-s", help="Words to find in metric names and descriptions."
-    ),
+    dataset_name: Annotated[str, typer.Argument(metavar="DATASET", help="Dataset name.")],
+    search: Annotated[
+        str | None,
+        typer.Option("--search", "-s", help="Words to find in metric names and descriptions."),
+    ] = None,
 ) -> None:
     """Show the attributes and metrics DATASET offers, with types, units and descriptions."""
     dataset = get_dataset(dataset_name)
