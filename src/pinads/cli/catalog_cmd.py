@@ -34,10 +34,11 @@ def _level(dataset: Dataset) -> str:
 
 def _datasets_table(datasets: Sequence[Dataset]) -> Table:
     table = Table(title=f"{len(datasets)} datasets", title_justify="left")
-    table.add_column("name", no_wrap=True, style="bold")
+    # Names fold only on narrow terminals; the description takes the remaining width.
+    table.add_column("name", overflow="fold", min_width=20, style="bold")
     table.add_column("kind", no_wrap=True)
-    table.add_column("level", no_wrap=True)
-    table.add_column("what it's for", overflow="fold")
+    table.add_column("level", overflow="fold", max_width=22)
+    table.add_column("what it's for", overflow="fold", min_width=16)
     table.add_column("#metrics", justify="right", no_wrap=True)
     for dataset in datasets:
         table.add_row(
@@ -54,8 +55,8 @@ def _attributes_table(dataset: Dataset, attributes: Sequence[Attribute]) -> Tabl
     table = Table(title=f"{dataset.name}: {len(attributes)} attributes", title_justify="left")
     table.add_column("attribute", no_wrap=True, style="bold")
     table.add_column("type", no_wrap=True)
-    table.add_column("from", no_wrap=True)
-    table.add_column("description", overflow="fold")
+    table.add_column("from", overflow="fold", max_width=24)
+    table.add_column("description", overflow="fold", min_width=24)
     key = set(dataset.key)
     for attr in attributes:
         origin = attr.source.value
@@ -71,7 +72,7 @@ def _metrics_table(dataset: Dataset, metrics: Sequence[Metric]) -> Table:
     table.add_column("metric", no_wrap=True, style="bold")
     table.add_column("type", no_wrap=True)
     table.add_column("unit", no_wrap=True)
-    table.add_column("description", overflow="fold")
+    table.add_column("description", overflow="fold", min_width=24)
     for metric in metrics:
         notes = []
         if metric.is_conversion:
