@@ -22,6 +22,7 @@ from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Granularity
 from pinads.errors import PinadsError
+from pinads.extract.entities import list_entity_items
 from pinads.extract.fetch import RequestSettings, fetch_sync_rows, report_rows, run_step_report
 from pinads.extract.normalize import RowContext, to_batches
 from pinads.extract.plan import PlanStep, StepKind
@@ -81,6 +82,10 @@ def _fetch_step(job: ExtractJob, step: PlanStep) -> StepOutput:
     if step.kind is StepKind.SYNC:
         rows = fetch_sync_rows(job.client, job.settings, step)
         batches = list(to_batches(rows, selection=job.selection, table=job.table, ctx=ctx))
+        return StepOutput(step, batches, _nothing)
+    if step.kind is StepKind.LIST:
+        items = list_entity_items(job.client, job.selection.dataset, step.account_id, job.keep_ids)
+        batches = list(to_batches(items, selection=job.selection, table=job.table, ctx=ctx))
         return StepOutput(step, batches, _nothing)
     result = run_step_report(job.client, job.settings, step, polling=job.polling)
     report = job.selection.dataset.async_report

@@ -16,7 +16,13 @@ from pinads.catalog.model import AttributeSource, Dataset, ListEndpoint
 from pinads.extract.plan import list_calls
 from pinads.extract.table import Selection
 
-__all__ = ["AccountEntities", "entity_fields", "fetch_account_entities", "list_params"]
+__all__ = [
+    "AccountEntities",
+    "entity_fields",
+    "fetch_account_entities",
+    "list_entity_items",
+    "list_params",
+]
 
 # Listing statuses: Pinterest's default leaves archived entities out; Ads Manager shows them.
 _ACTIVE_STATUSES = ("ACTIVE", "PAUSED")
@@ -50,6 +56,9 @@ def entity_fields(selection: Selection) -> dict[str, set[str]]:
             pending.append(via)
     if selection.dataset.ids_from:
         needed.setdefault(selection.dataset.ids_from, set())
+    endpoint = selection.dataset.list_endpoint
+    if endpoint is not None and endpoint.parent is not None:
+        needed.setdefault(endpoint.parent.dataset, set())
     return needed
 
 
@@ -129,3 +138,24 @@ def _ordered(needed: Mapping[str, set[str]]) -> list[str]:
         if name not in order:
             order.append(name)
     return order
+
+
+def list_entity_items(
+    client: PinterestClient,
+    dataset: Dataset,
+    account_id: str,
+    parents: Mapping[str, frozenset[str]] | None,
+    *,
+    include_archived: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Every item of an entity dataset for one account (the rows of a LIST step). Lists
+    iterated per parent take the parent ids from `parents[account_id]`."""
+    parent_ids = sorted(parents.get(account_id, frozenset())) if parents else []
+    for listing in _listings(
+        client,
+        dataset,
+        account_id=account_id,
+        include_archived=include_archived,
+        parent_ids=parent_ids,
+    ):
+        yield from listing

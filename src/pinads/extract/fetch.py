@@ -14,7 +14,14 @@ from pinads.extract.plan import PlanStep, StepKind
 from pinads.extract.table import Selection
 from pinads.sources.config import SourceConfig
 
-__all__ = ["RequestSettings", "fetch_sync_rows", "report_body", "run_step_report", "sync_params"]
+__all__ = [
+    "RequestSettings",
+    "fetch_sync_rows",
+    "report_body",
+    "report_rows",
+    "run_step_report",
+    "sync_params",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,17 +6,16 @@ field and what to change, so a user fixes a config in one pass instead of one er
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
-from pinads.catalog import DATASETS, get_dataset
+from pinads.catalog import DATASETS, close_names, validate_selection
+from pinads.catalog.limits import SYNC_MAX_RANGE_DAYS
 from pinads.catalog.model import Dataset, Granularity, Problem
 from pinads.errors import ConfigError
-from pinads.extract.plan import earliest_day
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange, resolve_date_range
 
@@ -24,8 +23,7 @@ __all__ = [
     "ANALYTICS_ROLES",
     "check_accounts",
     "check_catalog",
-    "check_date_range",
-    "closest",
+    "collect_problems",
     "parse_config",
     "raise_problems",
     "validate_config",
@@ -36,39 +34,53 @@ __all__ = [
 ANALYTICS_ROLES = frozenset({"OWNER", "ADMIN", "ANALYST", "CAMPAIGN_MANAGER"})
 
 
-def closest(name: str, choices: Iterable[str], *, limit: int = 3) -> tuple[str, ...]:
-    """Valid names nearest to a wrong one (typos, wrong suffix, missing _1)."""
-    pool = list(choices)
-    found = difflib.get_close_matches(name.upper(), pool, n=limit, cutoff=0.6)
-    if not found:
-        stem = name.upper().split("_")[0]
-        found = [c for c in pool if c.startswith(stem)][:limit]
-    return tuple(found)
-
-
 def raise_problems(problems: Sequence[Problem], *, what: str = "source") -> None:
     """One ConfigError listing every problem (nothing when there are none)."""
     if not problems:
         return
-    lines = "; ".join(_describe(p) for p in problems)
+    lines = "; ".join(str(p) for p in problems)
     count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
     raise ConfigError(f"{what} is not valid ({count}): {lines}")
 
 
-def _describe(problem: Problem) -> str:
-    if problem.suggestions:
-        return f"{problem} (did you mean {', '.join(problem.suggestions)}?)"
-    return str(problem)
-
-
-def parse_config(document: Mapping[str, Any]) -> SourceConfig:
-    """A SourceConfig from YAML/JSON data; every shape error at once as a ConfigError."""
+def parse_config(
+    document: Mapping[str, Any],
+    *,
+    today: date,
+    visible_accounts: Sequence[Mapping[str, Any]] | None = None,
+    allow_async: bool = False,
+) -> tuple[SourceConfig, Dataset]:
+    """A validated SourceConfig from YAML/JSON data, or one ConfigError with every problem:
+    shape errors and, for the settings that parsed, catalog, range and account problems too."""
+    name = str(document.get("name", "")) if isinstance(document, Mapping) else ""
+    what = f"source {name!r}" if name else "source"
     try:
-        return SourceConfig.model_validate(dict(document))
+        config = SourceConfig.model_validate(dict(document))
     except ValidationError as exc:
         problems = [_pydantic_problem(error) for error in exc.errors()]
-        raise_problems(problems, what=f"source {document.get('name', '')!s}".strip())
+        salvaged = _salvage(document, exc)
+        if salvaged is not None:
+            problems += collect_problems(
+                salvaged, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+            )[1]
+        raise_problems(problems, what=what)
         raise AssertionError("unreachable") from exc
+    dataset, problems = collect_problems(
+        config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+    )
+    raise_problems(problems, what=what)
+    assert dataset is not None
+    return config, dataset
+
+
+def _salvage(document: Mapping[str, Any], exc: ValidationError) -> SourceConfig | None:
+    """The config without the settings that failed (their defaults instead), to check the rest."""
+    bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+    kept = {k: v for k, v in document.items() if k not in bad}
+    try:
+        return SourceConfig.model_validate(kept)
+    except ValidationError:
+        return None
 
 
 def _pydantic_problem(error: Any) -> Problem:
@@ -89,118 +101,52 @@ def _pydantic_problem(error: Any) -> Problem:
     return Problem(field, message)
 
 
-def check_catalog(config: SourceConfig) -> tuple[Dataset | None, list[Problem]]:
-    """Dataset, attributes, metrics, granularity and combination rules."""
+def check_catalog(
+    config: SourceConfig, *, today: date, allow_async: bool = False
+) -> tuple[Dataset | None, list[Problem]]:
+    """Dataset, attributes, metrics, granularity, attribution, dates and combination rules
+    (the catalog's rules, on the names the run will use: defaults when none are chosen)."""
+    dataset = DATASETS.get(config.dataset)
+    if dataset is None:
+        found = close_names(config.dataset, DATASETS)
+        hint = f"did you mean {', '.join(found)}?" if found else "list them with `pinads datasets`"
+        return None, [Problem("dataset", f"unknown dataset {config.dataset!r}: {hint}", found)]
+    start = end = None
     try:
-        dataset = get_dataset(config.dataset)
-    except (KeyError, ConfigError):
-        names = [d.name for d in DATASETS]
-        found = tuple(difflib.get_close_matches(config.dataset, names, n=3, cutoff=0.5))
-        return None, [
-            Problem(
-                "dataset",
-                f"{config.dataset!r} is not a dataset; list them with `pinads datasets`",
-                found,
-            )
-        ]
-    problems: list[Problem] = []
-    for name in config.attributes:
-        if dataset.attribute(name) is None:
-            problems.append(_not_in(dataset, "attributes", name, dataset.attributes_by_name))
-    for name in config.metrics:
-        if dataset.metric(name) is None:
-            problems.append(_not_in(dataset, "metrics", name, dataset.metrics_by_name))
-    if dataset.is_analytics and config.granularity not in dataset.granularities:
-        allowed = ", ".join(g.value for g in dataset.granularities)
-        problems.append(
-            Problem("granularity", f"{dataset.name} offers {allowed}, not {config.granularity}")
-        )
-    problems.extend(_combination_problems(config, dataset))
+        period = resolve_date_range(config.date_range, today=today)
+        start, end = period.start, period.end
+    except ValueError as exc:
+        problem = Problem("date_range", str(exc))
+        return dataset, [problem]
+    problems = validate_selection(
+        dataset,
+        attributes=config.attributes or dataset.default_attributes,
+        metrics=config.metrics or dataset.default_metrics,
+        granularity=config.granularity.value,
+        click_window_days=config.click_window_days,
+        engagement_window_days=config.engagement_window_days,
+        view_window_days=config.view_window_days,
+        conversion_report_time=config.conversion_report_time,
+        start=start if dataset.is_analytics else None,
+        end=end if dataset.is_analytics else None,
+        today=today,
+        allow_async=allow_async,
+    )
+    if dataset.is_analytics:
+        problems += _total_problems(config, period)
     return dataset, problems
 
 
-def _not_in(dataset: Dataset, field: str, name: str, valid: Mapping[str, Any]) -> Problem:
-    kind = "attribute" if field == "attributes" else "metric"
-    return Problem(
-        field,
-        f"{name} is not a{'n' if kind == 'attribute' else ''} {kind} of {dataset.name}; "
-        f"see `pinads metrics {dataset.name}`",
-        closest(name, valid),
-    )
-
-
-def _combination_problems(config: SourceConfig, dataset: Dataset) -> list[Problem]:
-    validate = getattr(dataset, "validate_selection", None)
-    if validate is None:
-        from pinads import catalog
-
-        validate = getattr(catalog, "validate_selection", None)
-        if validate is None:
-            return []
-        return list(
-            validate(
-                dataset,
-                attributes=config.attributes,
-                metrics=config.metrics,
-                granularity=config.granularity,
-            )
-        )
-    return list(
-        validate(
-            attributes=config.attributes, metrics=config.metrics, granularity=config.granularity
-        )
-    )
-
-
-def check_date_range(
-    config: SourceConfig, dataset: Dataset, *, today: date, period: DateRange | None = None
-) -> list[Problem]:
-    """The range must be reachable: sync limits for runs (reports for older days when the
-    dataset has them), and never in the future."""
-    if not dataset.is_analytics:
-        return []
-    try:
-        period = period or resolve_date_range(config.date_range, today=today)
-    except ValueError as exc:
-        return [Problem("date_range", str(exc))]
-    problems: list[Problem] = []
-    granularity = config.granularity
-    earliest = earliest_day(dataset, granularity, today=today, sync=True)
-    if period.start < earliest:
-        problems.append(_too_old(dataset, granularity, earliest, period))
-    if period.end > today:
-        problems.append(
-            Problem("date_range", f"ends {period.end}, after today ({today}); end it by {today}")
-        )
-    if granularity is Granularity.TOTAL and period.days > 90:
-        problems.append(
+def _total_problems(config: SourceConfig, period: DateRange) -> list[Problem]:
+    if config.granularity is Granularity.TOTAL and period.days > SYNC_MAX_RANGE_DAYS:
+        return [
             Problem(
                 "granularity",
-                f"TOTAL over {period.days} days would be split into 90-day totals; use at most "
-                "90 days or DAY granularity",
+                f"TOTAL over {period.days} days would be split into 90-day totals: use a range "
+                "of at most 90 days, or granularity DAY",
             )
-        )
-    return problems
-
-
-def _too_old(
-    dataset: Dataset, granularity: Granularity, earliest: date, period: DateRange
-) -> Problem:
-    if granularity is Granularity.HOUR:
-        reach = "hourly data reaches 8 days back"
-    elif dataset.max_days_back is not None:
-        reach = f"{dataset.name} reaches {dataset.max_days_back} days back"
-    else:
-        reach = "Pinterest's synchronous analytics reach 90 days back"
-    tail = (
-        "; `pinads backfill` reaches further (async reports, up to 914 days back)"
-        if dataset.async_report is not None and granularity is not Granularity.HOUR
-        else ""
-    )
-    return Problem(
-        "date_range",
-        f"starts {period.start}, but {reach}: the earliest date is {earliest}{tail}",
-    )
+        ]
+    return []
 
 
 def check_accounts(
@@ -250,19 +196,32 @@ def _role_problem(account: Mapping[str, Any], skipped_ok: bool) -> Problem | Non
     )
 
 
+def collect_problems(
+    config: SourceConfig,
+    *,
+    today: date,
+    visible_accounts: Sequence[Mapping[str, Any]] | None = None,
+    allow_async: bool = False,
+) -> tuple[Dataset | None, list[Problem]]:
+    """Every problem of a parsed config (catalog, limits, and accounts when given)."""
+    dataset, problems = check_catalog(config, today=today, allow_async=allow_async)
+    if visible_accounts is not None:
+        problems += check_accounts(config, dataset, visible=visible_accounts)
+    return dataset, problems
+
+
 def validate_config(
     config: SourceConfig,
     *,
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
+    allow_async: bool = False,
 ) -> Dataset:
     """Every check at once; returns the dataset or raises one ConfigError listing all problems.
     `visible_accounts` (the authorizer's ad accounts) enables the account and role checks."""
-    dataset, problems = check_catalog(config)
-    if dataset is not None:
-        problems += check_date_range(config, dataset, today=today)
-    if visible_accounts is not None:
-        problems += check_accounts(config, dataset, visible=visible_accounts)
+    dataset, problems = collect_problems(
+        config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+    )
     raise_problems(problems, what=f"source {config.name!r}")
     assert dataset is not None
     return dataset

@@ -1,0 +1,185 @@
+"""`execute_run`: the one place where extraction meets the destination.
+
+Every plan step is written with `write_step`, rows and checkpoint in one transaction, so a rerun
+of the same range changes nothing (upsert) and a crash loses nothing (the next run, or the
+resumed backfill, re-reads what was not committed).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinads.api.client import PinterestClient
+from pinads.api.reports import ReportPolling
+from pinads.errors import ExtractError
+from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, run_steps
+from pinads.extract.plan import PlanStep, StepKind
+from pinads.load.spec import Destination, WriteMode
+from pinads.runner.prepare import Prepared
+
+__all__ = [
+    "ProgressCallback",
+    "RunKind",
+    "RunProgress",
+    "RunResult",
+    "execute_run",
+    "no_data_message",
+]
+
+
+class RunKind(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    BACKFILL = "backfill"
+    PREVIEW = "preview"
+
+
+@dataclass(slots=True)
+class RunProgress:
+    """Live counters for progress bars (CLI) and the web UI."""
+
+    steps_total: int
+    steps_done: int = 0
+    steps_skipped: int = 0
+    rows: int = 0
+    api_calls: int = 0
+    current: str = ""
+
+
+ProgressCallback = Callable[[RunProgress], None]
+
+
+class RunResult(BaseModel):
+    """What a run did (the run record holds the same numbers)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    source: str
+    kind: RunKind
+    start: date | None
+    end: date | None
+    table: str
+    destination: str
+    rows_written: int = Field(description="Rows written by this run (upserts included).")
+    steps: int
+    steps_skipped: int = Field(description="Steps already checkpointed (resumed backfill).")
+    api_calls: int = Field(description="API calls this run made (client's count).")
+    planned_calls: int = Field(description="API calls the planner predicted.")
+    rate_limited: int = Field(description="429 answers waited out.")
+    waited_seconds: float
+    duration_seconds: float
+    skipped_accounts: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Counters:
+    started: float = field(default_factory=time.monotonic)
+    rows: int = 0
+
+
+def no_data_message(prepared: Prepared) -> str:
+    period = prepared.plan.date_range
+    days = f" for {period}" if period else ""
+    return (
+        f"No data retrieved: source {prepared.config.name!r} got no rows{days} "
+        f"from {len(prepared.accounts)} ad account(s); check the accounts and date range with "
+        f"`pinads preview {prepared.config.name}`, or set allow_empty: true if an empty "
+        "result is expected"
+    )
+
+
+def execute_run(
+    prepared: Prepared,
+    client: PinterestClient,
+    destination: Destination,
+    *,
+    run_id: str,
+    scope: str,
+    extracted_at: datetime | None = None,
+    progress: ProgressCallback | None = None,
+    resume: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    polling: ReportPolling | None = None,
+) -> int:
+    """Run every step of the plan (skipping checkpointed ones when `resume`); return rows
+    written. Raises ExtractError "No data retrieved" unless the source allows empty data."""
+    config = prepared.config
+    mode = config.write_mode
+    table = prepared.table
+    done = destination.completed_steps(table.name, scope) if resume else set()
+    steps = [step for step in prepared.plan.steps if step.step_id not in done]
+    state = RunProgress(steps_total=len(prepared.plan.steps), steps_skipped=len(done))
+    state.steps_done = len(prepared.plan.steps) - len(steps)
+    baseline_calls = client.stats.calls
+    job = _job(prepared, client, run_id=run_id, extracted_at=extracted_at, polling=polling)
+    if mode is WriteMode.REPLACE:
+        destination.begin_replace(table)
+    for output in run_steps(job, steps, workers=workers):
+        try:
+            written = destination.write_step(
+                table, output.batches, mode=mode, scope=scope, step_id=output.step.step_id
+            )
+        finally:
+            output.close()
+        state.rows += written
+        state.steps_done += 1
+        state.api_calls = client.stats.calls - baseline_calls
+        state.current = output.step.describe()
+        if progress is not None:
+            progress(state)
+    if mode is WriteMode.REPLACE:
+        destination.finish_replace(table)
+    if state.rows == 0 and not config.allow_empty and not done:
+        raise ExtractError(no_data_message(prepared))
+    return state.rows
+
+
+def _job(
+    prepared: Prepared,
+    client: PinterestClient,
+    *,
+    run_id: str,
+    extracted_at: datetime | None,
+    polling: ReportPolling | None,
+) -> ExtractJob:
+    config = prepared.config
+    constants = {
+        "_pinads_extracted_at": extracted_at or datetime.now(UTC),
+        "_pinads_source": config.name,
+        "_pinads_run_id": run_id,
+        **prepared.settings.constants(),
+    }
+    keep_ids = None
+    parents = None
+    dataset = prepared.dataset
+    if dataset.is_analytics and dataset.ids_from and not config.include_archived:
+        keep_ids = {a: frozenset(e.ids(dataset.ids_from)) for a, e in prepared.entities.items()}
+    endpoint = dataset.list_endpoint
+    if endpoint is not None and endpoint.parent is not None:
+        parents = {
+            a: frozenset(e.ids(endpoint.parent.dataset)) for a, e in prepared.entities.items()
+        }
+    return ExtractJob(
+        client=client,
+        settings=prepared.settings,
+        table=prepared.table,
+        accounts=prepared.accounts,
+        entities={a: e.index for a, e in prepared.entities.items()},
+        constants=constants,
+        keep_ids=keep_ids if keep_ids is not None else parents,
+        polling=polling,
+    )
+
+
+def step_kinds(steps: list[PlanStep]) -> dict[StepKind, int]:
+    counts: dict[StepKind, int] = {}
+    for step in steps:
+        counts[step.kind] = counts.get(step.kind, 0) + 1
+    return counts

@@ -1,0 +1,168 @@
+"""Before the first analytics call: accounts, entity lists, the table and the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pinads.api.client import PinterestClient
+from pinads.catalog.limits import SYNC_MAX_DAYS_BACK
+from pinads.catalog.model import Dataset
+from pinads.extract.entities import AccountEntities, entity_fields, fetch_account_entities
+from pinads.extract.fetch import RequestSettings
+from pinads.extract.plan import (
+    Plan,
+    Strategy,
+    earliest_day,
+    list_calls,
+    plan_analytics,
+    plan_entities,
+)
+from pinads.extract.table import Selection, build_table_spec, resolve_selection
+from pinads.load.spec import TableSpec
+from pinads.sources.config import SourceConfig
+from pinads.sources.dates import DateRange, resolve_date_range
+from pinads.sources.validate import ANALYTICS_ROLES, check_accounts, raise_problems
+
+__all__ = ["Prepared", "effective_period", "prepare"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A run ready to execute."""
+
+    config: SourceConfig
+    selection: Selection
+    settings: RequestSettings
+    table: TableSpec
+    accounts: Mapping[str, Mapping[str, Any]]
+    entities: Mapping[str, AccountEntities]
+    skipped_accounts: tuple[str, ...]  # `accounts: all` but no analytics role
+    plan: Plan
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.selection.dataset
+
+
+def effective_period(
+    config: SourceConfig, *, today: date, explicit: DateRange | None, resync: bool
+) -> DateRange:
+    """The days a run reads: an explicit range as given; else the source's range, stretched
+    back to re-read the trailing attribution window (late conversions) on scheduled runs."""
+    if explicit is not None:
+        return explicit
+    period = resolve_date_range(config.date_range, today=today)
+    lookback = config.effective_lookback_days
+    if not resync or lookback <= 0:
+        return period
+    resync_start = period.end - timedelta(days=lookback - 1)
+    floor = today - timedelta(days=SYNC_MAX_DAYS_BACK)  # never pull a run into async reports
+    return DateRange(start=min(period.start, max(resync_start, floor)), end=period.end)
+
+
+def _accounts(
+    client: PinterestClient, config: SourceConfig, dataset: Dataset
+) -> tuple[dict[str, dict[str, Any]], tuple[str, ...], int]:
+    visible = client.ad_accounts()
+    calls = list_calls(len(visible))
+    raise_problems(check_accounts(config, dataset, visible=visible), what=f"source {config.name!r}")
+    by_id = {str(a["id"]): a for a in visible}
+    wanted = list(by_id) if config.accounts == "all" else list(config.accounts)
+    skipped: list[str] = []
+    chosen: dict[str, dict[str, Any]] = {}
+    for account_id in wanted:
+        roles = {str(r).upper() for r in by_id[account_id].get("permissions") or ()}
+        if dataset.is_analytics and not roles & ANALYTICS_ROLES:
+            skipped.append(account_id)  # only reachable with `accounts: all`
+            continue
+        chosen[account_id] = by_id[account_id]
+    return chosen, tuple(skipped), calls
+
+
+def _entities(
+    client: PinterestClient,
+    config: SourceConfig,
+    selection: Selection,
+    account_ids: Sequence[str],
+    workers: int,
+) -> dict[str, AccountEntities]:
+    needed = entity_fields(selection)
+    if not needed or not account_ids:
+        return {a: AccountEntities(account_id=a) for a in account_ids}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(account_ids)))) as pool:
+        results = pool.map(
+            lambda account: fetch_account_entities(
+                client,
+                account_id=account,
+                needed=needed,
+                include_archived=config.include_archived,
+            ),
+            account_ids,
+        )
+        return {result.account_id: result for result in results}
+
+
+def prepare(
+    client: PinterestClient,
+    config: SourceConfig,
+    dataset: Dataset,
+    *,
+    period: DateRange | None,
+    today: date,
+    strategy: Strategy = Strategy.AUTO,
+    report_polls: int = 1,
+    workers: int = 4,
+) -> Prepared:
+    """Discover accounts and entity lists (shared by every step), then plan."""
+    selection = resolve_selection(config, dataset)
+    table = build_table_spec(config, selection)
+    accounts, skipped, account_calls = _accounts(client, config, dataset)
+    ids = list(accounts)
+    if dataset.is_analytics:
+        entities = _entities(client, config, selection, ids, workers)
+        assert period is not None
+        plan = plan_analytics(
+            dataset,
+            period=period,
+            granularity=selection.granularity,
+            today=today,
+            account_ids=ids,
+            entity_ids={
+                a: e.ids(dataset.ids_from) for a, e in entities.items() if dataset.ids_from
+            },
+            strategy=strategy,
+            report_polls=report_polls,
+            discovery_calls=account_calls + sum(e.calls for e in entities.values()),
+            entity_lists=tuple(sorted(entity_fields(selection))),
+        )
+    else:
+        entities = _entities(client, config, selection, ids, workers) if _needs(selection) else {}
+        plan = plan_entities(
+            dataset,
+            account_ids=ids,
+            calls_per_account={},
+            discovery_calls=account_calls + sum(e.calls for e in entities.values()),
+        )
+    return Prepared(
+        config=config,
+        selection=selection,
+        settings=RequestSettings.of(config, selection),
+        table=table,
+        accounts=accounts,
+        entities=entities,
+        skipped_accounts=skipped,
+        plan=plan,
+    )
+
+
+def _needs(selection: Selection) -> bool:
+    return bool(entity_fields(selection))
+
+
+def sync_floor(dataset: Dataset, selection: Selection, today: date) -> date:
+    """First day the synchronous endpoints serve for this selection."""
+    return earliest_day(dataset, selection.granularity, today=today, sync=True)
