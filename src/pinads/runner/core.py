@@ -28,6 +28,7 @@ __all__ = [
     "RunKind",
     "RunProgress",
     "RunResult",
+    "build_job",
     "execute_run",
     "no_data_message",
 ]
@@ -107,9 +108,9 @@ def execute_run(
     resume: bool = False,
     workers: int = DEFAULT_WORKERS,
     polling: ReportPolling | None = None,
-) -> int:
-    """Run every step of the plan (skipping checkpointed ones when `resume`); return rows
-    written. Raises ExtractError "No data retrieved" unless the source allows empty data."""
+) -> RunProgress:
+    """Run every step of the plan (skipping checkpointed ones when `resume`); return the final
+    counters. Raises ExtractError "No data retrieved" unless the source allows empty data."""
     config = prepared.config
     mode = config.write_mode
     table = prepared.table
@@ -118,7 +119,7 @@ def execute_run(
     state = RunProgress(steps_total=len(prepared.plan.steps), steps_skipped=len(done))
     state.steps_done = len(prepared.plan.steps) - len(steps)
     baseline_calls = client.stats.calls
-    job = _job(prepared, client, run_id=run_id, extracted_at=extracted_at, polling=polling)
+    job = build_job(prepared, client, run_id=run_id, extracted_at=extracted_at, polling=polling)
     if mode is WriteMode.REPLACE:
         destination.begin_replace(table)
     for output in run_steps(job, steps, workers=workers):
@@ -138,10 +139,10 @@ def execute_run(
         destination.finish_replace(table)
     if state.rows == 0 and not config.allow_empty and not done:
         raise ExtractError(no_data_message(prepared))
-    return state.rows
+    return state
 
 
-def _job(
+def build_job(
     prepared: Prepared,
     client: PinterestClient,
     *,

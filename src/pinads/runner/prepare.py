@@ -57,7 +57,7 @@ def effective_period(
         return explicit
     period = resolve_date_range(config.date_range, today=today)
     lookback = config.effective_lookback_days
-    if not resync or lookback <= 0:
+    if not resync or lookback <= 0 or not config.is_rolling:
         return period
     resync_start = period.end - timedelta(days=lookback - 1)
     floor = today - timedelta(days=SYNC_MAX_DAYS_BACK)  # never pull a run into async reports

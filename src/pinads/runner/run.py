@@ -1,0 +1,190 @@
+"""`run_source`: check the destination, take the run lock, prepare, execute, record the run."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from pinads.api.client import PinterestClient
+from pinads.api.reports import ReportPolling
+from pinads.catalog.model import Dataset
+from pinads.errors import PinadsError
+from pinads.extract.engine import DEFAULT_WORKERS
+from pinads.extract.plan import Plan, Strategy
+from pinads.load.spec import Destination
+from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
+from pinads.runner.prepare import Prepared, effective_period, prepare
+from pinads.sources.config import SourceConfig
+from pinads.sources.dates import DateRange
+
+__all__ = ["BACKFILL_SCOPE", "RunLedger", "plan_source", "run_source"]
+
+BACKFILL_SCOPE = "backfill"  # backfill checkpoints persist across invocations (resume)
+
+
+class RunLedger(Protocol):
+    """Run history and the one-run-per-source lock (the control DB implements it)."""
+
+    def begin(
+        self, *, source: str, kind: str, run_id: str, start: date | None, end: date | None
+    ) -> None:
+        """Record a started run and take the source's lock (StateError when it is held)."""
+
+    def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
+        """Record the outcome and release the lock."""
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _plan_period(
+    config: SourceConfig, *, kind: RunKind, today: date, period: DateRange | None
+) -> DateRange:
+    return effective_period(
+        config, today=today, explicit=period, resync=kind is RunKind.SCHEDULED or period is None
+    )
+
+
+def plan_source(
+    config: SourceConfig,
+    dataset: Dataset,
+    client: PinterestClient,
+    *,
+    today: date,
+    kind: RunKind = RunKind.MANUAL,
+    period: DateRange | None = None,
+    report_polls: int = 1,
+) -> Prepared:
+    """The plan a run would follow (`pinads run --dry-run`): reads accounts and entity lists,
+    makes no analytics call and writes nothing."""
+    span = (
+        _plan_period(config, kind=kind, today=today, period=period)
+        if dataset.is_analytics
+        else None
+    )
+    strategy = Strategy.REPORTS if kind is RunKind.BACKFILL else Strategy.AUTO
+    return prepare(
+        client,
+        config,
+        dataset,
+        period=span,
+        today=today,
+        strategy=strategy,
+        report_polls=report_polls,
+    )
+
+
+def run_source(
+    config: SourceConfig,
+    dataset: Dataset,
+    *,
+    client: PinterestClient,
+    destination: Destination,
+    ledger: RunLedger | None = None,
+    today: date | None = None,
+    kind: RunKind = RunKind.MANUAL,
+    period: DateRange | None = None,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    polling: ReportPolling | None = None,
+) -> RunResult:
+    """Run a source once: destination check before any API call, lock, plan, steps, record."""
+    destination.check()
+    today = today or datetime.now(UTC).date()
+    run_id = new_run_id()
+    started = time.monotonic()
+    span = (
+        _plan_period(config, kind=kind, today=today, period=period)
+        if dataset.is_analytics
+        else None
+    )
+    if ledger is not None:
+        ledger.begin(
+            source=config.name,
+            kind=kind.value,
+            run_id=run_id,
+            start=span.start if span else None,
+            end=span.end if span else None,
+        )
+    try:
+        result = _run(
+            config,
+            dataset,
+            client=client,
+            destination=destination,
+            today=today,
+            kind=kind,
+            span=span,
+            run_id=run_id,
+            progress=progress,
+            on_plan=on_plan,
+            workers=workers,
+            polling=polling,
+            started=started,
+        )
+    except PinadsError as exc:
+        if ledger is not None:
+            ledger.finish(run_id, result=None, error=str(exc))
+        raise
+    if ledger is not None:
+        ledger.finish(run_id, result=result, error=None)
+    return result
+
+
+def _run(
+    config: SourceConfig,
+    dataset: Dataset,
+    *,
+    client: PinterestClient,
+    destination: Destination,
+    today: date,
+    kind: RunKind,
+    span: DateRange | None,
+    run_id: str,
+    progress: ProgressCallback | None,
+    on_plan: Callable[[Plan], None] | None,
+    workers: int,
+    polling: ReportPolling | None,
+    started: float,
+) -> RunResult:
+    strategy = Strategy.REPORTS if kind is RunKind.BACKFILL else Strategy.AUTO
+    before = client.stats
+    prepared = prepare(client, config, dataset, period=span, today=today, strategy=strategy)
+    if on_plan is not None:
+        on_plan(prepared.plan)
+    backfill = kind is RunKind.BACKFILL
+    counters = execute_run(
+        prepared,
+        client,
+        destination,
+        run_id=run_id,
+        scope=BACKFILL_SCOPE if backfill else f"run:{run_id}",
+        progress=progress,
+        resume=backfill,
+        workers=workers,
+        polling=polling,
+    )
+    after = client.stats
+    return RunResult(
+        run_id=run_id,
+        source=config.name,
+        kind=kind,
+        start=span.start if span else None,
+        end=span.end if span else None,
+        table=prepared.table.name,
+        destination=destination.url,
+        rows_written=counters.rows,
+        steps=len(prepared.plan.steps),
+        steps_skipped=counters.steps_skipped,
+        api_calls=after.calls - before.calls,
+        planned_calls=prepared.plan.api_calls,
+        rate_limited=after.rate_limited_responses - before.rate_limited_responses,
+        waited_seconds=round(after.waited_seconds - before.waited_seconds, 3),
+        duration_seconds=round(time.monotonic() - started, 3),
+        skipped_accounts=prepared.skipped_accounts,
+    )
