@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pinads.catalog import (
@@ -45,7 +46,7 @@ def _datasets_table(datasets: Sequence[Dataset]) -> Table:
             dataset.name,
             dataset.kind.value,
             _level(dataset),
-            dataset.description,
+            escape(dataset.description),
             str(len(dataset.metrics)),
         )
     return table
@@ -63,7 +64,7 @@ def _attributes_table(dataset: Dataset, attributes: Sequence[Attribute]) -> Tabl
         if attr.entity is not None:
             origin = f"{attr.entity}.{attr.field}"
         name = f"{attr.name} (key)" if attr.name in key else attr.name
-        table.add_row(name, attr.type.value, origin, attr.description)
+        table.add_row(name, attr.type.value, origin, escape(attr.description))
     return table
 
 
@@ -81,7 +82,7 @@ def _metrics_table(dataset: Dataset, metrics: Sequence[Metric]) -> Table:
             notes.append("async reports only")
         suffix = f" [{', '.join(notes)}]" if notes else ""
         table.add_row(
-            metric.name, metric.type.value, metric.unit.value, metric.description + suffix
+            metric.name, metric.type.value, metric.unit.value, escape(metric.description + suffix)
         )
     return table
 
@@ -101,7 +102,7 @@ def _datasets(
         found = [dataset for dataset in found if dataset.kind is kind]
     console = _console()
     if not found:
-        console.print(f"no dataset matches {search!r}: try fewer or shorter words")
+        console.print(f"no dataset matches {escape(repr(search))}: try fewer or shorter words")
         raise typer.Exit(1)
     console.print(_datasets_table(found))
 
@@ -116,7 +117,9 @@ def _metrics(
     """Show the attributes and metrics DATASET offers, with types, units and descriptions."""
     dataset = get_dataset(dataset_name)
     console = _console()
-    console.print(f"[bold]{dataset.title}[/] ({dataset.kind.value}): {dataset.description}")
+    console.print(
+        f"[bold]{escape(dataset.title)}[/] ({dataset.kind.value}): {escape(dataset.description)}"
+    )
     if search:
         words = search.upper().replace(" ", "_")
         attributes = [a for a in dataset.attributes if words in a.name]
@@ -131,7 +134,7 @@ def _metrics(
     if metrics:
         console.print(_metrics_table(dataset, metrics))
     elif search:
-        console.print(f"no metric of {dataset.name} matches {search!r}")
+        console.print(f"no metric of {dataset.name} matches {escape(repr(search))}")
         if not attributes:
             raise typer.Exit(1)
 
