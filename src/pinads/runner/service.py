@@ -1,0 +1,237 @@
+"""Service functions over saved sources: what the CLI and the web UI call.
+
+Each opens what it needs (control DB, authorizer's client, destination) and closes it again.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pinads.api.client import PinterestClient
+from pinads.catalog import get_dataset
+from pinads.errors import ConfigError
+from pinads.extract.plan import Plan
+from pinads.load import open_destination
+from pinads.runner.core import ProgressCallback, RunKind, RunResult
+from pinads.runner.preview import PreviewResult, preview_source
+from pinads.runner.run import plan_source, run_source
+from pinads.runner.store import RunRecord, SourceStore
+from pinads.settings import AppSettings, load_settings
+from pinads.sources.config import SourceConfig
+from pinads.sources.dates import DateRange
+from pinads.sources.validate import parse_config
+
+__all__ = [
+    "ClientOpener",
+    "backfill",
+    "create_source",
+    "delete_source",
+    "dry_run",
+    "get_source",
+    "list_runs",
+    "list_sources",
+    "open_authorizer_client",
+    "preview",
+    "run",
+]
+
+ClientOpener = Callable[[str], PinterestClient]
+"""Authorizer label or id -> a client for it (pinads.auth's open_client by default)."""
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def open_authorizer_client(authorizer: str, settings: AppSettings | None = None) -> PinterestClient:
+    """A client for a saved authorizer via pinads.auth (tokens decrypted, refreshes persisted)."""
+    try:
+        auth = importlib.import_module("pinads.auth")
+    except ImportError as exc:
+        raise ConfigError(
+            "authorizers are not available in this installation: add one with `pinads auth add`"
+        ) from exc
+    service = auth.AuthorizerService(settings or load_settings())
+    client: PinterestClient = auth.open_client(service.get(authorizer))
+    return client
+
+
+def _opener(opener: ClientOpener | None, settings: AppSettings) -> ClientOpener:
+    return opener or (lambda label: open_authorizer_client(label, settings))
+
+
+def create_source(
+    document: Mapping[str, Any],
+    *,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    replace: bool = False,
+    check_accounts: bool = True,
+) -> SourceConfig:
+    """Validate (every problem at once, accounts and roles included) and save a source."""
+    settings = settings or load_settings()
+    visible: Sequence[Mapping[str, Any]] | None = None
+    if check_accounts:
+        with _opener(opener, settings)(str(document.get("authorizer", ""))) as client:
+            visible = client.ad_accounts()
+    config, _ = parse_config(document, today=_today(), visible_accounts=visible)
+    store = SourceStore(settings)
+    try:
+        store.save(config, replace=replace)
+    finally:
+        store.close()
+    return config
+
+
+def get_source(name: str, *, settings: AppSettings | None = None) -> SourceConfig:
+    store = SourceStore(settings or load_settings())
+    try:
+        return store.get(name)
+    finally:
+        store.close()
+
+
+def list_sources(*, settings: AppSettings | None = None) -> list[SourceConfig]:
+    store = SourceStore(settings or load_settings())
+    try:
+        return store.list()
+    finally:
+        store.close()
+
+
+def delete_source(name: str, *, settings: AppSettings | None = None) -> None:
+    store = SourceStore(settings or load_settings())
+    try:
+        store.delete(name)
+    finally:
+        store.close()
+
+
+def list_runs(
+    source: str | None = None, *, limit: int = 20, settings: AppSettings | None = None
+) -> Sequence[RunRecord]:
+    store = SourceStore(settings or load_settings())
+    try:
+        return store.runs(source, limit=limit)
+    finally:
+        store.close()
+
+
+def run(
+    name: str,
+    *,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    kind: RunKind = RunKind.MANUAL,
+    period: DateRange | None = None,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> RunResult:
+    """Run a saved source (manual, scheduled or backfill) and record it in run history."""
+    settings = settings or load_settings()
+    store = SourceStore(settings)
+    try:
+        config = store.get(name)
+        dataset = get_dataset(config.dataset)
+        destination = open_destination(config.destination, settings=settings)
+        try:
+            with _opener(opener, settings)(config.authorizer) as client:
+                return run_source(
+                    config,
+                    dataset,
+                    client=client,
+                    destination=destination,
+                    ledger=store,
+                    today=today,
+                    kind=kind,
+                    period=period,
+                    progress=progress,
+                    on_plan=on_plan,
+                )
+        finally:
+            destination.close()
+    finally:
+        store.close()
+
+
+def backfill(
+    name: str,
+    *,
+    start: date,
+    end: date | None = None,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> RunResult:
+    """History through async reports in <= 186-day batches, resumable batch by batch."""
+    today = today or _today()
+    config = get_source(name, settings=settings)
+    dataset = get_dataset(config.dataset)
+    period = DateRange(start=start, end=end or today)
+    config_check = config.model_copy(update={"date_range": period})
+    parse_config(config_check.to_document(), today=today, allow_async=True)
+    return (
+        run(
+            name,
+            settings=settings,
+            opener=opener,
+            kind=RunKind.BACKFILL,
+            period=period,
+            today=today,
+            progress=progress,
+            on_plan=on_plan,
+        )
+        if dataset.async_report is not None
+        else _no_async(config)
+    )
+
+
+def _no_async(config: SourceConfig) -> RunResult:
+    raise ConfigError(
+        f"dataset {config.dataset} has no async report level, so it cannot be backfilled past "
+        "90 days: run it over the last 90 days with `pinads run`"
+    )
+
+
+def dry_run(
+    name: str,
+    *,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    period: DateRange | None = None,
+    today: date | None = None,
+    kind: RunKind = RunKind.MANUAL,
+) -> Plan:
+    """The plan a run would follow and its API calls; reads accounts and entity lists only."""
+    settings = settings or load_settings()
+    config = get_source(name, settings=settings)
+    dataset = get_dataset(config.dataset)
+    with _opener(opener, settings)(config.authorizer) as client:
+        return plan_source(
+            config, dataset, client, today=today or _today(), kind=kind, period=period
+        ).plan
+
+
+def preview(
+    source: str | Mapping[str, Any],
+    *,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    period: DateRange | None = None,
+    today: date | None = None,
+) -> PreviewResult:
+    """Test Data for a saved source (by name) or an unsaved config document."""
+    settings = settings or load_settings()
+    today = today or _today()
+    if isinstance(source, str):
+        config = get_source(source, settings=settings)
+    else:
+        config = SourceConfig.model_validate(dict(source))
+    with _opener(opener, settings)(config.authorizer) as client:
+        return preview_source(config, client, today=today, period=period)
