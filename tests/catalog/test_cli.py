@@ -81,5 +81,5 @@ def test_unknown_dataset_is_one_line_with_the_closest_names() -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: unknown dataset 'campain_analytics': did you mean campaign_analytics, "
-        "ad_analytics, ad_account_analytics?"
+        "ad_analytics, ad_group_analytics?"
     )

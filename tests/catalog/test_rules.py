@@ -10,6 +10,8 @@ from pinads.catalog import (
     Granularity,
     Problem,
     date_limits,
+    default_attributes,
+    default_metrics,
     get_dataset,
     needs_async,
     validate_selection,
@@ -40,8 +42,8 @@ def test_unknown_dataset_names_the_closest() -> None:
         Problem(
             "dataset",
             "unknown dataset 'campain_analytics'; did you mean campaign_analytics, "
-            "ad_analytics, ad_account_analytics?",
-            ("campaign_analytics", "ad_analytics", "ad_account_analytics"),
+            "ad_analytics, ad_group_analytics?",
+            ("campaign_analytics", "ad_analytics", "ad_group_analytics"),
         )
     ]
 
@@ -52,9 +54,9 @@ def test_unknown_metric_offers_the_closest_names() -> None:
         Problem(
             "metrics",
             "unknown metric SPEND_IN_MICRO_DOLLARS; did you mean SPEND_IN_MICRO_DOLLAR, "
-            "CPV_IN_MICRO_DOLLAR, CPM_IN_MICRO_DOLLAR? "
+            "SPEND_IN_DOLLAR, CPV_IN_MICRO_DOLLAR? "
             "(`pinads metrics campaign_analytics` lists them)",
-            ("SPEND_IN_MICRO_DOLLAR", "CPV_IN_MICRO_DOLLAR", "CPM_IN_MICRO_DOLLAR"),
+            ("SPEND_IN_MICRO_DOLLAR", "SPEND_IN_DOLLAR", "CPV_IN_MICRO_DOLLAR"),
         )
     ]
 
@@ -332,3 +334,31 @@ def test_needs_async() -> None:
     assert needs_async(campaign, ["TOTAL_WEB_SIGNUP"], start=TODAY, today=TODAY)
     item = get_dataset("product_item_analytics")
     assert needs_async(item, metrics, start=TODAY, today=TODAY)
+
+
+def test_defaults_follow_the_granularity() -> None:
+    campaign = get_dataset("campaign_analytics")
+    assert default_metrics(campaign) == (
+        "SPEND_IN_MICRO_DOLLAR",
+        "IMPRESSION_1",
+        "CLICKTHROUGH_1",
+        "CTR",
+        "CPC_IN_MICRO_DOLLAR",
+        "CPM_IN_MICRO_DOLLAR",
+        "OUTBOUND_CLICK_1",
+        "REPIN_1",
+        "TOTAL_CONVERSIONS",
+        "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+    )
+    hourly = default_metrics(campaign, "HOUR")
+    assert "TOTAL_CONVERSIONS" not in hourly and "SPEND_IN_MICRO_DOLLAR" in hourly
+    assert default_attributes(campaign, "HOUR")[:2] == ("DATE", "HOUR")
+    assert "DATE" not in default_attributes(campaign, "TOTAL")
+    for granularity in Granularity:
+        problems = validate_selection(
+            campaign,
+            attributes=default_attributes(campaign, granularity),
+            metrics=default_metrics(campaign, granularity),
+            granularity=granularity,
+        )
+        assert problems == [], granularity

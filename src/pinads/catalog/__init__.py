@@ -39,7 +39,8 @@ Metrics (`Dataset.metrics`, `Dataset.metric(name)`, `search_metrics(dataset, tex
     one-line description, `is_conversion` (HOUR returns none), `in_sync` / `in_async` (which
     API can return it). Targeting breakdowns do not offer reach (unique users).
 
-Rules (`validate_selection(...) -> list[Problem]`, `needs_async`, `date_limits`)
+Rules (`validate_selection(...) -> list[Problem]`, `needs_async`, `date_limits`,
+`default_attributes(dataset, granularity)`, `default_metrics(dataset, granularity)`)
     Every problem at once, each with `field`, a `message` saying what to change and
     `suggestions` (closest valid names). Limits and Ads Manager defaults are in `limits`
     (SYNC_MAX_DAYS_BACK, ASYNC_MAX_RANGE_DAYS, DEFAULT_CLICK_WINDOW_DAYS...).
@@ -49,7 +50,8 @@ Destination (`arrow_schema`, `key_columns`, `output_attributes`)
 """
 
 from pinads.catalog import limits
-from pinads.catalog.analytics import BREAKDOWNS, DEFAULT_METRICS
+from pinads.catalog.analytics import DEFAULT_METRICS
+from pinads.catalog.breakdowns import BREAKDOWNS
 from pinads.catalog.limits import (
     ASYNC_MAX_DAYS_BACK,
     ASYNC_MAX_IDS,
@@ -97,7 +99,14 @@ from pinads.catalog.registry import (
     search_datasets,
     search_metrics,
 )
-from pinads.catalog.rules import DateLimits, date_limits, needs_async, validate_selection
+from pinads.catalog.rules import (
+    DateLimits,
+    date_limits,
+    default_attributes,
+    default_metrics,
+    needs_async,
+    validate_selection,
+)
 from pinads.catalog.schema import (
     arrow_schema,
     entity_lookups,
@@ -151,6 +160,8 @@ __all__ = [
     "close_names",
     "column_name",
     "date_limits",
+    "default_attributes",
+    "default_metrics",
     "entity_lookups",
     "get_dataset",
     "key_attributes",

@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinads.catalog import attributes as defs
+from pinads.catalog.breakdowns import (
+    ACCOUNT_TARGETING_TYPES,
+    ASYNC_TARGETING_TYPES,
+    BY_TARGETING_TYPE,
+)
 from pinads.catalog.limits import PRODUCT_ITEM_MAX_DAYS_BACK, PRODUCT_ITEM_MAX_RANGE_DAYS
 from pinads.catalog.metrics import ALL_METRICS, REACH_METRICS
 from pinads.catalog.model import (
@@ -25,7 +30,7 @@ from pinads.catalog.model import (
     SyncEndpoint,
 )
 
-__all__ = ["ANALYTICS_DATASETS", "BREAKDOWNS", "DEFAULT_METRICS"]
+__all__ = ["ANALYTICS_DATASETS", "DEFAULT_METRICS"]
 
 # Pinterest Ads Manager's core columns: spend, impressions, Pin clicks, CTR, CPC, CPM, outbound
 # clicks, saves, conversions and checkout value.
@@ -43,68 +48,6 @@ DEFAULT_METRICS: tuple[str, ...] = (
 )
 
 _ALL_GRANULARITIES = tuple(Granularity)
-
-BREAKDOWNS: tuple[Breakdown, ...] = (
-    Breakdown("age_bucket", "AGE_BUCKET", "Age", "age bucket: 18-24, 25-34, ..., 65+, unknown"),
-    Breakdown("gender", "GENDER", "Gender", "female, male or unknown"),
-    Breakdown(
-        "age_bucket_and_gender",
-        "AGE_BUCKET_AND_GENDER",
-        "Age and gender (beta)",
-        "age bucket and gender together, e.g. 25-34 female",
-    ),
-    Breakdown("country", "COUNTRY", "Country", "country code, e.g. US, GB"),
-    Breakdown("region", "REGION", "Region", "region or state, e.g. US-CA"),
-    Breakdown("location", "LOCATION", "Location (metro area)", "metro area / DMA"),
-    Breakdown("geo", "GEO", "Geo (postal code)", "postal code or geo id"),
-    Breakdown("placement", "PLACEMENT", "Placement", "where the ad showed: BROWSE, SEARCH, OTHER"),
-    Breakdown(
-        "device",
-        "APPTYPE",
-        "Device (app type)",
-        "iphone, ipad, web, web_mobile, android_mobile, android_tablet",
-    ),
-    Breakdown("targeted_interest", "TARGETED_INTEREST", "Targeted interest", "interest targeted"),
-    Breakdown("pinner_interest", "PINNER_INTEREST", "Pinner interest", "interest of the viewer"),
-    Breakdown(
-        "audience",
-        "AUDIENCE_INCLUDE",
-        "Audience",
-        "id of the included audience (see AUDIENCE_NAME)",
-    ),
-    Breakdown("keyword", "KEYWORD", "Keyword", "the keyword text"),
-    Breakdown("creative_type", "CREATIVE_TYPE", "Creative type", "REGULAR, VIDEO, CAROUSEL..."),
-    Breakdown(
-        "audience_multiplier", "AUDIENCE_MULTIPLIER", "Audience multiplier", "audience multiplier"
-    ),
-    Breakdown(
-        "creative_enhancements",
-        "CREATIVE_ENHANCEMENTS",
-        "Creative enhancements (beta)",
-        "creative enhancement applied",
-    ),
-    Breakdown("quiz_result", "QUIZ_RESULT", "Quiz result", "quiz result shown"),
-)
-_BY_TYPE = {breakdown.targeting_type: breakdown for breakdown in BREAKDOWNS}
-
-# Targeting types of the synchronous targeting endpoints (their `targeting_types` enums).
-_ACCOUNT_TYPES = (
-    "AGE_BUCKET",
-    "GENDER",
-    "AGE_BUCKET_AND_GENDER",
-    "COUNTRY",
-    "REGION",
-    "LOCATION",
-    "GEO",
-    "PLACEMENT",
-    "APPTYPE",
-    "TARGETED_INTEREST",
-    "PINNER_INTEREST",
-    "AUDIENCE_INCLUDE",
-    "KEYWORD",
-)
-# Targeting types async reports accept (TargetingTypeFilter), for the *_TARGETING levels.
-_ASYNC_TYPES = frozenset({*_ACCOUNT_TYPES, "AUDIENCE_MULTIPLIER", "CREATIVE_ENHANCEMENTS"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +79,7 @@ _LEVELS = (
         "ad_account_targeting_analytics/get",
         None,
         "ADVERTISER",
-        _ACCOUNT_TYPES,
+        ACCOUNT_TARGETING_TYPES,
         (),
     ),
     _Level(
@@ -150,7 +93,7 @@ _LEVELS = (
         "campaign_targeting_analytics/get",
         "campaign_ids",
         "CAMPAIGN",
-        (*_ACCOUNT_TYPES, "CREATIVE_TYPE", "AUDIENCE_MULTIPLIER"),
+        (*ACCOUNT_TARGETING_TYPES, "CREATIVE_TYPE", "AUDIENCE_MULTIPLIER"),
         defs.campaign_details(via_parent=None),
     ),
     _Level(
@@ -164,7 +107,7 @@ _LEVELS = (
         "ad_groups_targeting_analytics/get",
         "ad_group_ids",
         "AD_GROUP",
-        (*_ACCOUNT_TYPES, "CREATIVE_ENHANCEMENTS"),
+        (*ACCOUNT_TARGETING_TYPES, "CREATIVE_ENHANCEMENTS"),
         (*defs.ad_group_details(via_parent=None), *defs.campaign_details(via_parent="ad_groups")),
     ),
     _Level(
@@ -178,7 +121,7 @@ _LEVELS = (
         "ad_targeting_analytics/get",
         "ad_ids",
         "PIN_PROMOTION",
-        (*_ACCOUNT_TYPES, "QUIZ_RESULT"),
+        (*ACCOUNT_TARGETING_TYPES, "QUIZ_RESULT"),
         (
             *defs.ad_details(),
             *defs.ad_group_details(via_parent="ads"),
@@ -240,7 +183,7 @@ def _breakdown_dataset(
     level: _Level, breakdown: Breakdown, *, name: str | None = None, title: str | None = None
 ) -> Dataset:
     targeting_type = breakdown.targeting_type
-    has_async = targeting_type in _ASYNC_TYPES
+    has_async = targeting_type in ASYNC_TARGETING_TYPES
     extra: tuple[Attribute, ...] = ()
     if targeting_type == "AUDIENCE_INCLUDE":
         extra = (
@@ -393,10 +336,10 @@ def _build() -> tuple[Dataset, ...]:
     levels = tuple(_level_dataset(level) for level in _LEVELS)
     ad_group = _LEVELS[2]
     keyword = _breakdown_dataset(
-        ad_group, _BY_TYPE["KEYWORD"], name="keyword_analytics", title="Keyword analytics"
+        ad_group, BY_TARGETING_TYPE["KEYWORD"], name="keyword_analytics", title="Keyword analytics"
     )
     breakdowns = tuple(
-        _breakdown_dataset(level, _BY_TYPE[targeting_type])
+        _breakdown_dataset(level, BY_TARGETING_TYPE[targeting_type])
         for level in _LEVELS
         for targeting_type in level.targeting_types
         if not (level is ad_group and targeting_type == "KEYWORD")

@@ -27,10 +27,22 @@ DATASETS: MappingProxyType[str, Dataset] = MappingProxyType(
 
 
 def close_names(name: str, candidates: Iterable[str], *, limit: int = 3) -> tuple[str, ...]:
-    """The valid names closest to `name` (case-insensitive), best first."""
+    """The valid names closest to `name` (case-insensitive), best first.
+
+    difflib's similarity, nudged towards names sharing the first word: someone who typed
+    SPEND_IN_MICRO_DOLLARS wants SPEND_IN_DOLLAR before CPV_IN_MICRO_DOLLAR.
+    """
     by_upper = {candidate.upper(): candidate for candidate in candidates}
-    matches = difflib.get_close_matches(name.upper(), list(by_upper), n=limit, cutoff=0.6)
-    return tuple(by_upper[match] for match in matches)
+    target = name.upper()
+    first_word = target.split("_")[0]
+    matches = difflib.get_close_matches(target, list(by_upper), n=max(4 * limit, 12), cutoff=0.6)
+
+    def score(match: str) -> float:
+        bonus = 0.1 if match.split("_", maxsplit=1)[0] == first_word else 0.0
+        return difflib.SequenceMatcher(None, target, match).ratio() + bonus
+
+    matches.sort(key=score, reverse=True)
+    return tuple(by_upper[match] for match in matches[:limit])
 
 
 def get_dataset(name: str) -> Dataset:

@@ -18,6 +18,8 @@ from pinads.catalog.registry import DATASETS, close_names
 __all__ = [
     "DateLimits",
     "date_limits",
+    "default_attributes",
+    "default_metrics",
     "needs_async",
     "validate_selection",
 ]
@@ -63,6 +65,34 @@ def needs_async(
         return True
     reach = date_limits(dataset, granularity, use_async=False).max_days_back
     return start < _today(today) - timedelta(days=reach)
+
+
+def default_attributes(
+    dataset: Dataset, granularity: str = lim.DEFAULT_GRANULARITY
+) -> tuple[str, ...]:
+    """The dataset's suggested attributes, valid at `granularity` (HOUR added when hourly)."""
+    grain = Granularity(granularity)
+    names = [
+        name
+        for name in dataset.default_attributes
+        if not (attr := dataset.attributes_by_name[name]).granularities
+        or grain in attr.granularities
+    ]
+    if grain is Granularity.HOUR and "HOUR" in dataset.attributes_by_name:
+        names.insert(names.index("DATE") + 1 if "DATE" in names else 0, "HOUR")
+    return tuple(names)
+
+
+def default_metrics(
+    dataset: Dataset, granularity: str = lim.DEFAULT_GRANULARITY
+) -> tuple[str, ...]:
+    """The dataset's suggested metrics (Ads Manager's core columns); no conversions when hourly."""
+    hourly = Granularity(granularity) is Granularity.HOUR
+    return tuple(
+        name
+        for name in dataset.default_metrics
+        if not (hourly and dataset.metrics_by_name[name].is_conversion)
+    )
 
 
 def _today(today: date | None) -> date:
