@@ -1,0 +1,192 @@
+"""`pinads run`, `pinads runs`, `pinads preview`, `pinads backfill`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from pinads.cli.sources_cmd import _read_file, preview_table
+from pinads.errors import ConfigError
+from pinads.extract.plan import Plan
+from pinads.runner import service
+from pinads.runner.core import RunKind, RunProgress, RunResult
+from pinads.sources.dates import DateRange
+
+__all__ = ["print_plan", "print_result", "register"]
+
+_out = Console(highlight=False, soft_wrap=True)
+
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+
+
+def _period(start: str | None, end: str | None) -> DateRange | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise ConfigError("give both --from and --to (YYYY-MM-DD), or neither")
+    try:
+        return DateRange(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    except ValueError as exc:
+        raise ConfigError(f"--from/--to must be YYYY-MM-DD with --from <= --to ({exc})") from exc
+
+
+def print_plan(plan: Plan, console: Console = _out) -> None:
+    span = f" {plan.date_range}" if plan.date_range else ""
+    console.print(
+        f"plan for {plan.dataset}{span}: {len(plan.steps)} steps, {plan.api_calls} API calls "
+        f"({plan.discovery_calls} to list accounts and entities)"
+    )
+    for step in plan.steps[:20]:
+        console.print(f"  {step.step_id}  {step.api_calls} call(s)  {step.describe()}")
+    if len(plan.steps) > 20:
+        console.print(f"  ... {len(plan.steps) - 20} more steps")
+
+
+def print_result(result: RunResult, console: Console = _out) -> None:
+    span = f" {result.start}..{result.end}" if result.start else ""
+    console.print(
+        f"[bold green]done[/] {result.kind.value} run {result.run_id} of {result.source}{span}: "
+        f"{result.rows_written} rows into {result.table} ({escape(result.destination)}), "
+        f"{result.steps} steps ({result.steps_skipped} already done), {result.api_calls} API "
+        f"calls (planned {result.planned_calls}), {result.rate_limited} rate limits waited, "
+        f"{result.duration_seconds:.1f} s"
+    )
+    if result.skipped_accounts:
+        console.print(
+            f"skipped ad accounts without an analytics role: {', '.join(result.skipped_accounts)}"
+        )
+
+
+class _Bar:
+    """A rich progress bar fed by the runner's progress callback."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rows]} rows, {task.fields[calls]} API calls"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self.task = self.progress.add_task("steps", total=None, rows=0, calls=0)
+
+    def plan(self, plan: Plan) -> None:
+        self.progress.update(self.task, total=len(plan.steps))
+
+    def update(self, state: RunProgress) -> None:
+        self.progress.update(
+            self.task, completed=state.steps_done, rows=state.rows, calls=state.api_calls
+        )
+
+
+def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: date | None) -> None:
+    bar = _Bar()
+    with bar.progress:
+        if backfill_from is not None:
+            result = service.backfill(
+                name,
+                start=backfill_from,
+                end=period.end if period else None,
+                progress=bar.update,
+                on_plan=bar.plan,
+            )
+        else:
+            result = service.run(
+                name, kind=kind, period=period, progress=bar.update, on_plan=bar.plan
+            )
+    print_result(result)
+
+
+def _runs_table(source: str | None, limit: int) -> Table:
+    table = Table(title="runs", title_justify="left")
+    for column in (
+        "id",
+        "source",
+        "kind",
+        "range",
+        "status",
+        "rows",
+        "calls",
+        "429s",
+        "s",
+        "error",
+    ):
+        table.add_column(column, overflow="fold")
+    for run in service.list_runs(source, limit=limit):
+        span = f"{run.range_start}..{run.range_end}" if run.range_start else ""
+        table.add_row(
+            run.id,
+            run.source,
+            run.kind,
+            span,
+            run.status,
+            str(run.rows_written),
+            str(run.api_calls),
+            str(run.rate_limited),
+            f"{run.duration_seconds:.1f}" if run.duration_seconds is not None else "",
+            escape(run.error or ""),
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        source: str,
+        start: FromOpt = None,
+        end: ToOpt = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
+    ) -> None:
+        """Run a source now (its date range, or --from/--to)."""
+        period = _period(start, end)
+        if dry_run:
+            print_plan(service.dry_run(source, period=period))
+            return
+        _run(source, kind=RunKind.MANUAL, period=period, backfill_from=None)
+
+    @app.command("backfill")
+    def backfill(
+        source: str,
+        start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+        end: ToOpt = None,
+    ) -> None:
+        """Load history through async reports (<= 186-day batches), resumable."""
+        first = _period(start, end or start)
+        assert first is not None
+        period = _period(start, end) if end else None
+        _run(source, kind=RunKind.BACKFILL, period=period, backfill_from=first.start)
+
+    @app.command("runs")
+    def runs(
+        source: Annotated[str | None, typer.Argument(help="Only this source.")] = None,
+        limit: Annotated[int, typer.Option("--limit", "-n", help="How many.")] = 20,
+    ) -> None:
+        """Run history: kind, range, status, rows, API calls, 429s, duration, error."""
+        _out.print(_runs_table(source, limit))
+
+    @app.command("preview")
+    def preview(source_or_file: str, start: FromOpt = None, end: ToOpt = None) -> None:
+        """Test Data: the exact config on a small range, or why there is no data."""
+        path = Path(source_or_file)
+        target = _read_file(path) if path.suffix in (".yaml", ".yml") else source_or_file
+        result = service.preview(target, period=_period(start, end))
+        if result.has_data:
+            _out.print(preview_table(result))
+        else:
+            _out.print(escape(result.message))
+            raise typer.Exit(1)

@@ -1,0 +1,166 @@
+"""`pinads sources create|list|show|edit|delete`: saved sources, from a file or a wizard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pinads.catalog import get_dataset
+from pinads.errors import ConfigError
+from pinads.runner import service
+from pinads.runner.preview import PreviewResult
+
+__all__ = ["preview_table", "register", "wizard_document"]
+
+_out = Console(highlight=False, soft_wrap=True)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read source file {path}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ConfigError(f"source file {path} must be a YAML mapping (name: ..., dataset: ...)")
+    return document
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.replace(",", " ").split() if part.strip()]
+
+
+def wizard_document() -> dict[str, Any]:
+    """Ask for a source in the seed's order (works with piped stdin)."""
+    doc: dict[str, Any] = {"name": typer.prompt("Source name (becomes the table name)")}
+    doc["dataset"] = typer.prompt(
+        "Dataset (`pinads datasets` lists them)", default="campaign_analytics"
+    )
+    dataset = get_dataset(doc["dataset"])
+    doc["authorizer"] = typer.prompt("Authorizer label or id")
+    accounts = typer.prompt("Ad accounts (all, or ids separated by commas)", default="all")
+    doc["accounts"] = "all" if accounts.strip() == "all" else _names(accounts)
+    doc["attributes"] = _names(
+        typer.prompt("Attributes", default=" ".join(dataset.default_attributes))
+    )
+    if dataset.is_analytics:
+        doc["metrics"] = _names(typer.prompt("Metrics", default=" ".join(dataset.default_metrics)))
+        doc["granularity"] = typer.prompt("Granularity", default="DAY").upper()
+        doc["date_range"] = typer.prompt(
+            "Date range (last_30_days, 30d1, ...)", default="last_30_days"
+        )
+    metadata = typer.prompt("Metadata columns", default="extracted_at source_name run_id")
+    doc["metadata"] = [m.lower() for m in _names(metadata)]
+    schedule = typer.prompt("Schedule (none, hourly, daily 06:00, cron ...)", default="none")
+    if schedule.strip().lower() != "none":
+        doc["schedule"] = schedule
+    doc["allow_empty"] = typer.confirm("Allow empty data extractions?", default=False)
+    doc["destination"] = typer.prompt("Destination", default="duckdb")
+    doc["write_mode"] = typer.prompt(
+        "Write mode (upsert/append/replace/insert_ignore)", default="upsert"
+    )
+    return doc
+
+
+def preview_table(result: PreviewResult, *, limit: int = 10) -> Table:
+    table = Table(title=escape(result.message), title_justify="left")
+    for column in result.columns:
+        table.add_column(column, overflow="fold")
+    for row in result.rows[:limit]:
+        table.add_row(
+            *(escape("" if row.get(c) is None else str(row.get(c))) for c in result.columns)
+        )
+    return table
+
+
+def _create(file: Path | None, *, replace: bool) -> None:
+    document = _read_file(file) if file else wizard_document()
+    if file is None and typer.confirm("Test Data now (preview a few days)?", default=False):
+        result = service.preview(document)
+        _out.print(preview_table(result) if result.has_data else escape(result.message))
+        if not typer.confirm("Save the source?", default=result.has_data):
+            raise typer.Exit(1)
+    config = service.create_source(document, replace=replace)
+    _out.print(
+        f"saved source [bold]{config.name}[/] ({config.dataset}); "
+        f"run it with `pinads run {config.name}`"
+    )
+
+
+def _show(name: str) -> None:
+    config = service.get_source(name)
+    _out.print(escape(yaml.safe_dump(config.to_document(), sort_keys=False)))
+    runs = service.list_runs(name, limit=1)
+    if not runs:
+        _out.print("last run: never")
+        return
+    last = runs[0]
+    error = f" - {escape(last.error)}" if last.error else ""
+    _out.print(
+        f"last run: {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC, "
+        f"{last.rows_written} rows, {last.api_calls} API calls{error}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    sources = typer.Typer(help="Create, list, show, edit and delete sources.", no_args_is_help=True)
+    app.add_typer(sources, name="sources")
+
+    @sources.command("create")
+    def create(
+        file: Annotated[Path | None, typer.Option("--file", "-f", help="YAML source file.")] = None,
+    ) -> None:
+        """Create a source from a YAML file, or interactively."""
+        _create(file, replace=False)
+
+    @sources.command("edit")
+    def edit(
+        name: str,
+        file: Annotated[Path, typer.Option("--file", "-f", help="YAML with the new config.")],
+    ) -> None:
+        """Replace a source's config (validated like create)."""
+        document = _read_file(file)
+        if document.get("name", name) != name:
+            raise ConfigError(f"the file names source {document.get('name')!r}, not {name!r}")
+        service.get_source(name)
+        service.create_source({**document, "name": name}, replace=True)
+        _out.print(f"updated source [bold]{name}[/]")
+
+    @sources.command("list")
+    def list_() -> None:
+        """List saved sources."""
+        table = Table(title="sources", title_justify="left")
+        for column in ("name", "dataset", "authorizer", "accounts", "date range", "destination"):
+            table.add_column(column, overflow="fold")
+        for config in service.list_sources():
+            accounts = config.accounts if config.accounts == "all" else ", ".join(config.accounts)
+            table.add_row(
+                config.name,
+                config.dataset,
+                config.authorizer,
+                str(accounts),
+                str(config.date_range),
+                config.destination,
+            )
+        _out.print(table)
+
+    @sources.command("show")
+    def show(name: str) -> None:
+        """Show a source's config and its last run."""
+        _show(name)
+
+    @sources.command("delete")
+    def delete(
+        name: str,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    ) -> None:
+        """Delete a source (its table is kept)."""
+        if not yes and not typer.confirm(f"Delete source {name}?", default=False):
+            raise typer.Exit(1)
+        service.delete_source(name)
+        _out.print(f"deleted source {name} (its table is kept)")
