@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,36 @@ def test_unknown_dataset_is_one_line_with_the_closest_names() -> None:
         "error: unknown dataset 'campain_analytics': did you mean campaign_analytics, "
         "ad_analytics, ad_group_analytics?"
     )
+
+
+def test_json_outputs_parse_and_carry_the_declarations() -> None:
+    code, out = run("datasets", "--search", "gender", "--kind", "analytics", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows[0] == {
+        "name": "ad_account_by_gender",
+        "kind": "analytics",
+        "title": "Ad account by gender",
+        "description": "Metrics for the whole ad account, split by gender (Pinterest GENDER: "
+        "female, male or unknown).",
+        "level": "ad_account",
+        "targeting_type": "GENDER",
+        "attributes": 7,
+        "metrics": 562,
+        "sync": True,
+        "async": True,
+    }
+    code, out = run("metrics", "campaign_analytics", "--json")
+    assert code == 0
+    details = json.loads(out)
+    assert details["sync"]["id_param"] == "campaign_ids"
+    assert details["async_report"]["level"] == "CAMPAIGN"
+    spend = next(m for m in details["metrics"] if m["name"] == "SPEND_IN_MICRO_DOLLAR")
+    assert (spend["type"], spend["unit"], spend["in_async"]) == ("int64", "micro_currency", True)
+
+
+def test_narrow_terminals_drop_the_level_column() -> None:
+    result = CliRunner().invoke(app, ["datasets", "-s", "gender"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "level" not in result.output.splitlines()[2]
+    assert "ad_account_by_gender" in result.output

@@ -47,11 +47,15 @@ Rules (`validate_selection(...) -> list[Problem]`, `needs_async`, `date_limits`,
 
 Destination (`arrow_schema`, `key_columns`, `output_attributes`)
     The selection's Arrow schema (key columns first, not nullable), and the upsert key.
+
+JSON (`dataset_summary`, `dataset_details`)
+    Plain dicts for a web picker or `pinads datasets --json` / `pinads metrics DATASET --json`.
 """
 
 from pinads.catalog import limits
 from pinads.catalog.analytics import DEFAULT_METRICS
 from pinads.catalog.breakdowns import BREAKDOWNS
+from pinads.catalog.export import dataset_details, dataset_summary
 from pinads.catalog.limits import (
     ASYNC_MAX_DAYS_BACK,
     ASYNC_MAX_IDS,
@@ -159,6 +163,8 @@ __all__ = [
     "arrow_schema",
     "close_names",
     "column_name",
+    "dataset_details",
+    "dataset_summary",
     "date_limits",
     "default_attributes",
     "default_metrics",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from pinads.catalog import (
     search_datasets,
     search_metrics,
 )
+from pinads.catalog.export import dataset_details, dataset_summary
 
 __all__ = ["register"]
 
@@ -33,19 +35,25 @@ def _level(dataset: Dataset) -> str:
     return dataset.level or ""
 
 
-def _datasets_table(datasets: Sequence[Dataset]) -> Table:
+# Below this width the level column is dropped: the dataset name already says it.
+_WIDE = 110
+
+
+def _datasets_table(datasets: Sequence[Dataset], *, with_level: bool = True) -> Table:
     table = Table(title=f"{len(datasets)} datasets", title_justify="left")
     # Names fold only on narrow terminals; the description takes the remaining width.
     table.add_column("name", overflow="fold", min_width=20, style="bold")
     table.add_column("kind", no_wrap=True)
-    table.add_column("level", overflow="fold", max_width=22)
+    if with_level:
+        table.add_column("level", overflow="fold", max_width=22)
     table.add_column("what it's for", overflow="fold", min_width=16)
     table.add_column("#metrics", justify="right", no_wrap=True)
     for dataset in datasets:
+        level = [_level(dataset)] if with_level else []
         table.add_row(
             dataset.name,
             dataset.kind.value,
-            _level(dataset),
+            *level,
             escape(dataset.description),
             str(len(dataset.metrics)),
         )
@@ -95,16 +103,20 @@ def _datasets(
     kind: Annotated[
         DatasetKind | None, typer.Option("--kind", help="Only entity or analytics datasets.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the datasets a source can extract (find them by attribute or metric with --search)."""
     found = search_datasets(search or "")
     if kind is not None:
         found = [dataset for dataset in found if dataset.kind is kind]
+    if as_json:
+        typer.echo(json.dumps([dataset_summary(dataset) for dataset in found], indent=2))
+        raise typer.Exit(0 if found else 1)
     console = _console()
     if not found:
         console.print(f"no dataset matches {escape(repr(search))}: try fewer or shorter words")
         raise typer.Exit(1)
-    console.print(_datasets_table(found))
+    console.print(_datasets_table(found, with_level=console.width >= _WIDE))
 
 
 def _metrics(
@@ -113,9 +125,15 @@ def _metrics(
         str | None,
         typer.Option("--search", "-s", help="Words to find in metric names and descriptions."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print everything declared about DATASET as JSON.")
+    ] = False,
 ) -> None:
     """Show the attributes and metrics DATASET offers, with types, units and descriptions."""
     dataset = get_dataset(dataset_name)
+    if as_json:
+        typer.echo(json.dumps(dataset_details(dataset), indent=2))
+        return
     console = _console()
     console.print(
         f"[bold]{escape(dataset.title)}[/] ({dataset.kind.value}): {escape(dataset.description)}"
