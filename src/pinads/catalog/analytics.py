@@ -179,33 +179,35 @@ def _level_dataset(level: _Level) -> Dataset:
     )
 
 
+# The audience breakdown reports audience ids; their names come from the audiences list.
+_AUDIENCE_NAME = defs.entity_attribute(
+    "AUDIENCE_NAME",
+    entity="audiences",
+    via="TARGETING_VALUE",
+    field="name",
+    description="Name of the audience in TARGETING_VALUE.",
+)
+
+
+def _breakdown_async(level: _Level, targeting_type: str) -> AsyncReport | None:
+    if targeting_type not in ASYNC_TARGETING_TYPES:
+        return None  # e.g. CREATIVE_TYPE, QUIZ_RESULT: synchronous endpoints only
+    return AsyncReport(
+        level=f"{level.async_level}_TARGETING",
+        id_filter=level.id_param,
+        row_id_key=level.id_attr,
+        targeting_type=targeting_type,
+    )
+
+
 def _breakdown_dataset(
     level: _Level, breakdown: Breakdown, *, name: str | None = None, title: str | None = None
 ) -> Dataset:
     targeting_type = breakdown.targeting_type
-    has_async = targeting_type in ASYNC_TARGETING_TYPES
-    extra: tuple[Attribute, ...] = ()
-    if targeting_type == "AUDIENCE_INCLUDE":
-        extra = (
-            defs.entity_attribute(
-                "AUDIENCE_NAME",
-                entity="audiences",
-                via="TARGETING_VALUE",
-                field="name",
-                description="Name of the audience in TARGETING_VALUE.",
-            ),
-        )
-    value = defs.TARGETING_VALUE
-    attrs = (
-        defs.DATE,
-        defs.HOUR,
-        *defs.ACCOUNT_ATTRIBUTES,
-        *level.details,
-        defs.TARGETING_TYPE,
-        value,
-        *extra,
-    )
-    id_defaults = tuple(a.name for a in level.details[:2])
+    extra = (_AUDIENCE_NAME,) if targeting_type == "AUDIENCE_INCLUDE" else ()
+    targeting = (defs.TARGETING_TYPE, defs.TARGETING_VALUE, *extra)
+    ids = tuple(a.name for a in level.details[:2])
+    async_report = _breakdown_async(level, targeting_type)
     return Dataset(
         name=name or f"{level.name}_by_{breakdown.name}",
         kind=DatasetKind.ANALYTICS,
@@ -214,17 +216,10 @@ def _breakdown_dataset(
             f"Metrics {level.what}, split by {breakdown.title.lower()} "
             f"(Pinterest {targeting_type}: {breakdown.values})."
         ),
-        attributes=attrs,
-        metrics=_metrics(targeting=True, sync_only=not has_async),
+        attributes=(defs.DATE, defs.HOUR, *defs.ACCOUNT_ATTRIBUTES, *level.details, *targeting),
+        metrics=_metrics(targeting=True, sync_only=async_report is None),
         key=_key(level.id_attr, targeting=True),
-        default_attributes=(
-            "DATE",
-            "AD_ACCOUNT_ID",
-            *id_defaults,
-            "TARGETING_TYPE",
-            "TARGETING_VALUE",
-            *(a.name for a in extra),
-        ),
+        default_attributes=("DATE", "AD_ACCOUNT_ID", *ids, *(a.name for a in targeting)),
         default_metrics=tuple(m for m in DEFAULT_METRICS if m not in REACH_METRICS),
         level=level.name,
         sync=SyncEndpoint(
@@ -234,14 +229,7 @@ def _breakdown_dataset(
             row_id_key=level.id_attr,
             targeting_type=targeting_type,
         ),
-        async_report=AsyncReport(
-            level=f"{level.async_level}_TARGETING",
-            id_filter=level.id_param,
-            row_id_key=level.id_attr,
-            targeting_type=targeting_type,
-        )
-        if has_async
-        else None,
+        async_report=async_report,
         ids_from=level.ids_from,
         breakdown=breakdown,
         granularities=_ALL_GRANULARITIES,
