@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pyarrow as pa
 import pytest
 
@@ -248,3 +251,22 @@ def test_lookups_resolve_parents_before_names() -> None:
         "audiences",
         "TARGETING_VALUE",
     )
+
+
+def test_importing_the_catalog_reads_no_data_files() -> None:
+    """Typed data, no I/O: importing opens nothing but modules (audited in a fresh process)."""
+    probe = (
+        "import sys\n"
+        "opened = []\n"
+        "def hook(event, args):\n"
+        "    if event == 'open' and isinstance(args[0], str):\n"
+        "        opened.append(args[0])\n"
+        "sys.addaudithook(hook)\n"
+        "import pinads.catalog\n"
+        "data = [p for p in opened if not p.endswith(('.py', '.pyc', '.so', '.pth'))]\n"
+        "print('\\n'.join(p for p in data if 'pinads' in p or p.endswith('.json')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
