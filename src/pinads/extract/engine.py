@@ -91,8 +91,8 @@ def _fetch_step(job: ExtractJob, step: PlanStep) -> StepOutput:
     report = job.selection.dataset.async_report
     assert report is not None
     keep = job.keep_ids.get(step.account_id) if job.keep_ids is not None else None
-    rows = report_rows(result, keep_ids=keep, id_key=report.row_id_key)
-    lazy = to_batches(rows, selection=job.selection, table=job.table, ctx=ctx)
+    report_iter = report_rows(result, keep_ids=keep, id_key=report.row_id_key)
+    lazy = to_batches(report_iter, selection=job.selection, table=job.table, ctx=ctx)
     return StepOutput(step, lazy, result.close)
 
 

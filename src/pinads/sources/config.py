@@ -12,17 +12,11 @@ import re
 from typing import Annotated, Any, Literal
 
 try:  # the schedule model lives in pinads.schedule (its own area, landing separately)
-    from pinads.schedule import Schedule
+    from pinads.schedule import Schedule  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - until pinads.schedule exists, keep the YAML as written
-    Schedule = str | dict[str, Any]  # type: ignore[misc,assignment]
+    Schedule = str | dict[str, Any]  # type: ignore[misc,assignment,unused-ignore]
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from pinads.catalog.limits import (
-    DEFAULT_CLICK_WINDOW_DAYS,
-    DEFAULT_CONVERSION_REPORT_TIME,
-    DEFAULT_ENGAGEMENT_WINDOW_DAYS,
-    DEFAULT_VIEW_WINDOW_DAYS,
-)
 from pinads.catalog.model import Granularity
 from pinads.load.spec import WriteMode
 from pinads.sources.dates import DateRange, DateRangeSpec, parse_date_range
@@ -132,16 +126,16 @@ class SourceConfig(BaseModel):
         "file:///dir?format=parquet.",
     )
     click_window_days: AttributionWindow = Field(
-        default=DEFAULT_CLICK_WINDOW_DAYS, description="Click attribution window (days)."
+        default=30, description="Click attribution window (days)."
     )
     engagement_window_days: AttributionWindow = Field(
-        default=DEFAULT_ENGAGEMENT_WINDOW_DAYS, description="Engagement window (days)."
+        default=30, description="Engagement window (days)."
     )
     view_window_days: AttributionWindow = Field(
-        default=DEFAULT_VIEW_WINDOW_DAYS, description="View attribution window (days)."
+        default=1, description="View attribution window (days)."
     )
     conversion_report_time: Literal["TIME_OF_AD_ACTION", "TIME_OF_CONVERSION"] = Field(
-        default=DEFAULT_CONVERSION_REPORT_TIME,  # type: ignore[assignment]
+        default="TIME_OF_AD_ACTION",
         description="Book conversions on the day of the ad action (Ads Manager) or conversion.",
     )
     include_archived: bool = Field(
