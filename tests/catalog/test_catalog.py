@@ -12,6 +12,7 @@ from pinads.catalog import (
     ALL_METRICS,
     BREAKDOWNS,
     DATASETS,
+    METRIC_GROUPS,
     AttributeSource,
     ColumnType,
     DatasetKind,
@@ -270,3 +271,18 @@ def test_importing_the_catalog_reads_no_data_files() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_metric_groups_for_pickers() -> None:
+    groups = {name: ALL_METRICS[name].group for name in ALL_METRICS}
+    assert groups["SPEND_IN_MICRO_DOLLAR"] == "spend"
+    assert groups["CPC_IN_MICRO_DOLLAR"] == "cost"
+    assert groups["IMPRESSION_1"] == "delivery"
+    assert groups["OUTBOUND_CLICK_1"] == "clicks"
+    assert groups["REPIN_1"] == "engagement"
+    assert groups["VIDEO_P25_COMBINED_1"] == "video"
+    assert groups["TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"] == "conversions"
+    assert set(groups.values()) <= set(METRIC_GROUPS)
+    video_costs = [m.name for m in search_metrics("ad_analytics", "cost video")]
+    assert video_costs[0] == "WEB_WATCH_VIDEO_COST_PER_ACTION"  # both words in the name
+    assert {"ECPV_IN_DOLLAR", "CPCV_IN_MICRO_DOLLAR"} <= set(video_costs)

@@ -37,7 +37,8 @@ Metrics (`Dataset.metrics`, `Dataset.metric(name)`, `search_metrics(dataset, tex
     From the spec's column enums. `Metric`: name, type (`ColumnType`, `.arrow()`: int64 for
     counts and micro-currency sums, float64 for rates, averages and *_IN_DOLLAR), unit, a
     one-line description, `is_conversion` (HOUR returns none), `in_sync` / `in_async` (which
-    API can return it). Targeting breakdowns do not offer reach (unique users).
+    API can return it), `group` (picker section, `METRIC_GROUPS` in display order).
+    Targeting breakdowns do not offer reach (unique users).
 
 Rules (`validate_selection(...) -> list[Problem]`, `needs_async`, `date_limits`,
 `default_attributes(dataset, granularity)`, `default_metrics(dataset, granularity)`)
@@ -77,7 +78,7 @@ from pinads.catalog.limits import (
     SYNC_MAX_DAYS_BACK,
     SYNC_MAX_RANGE_DAYS,
 )
-from pinads.catalog.metrics import ALL_METRICS
+from pinads.catalog.metrics import ALL_METRICS, METRIC_GROUPS
 from pinads.catalog.model import (
     AsyncReport,
     Attribute,
@@ -139,6 +140,7 @@ __all__ = [
     "HOUR_MAX_DAYS_BACK",
     "HOUR_MAX_RANGE_DAYS",
     "MAX_IDS_PER_CALL",
+    "METRIC_GROUPS",
     "PAGE_SIZE",
     "PRODUCT_ITEM_MAX_DAYS_BACK",
     "PRODUCT_ITEM_MAX_RANGE_DAYS",

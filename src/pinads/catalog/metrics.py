@@ -21,10 +21,44 @@ from pinads.catalog.model import ColumnType, Metric, Unit
 
 __all__ = [
     "ALL_METRICS",
+    "METRIC_GROUPS",
     "NON_METRIC_COLUMNS",
     "REACH_METRICS",
     "describe_column",
+    "metric_group",
 ]
+
+# Sections of a metric picker, in display order.
+METRIC_GROUPS: tuple[str, ...] = (
+    "spend",
+    "cost",
+    "delivery",
+    "clicks",
+    "engagement",
+    "video",
+    "conversions",
+    "other",
+)
+_GROUP_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cost", ("CPC", "CPM", "CPV", "CPCV", "ECPC", "ECPM", "ECPE", "ECPV", "ECPCV", "COST")),
+    ("spend", ("SPEND",)),
+    ("video", ("VIDEO",)),
+    ("clicks", ("CLICKTHROUGH", "OUTBOUND", "CTR", "ECTR")),
+    ("delivery", ("IMPRESSION", "DESTINATION")),
+    ("engagement", ("ENGAGEMENT", "EENGAGEMENT", "REPIN", "IDEA", "SHOWCASE", "QUIZ")),
+)
+
+
+def metric_group(name: str, *, is_conversion: bool) -> str:
+    """The picker section of a metric, from its name (conversions first, then by first match)."""
+    if is_conversion:
+        return "conversions"
+    words = set(name.split("_"))
+    for group, markers in _GROUP_WORDS:
+        if words.intersection(markers):
+            return group
+    return "other"
+
 
 # Columns in the enums that describe an entity or its settings rather than measure activity.
 # The catalog offers what users need of them as attributes (from the entity lists, which carry
@@ -219,11 +253,27 @@ _HAND: dict[str, tuple[ColumnType, Unit, str]] = {
     "ECPM_IN_MICRO_DOLLAR": (ColumnType.FLOAT64, Unit.MICRO_CURRENCY, "Effective CPM."),
     "ECPE_IN_DOLLAR": (ColumnType.FLOAT64, Unit.CURRENCY, "Effective cost per engagement."),
     "ECPV_IN_DOLLAR": (ColumnType.FLOAT64, Unit.CURRENCY, "Effective cost per video view."),
-    "ECPCV_IN_DOLLAR": (ColumnType.FLOAT64, Unit.CURRENCY, "Effective cost per completed view."),
-    "ECPCV_P95_IN_DOLLAR": (ColumnType.FLOAT64, Unit.CURRENCY, "Effective cost per 95 % view."),
+    "ECPCV_IN_DOLLAR": (
+        ColumnType.FLOAT64,
+        Unit.CURRENCY,
+        "Effective cost per completed video view.",
+    ),
+    "ECPCV_P95_IN_DOLLAR": (
+        ColumnType.FLOAT64,
+        Unit.CURRENCY,
+        "Effective cost per video played to 95 %.",
+    ),
     "CPV_IN_MICRO_DOLLAR": (ColumnType.FLOAT64, Unit.MICRO_CURRENCY, "Cost per video view."),
-    "CPCV_IN_MICRO_DOLLAR": (ColumnType.FLOAT64, Unit.MICRO_CURRENCY, "Cost per completed view."),
-    "CPCV_P95_IN_MICRO_DOLLAR": (ColumnType.FLOAT64, Unit.MICRO_CURRENCY, "Cost per 95 % view."),
+    "CPCV_IN_MICRO_DOLLAR": (
+        ColumnType.FLOAT64,
+        Unit.MICRO_CURRENCY,
+        "Cost per completed video view.",
+    ),
+    "CPCV_P95_IN_MICRO_DOLLAR": (
+        ColumnType.FLOAT64,
+        Unit.MICRO_CURRENCY,
+        "Cost per video played to 95 %.",
+    ),
     "COST_PER_OUTBOUND_CLICK": (ColumnType.FLOAT64, Unit.CURRENCY, "Cost per outbound click."),
     "COST_PER_OUTBOUND_CLICK_IN_DOLLAR": (
         ColumnType.FLOAT64,
@@ -335,6 +385,7 @@ def _build() -> MappingProxyType[str, Metric]:
             is_conversion=conversion,
             in_sync=name in sync,
             in_async=name in async_,
+            group=metric_group(name, is_conversion=conversion),
         )
     return MappingProxyType(metrics)
 

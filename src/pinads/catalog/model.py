@@ -140,6 +140,7 @@ class Metric:
     is_conversion: bool
     in_sync: bool  # allowed by the synchronous analytics endpoints
     in_async: bool  # allowed by async reports (POST /ad_accounts/{id}/reports)
+    group: str = "other"  # picker section: spend, cost, delivery, clicks, engagement, video...
 
     @property
     def column(self) -> str:

@@ -108,7 +108,7 @@ def _metric_score(metric: Metric, term: str) -> int:
         return 60
     if term in name:
         return 40
-    if term in _norm(metric.description) or term == _norm(metric.unit.value):
+    if term in _norm(metric.description) or term in (_norm(metric.unit.value), metric.group):
         return 20
     return 0
 

@@ -81,6 +81,7 @@ def _metrics_table(dataset: Dataset, metrics: Sequence[Metric]) -> Table:
     table.add_column("metric", no_wrap=True, style="bold")
     table.add_column("type", no_wrap=True)
     table.add_column("unit", no_wrap=True)
+    table.add_column("group", no_wrap=True)
     table.add_column("description", overflow="fold", min_width=24)
     for metric in metrics:
         notes = []
@@ -90,7 +91,11 @@ def _metrics_table(dataset: Dataset, metrics: Sequence[Metric]) -> Table:
             notes.append("async reports only")
         suffix = f" [{', '.join(notes)}]" if notes else ""
         table.add_row(
-            metric.name, metric.type.value, metric.unit.value, escape(metric.description + suffix)
+            metric.name,
+            metric.type.value,
+            metric.unit.value,
+            metric.group,
+            escape(metric.description + suffix),
         )
     return table
 
