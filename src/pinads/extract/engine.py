@@ -46,6 +46,8 @@ class ExtractJob:
     entities: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]  # account -> index
     constants: Mapping[str, Any]  # `_pinads_` values shared by every row
     keep_ids: Mapping[str, frozenset[str]] | None = None  # account -> ids (report filtering)
+    parents: Mapping[str, frozenset[str]] | None = None  # account -> parent ids (keywords...)
+    include_archived: bool = True
     polling: ReportPolling | None = None
 
     @property
@@ -84,7 +86,13 @@ def _fetch_step(job: ExtractJob, step: PlanStep) -> StepOutput:
         batches = list(to_batches(rows, selection=job.selection, table=job.table, ctx=ctx))
         return StepOutput(step, batches, _nothing)
     if step.kind is StepKind.LIST:
-        items = list_entity_items(job.client, job.selection.dataset, step.account_id, job.keep_ids)
+        items = list_entity_items(
+            job.client,
+            job.selection.dataset,
+            step.account_id,
+            job.parents,
+            include_archived=job.include_archived,
+        )
         batches = list(to_batches(items, selection=job.selection, table=job.table, ctx=ctx))
         return StepOutput(step, batches, _nothing)
     result = run_step_report(job.client, job.settings, step, polling=job.polling)

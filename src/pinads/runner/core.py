@@ -174,7 +174,9 @@ def build_job(
         accounts=prepared.accounts,
         entities={a: e.index for a, e in prepared.entities.items()},
         constants=constants,
-        keep_ids=keep_ids if keep_ids is not None else parents,
+        keep_ids=keep_ids,
+        parents=parents,
+        include_archived=config.include_archived,
         polling=polling,
     )
 
