@@ -29,14 +29,14 @@ from pinads.runner.store import SourceStore
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
 
-__all__ = ["DEMO_SOURCE", "register", "run_demo"]
+__all__ = ["DEMO_SOURCE", "MemorySink", "authorize", "demo_config", "register", "run_demo"]
 
 DEMO_SOURCE = "demo_campaign_daily"
 _SCOPES = ("ads:read", "user_accounts:read")
 _out = Console(highlight=False, soft_wrap=True)
 
 
-class _MemorySink:
+class MemorySink:
     """The demo keeps its tokens for the length of the command only."""
 
     def __init__(self) -> None:
@@ -127,7 +127,7 @@ def run_demo() -> None:
         destination = open_destination(config.destination, settings=settings)
         try:
             store.save(config, replace=True)
-            with PinterestClient(app, tokens, _MemorySink()) as client:
+            with PinterestClient(app, tokens, MemorySink()) as client:
                 result = run_source(
                     config,
                     get_dataset(config.dataset),

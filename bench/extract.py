@@ -1,0 +1,185 @@
+"""Extraction benchmark: a large advertiser from a loopback emulator into DuckDB.
+
+The emulator runs in its own process (`pinads emulator`), so the CPU and memory figures are the
+client's alone. Each size runs in a fresh child process so its peak RSS is its own.
+
+    .venv/bin/python bench/extract.py                # 45 and 90 days, every ad, 30 metrics
+    .venv/bin/python bench/extract.py --days 90      # one size
+
+Prints, per size: rows, API calls vs the planner's count and the lower bound, rows per second
+of client CPU, client CPU seconds, wall seconds and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = (
+    "SPEND_IN_MICRO_DOLLAR",
+    "IMPRESSION_1",
+    "IMPRESSION_2",
+    "CLICKTHROUGH_1",
+    "CLICKTHROUGH_2",
+    "OUTBOUND_CLICK_1",
+    "OUTBOUND_CLICK_2",
+    "REPIN_1",
+    "REPIN_2",
+    "ENGAGEMENT_1",
+    "ENGAGEMENT_2",
+    "TOTAL_ENGAGEMENT",
+    "TOTAL_IMPRESSION",
+    "TOTAL_CLICKTHROUGH",
+    "CTR",
+    "CPC_IN_MICRO_DOLLAR",
+    "CPM_IN_MICRO_DOLLAR",
+    "ECPC_IN_MICRO_DOLLAR",
+    "ECPM_IN_MICRO_DOLLAR",
+    "TOTAL_CONVERSIONS",
+    "TOTAL_CHECKOUT",
+    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+    "TOTAL_CLICK_CHECKOUT",
+    "TOTAL_VIEW_CHECKOUT",
+    "TOTAL_SIGNUP",
+    "TOTAL_LEAD",
+    "TOTAL_PAGE_VISIT",
+    "TOTAL_ADD_TO_CART",
+    "VIDEO_MRC_VIEWS_2",
+    "PIN_PROMOTION_ID",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_emulator(port: int) -> subprocess.Popen[bytes]:
+    cmd = [str(ROOT / ".venv/bin/pinads"), "emulator", "--port", str(port), "--auto-approve"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the emulator did not start within 60 s")
+
+
+def _metrics(dataset_name: str) -> list[str]:
+    from pinads.catalog import get_dataset
+
+    dataset = get_dataset(dataset_name)
+    chosen = [m for m in METRICS if dataset.metric(m) is not None and dataset.metric(m).in_sync]  # type: ignore[union-attr]
+    extra = [m.name for m in dataset.metrics if m.in_sync and m.name not in chosen]
+    return (chosen + extra)[:30]
+
+
+def child(base_url: str, days: int, out: Path) -> dict[str, object]:
+    """One measured run (in its own process)."""
+    from pinads.api import PinterestClient
+    from pinads.catalog import get_dataset
+    from pinads.cli.demo_cmd import MemorySink, authorize
+    from pinads.emulator import LARGE_ADVERTISER_ID
+    from pinads.extract.plan import list_calls
+    from pinads.load import open_destination
+    from pinads.runner.run import run_source
+    from pinads.settings import load_settings
+    from pinads.sources.config import SourceConfig
+
+    today = datetime.now(UTC).date()
+    config = SourceConfig.model_validate(
+        {
+            "name": f"bench_ads_{days}d",
+            "dataset": "ad_analytics",
+            "authorizer": "bench",
+            "accounts": [LARGE_ADVERTISER_ID],
+            "attributes": ["DATE", "AD_ACCOUNT_ID", "AD_ID", "CAMPAIGN_ID", "AD_GROUP_ID"],
+            "metrics": _metrics("ad_analytics"),
+            "granularity": "DAY",
+            "date_range": {"start": today - timedelta(days=days), "end": today - timedelta(days=1)},
+            "metadata": ["extracted_at", "source_name", "run_id", "account_currency"],
+            "destination": f"duckdb:///{out}",
+        }
+    )
+    dataset = get_dataset(config.dataset)
+    app, tokens = authorize(base_url, f"{base_url}/v5")
+    destination = open_destination(config.destination, settings=load_settings())
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    with PinterestClient(app, tokens, MemorySink()) as client:
+        plans: list[object] = []
+        result = run_source(
+            config,
+            dataset,
+            client=client,
+            destination=destination,
+            today=today,
+            on_plan=plans.append,
+        )
+    cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+    destination.close()
+    plan = plans[0]
+    ads = sum(len(step.ids) for step in plan.steps if step.start == plan.steps[0].start)  # type: ignore[attr-defined]
+    lower = 1 + list_calls(ads) + math.ceil(ads / 250) * math.ceil(days / 90)
+    return {
+        "days": days,
+        "ads": ads,
+        "metrics": len(config.metrics),
+        "rows": result.rows_written,
+        "api_calls": result.api_calls,
+        "planned_calls": result.planned_calls,
+        "lower_bound_calls": lower,
+        "client_cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "rows_per_cpu_s": round(result.rows_written / cpu) if cpu else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, action="append")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["PINADS_HOME"] = tmp
+            print(json.dumps(child(args.url, args.days[0], Path(tmp) / "bench.duckdb")))
+        return
+    port = _free_port()
+    emulator = _start_emulator(port)
+    try:
+        for days in args.days or [45, 90]:
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--days",
+                str(days),
+                "--url",
+                f"http://127.0.0.1:{port}",
+            ]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            print(out.strip().splitlines()[-1])
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
