@@ -72,7 +72,7 @@ def test_truncated_json_is_retried_then_fails_clearly() -> None:
         retry=RetryPolicy(max_attempts=3),
         sleep=sleeps.append,
     )
-    with client, pytest.raises(RetriableApiError, match="not valid JSON.*gave up after 3"):
+    with client, pytest.raises(RetriableApiError, match=r"not valid JSON.*gave up after 3"):
         client.get_json("/ad_accounts/1/campaigns")
     assert calls == 3
     assert len(sleeps) == 2
