@@ -89,3 +89,35 @@ def test_ids_batched_250_per_call(tmp_path: Path) -> None:
     assert dest.read_table("campaign_daily").num_rows == 6000
     dest.close()
     assert timedelta(days=1)
+
+
+def test_entity_datasets_ad_accounts_and_campaigns(tmp_path: Path) -> None:
+    settings = load_settings()
+    accounts, dataset = parse_config(
+        {
+            "name": "accounts",
+            "dataset": "ad_accounts",
+            "authorizer": "demo",
+            "destination": f"duckdb:///{tmp_path}/e.duckdb",
+        },
+        today=TODAY,
+    )
+    campaigns, campaign_ds = parse_config(
+        {
+            "name": "campaigns",
+            "dataset": "campaigns",
+            "authorizer": "demo",
+            "destination": f"duckdb:///{tmp_path}/e.duckdb",
+        },
+        today=TODAY,
+    )
+    dest = open_destination(accounts.destination, settings=settings)
+    fake = FakePinterest(campaigns=4)
+    with fake_client(fake) as client:
+        first = run_source(accounts, dataset, client=client, destination=dest, today=TODAY)
+        second = run_source(campaigns, campaign_ds, client=client, destination=dest, today=TODAY)
+    assert first.rows_written == 2 and first.api_calls == 1
+    assert sorted(dest.read_table("accounts").column("id").to_pylist()) == [ACCOUNT, "549755813902"]
+    assert second.rows_written == 8  # 4 campaigns in each of the two accounts
+    assert second.api_calls == 3
+    dest.close()

@@ -85,6 +85,11 @@ def _fetch_step(job: ExtractJob, step: PlanStep) -> StepOutput:
         rows = fetch_sync_rows(job.client, job.settings, step)
         batches = list(to_batches(rows, selection=job.selection, table=job.table, ctx=ctx))
         return StepOutput(step, batches, _nothing)
+    if step.kind is StepKind.LIST and step.api_calls == 0:
+        # The ad account list itself: already read to resolve the accounts, no second call.
+        accounts = [dict(account) for account in job.accounts.values()]
+        batches = list(to_batches(accounts, selection=job.selection, table=job.table, ctx=ctx))
+        return StepOutput(step, batches, _nothing)
     if step.kind is StepKind.LIST:
         items = list_entity_items(
             job.client,

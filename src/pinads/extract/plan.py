@@ -242,7 +242,14 @@ def plan_entities(
     discovery_calls: int = 0,
 ) -> Plan:
     """Steps for an entity dataset: one LIST step per account (its pages, known in advance when
-    the list was already read for discovery, else the one-page minimum)."""
+    the list was already read for discovery, else the one-page minimum). The ad account list
+    is one step that costs nothing more: discovery already read it."""
+    endpoint = dataset.list_endpoint
+    if endpoint is not None and "{ad_account_id}" not in endpoint.path:
+        step = PlanStep(step_id="list:ad_accounts", kind=StepKind.LIST, account_id="", api_calls=0)
+        return Plan(
+            dataset=dataset.name, date_range=None, steps=(step,), discovery_calls=discovery_calls
+        )
     steps = tuple(
         PlanStep(
             step_id=f"list:{account}",
