@@ -1,11 +1,33 @@
-"""Shared fixtures: every test gets its own PINADS_HOME."""
+"""Shared fixtures: every test gets its own PINADS_HOME; emulator fixtures for every area.
+
+Emulator fixtures (function-scoped, each test gets a fresh clock, tokens and reports; the
+generated world is cached per seed, so they are cheap):
+- `emulator_config`: `EmulatorConfig(seed=7)` with the real UTC date as today (so code that
+  computes dates from the real clock agrees with the emulator). Override it in a test module
+  to change the config for the fixtures below.
+- `emulator_app`: the ASGI app; `emulator_app.state.emulator` is the `EmulatorState`.
+- `emulator_transport`: a sync `httpx.BaseTransport` that drives `emulator_app` in-process;
+  use with base URL `http://emulator.test/v5` (any host works).
+- `emulator_server`: `EmulatorServer` on a free loopback port (`.base_url`, `.api_url`).
+- `emulator_tokens`: tokens (ads:read, user_accounts:read) for the default demo user, minted on
+  `emulator_app`'s state (`.access_token`, `.refresh_token`, expiries, scopes).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # imported lazily so areas that do not use the emulator never load it
+    from starlette.applications import Starlette
+
+    from pinads.emulator import EmulatorConfig, EmulatorServer, InProcessTransport
+    from pinads.emulator.tokens import IssuedTokens
+
+IN_PROCESS_API_URL = "http://emulator.test/v5"
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +37,45 @@ def pinads_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.delenv("PINADS_DATABASE_URL", raising=False)
     monkeypatch.delenv("PINADS_SECRET_KEY", raising=False)
     yield home
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    from pinads.emulator import EmulatorConfig
+
+    return EmulatorConfig(seed=7)
+
+
+@pytest.fixture
+def emulator_app(emulator_config: EmulatorConfig) -> Starlette:
+    from pinads.emulator import create_app
+
+    return create_app(emulator_config)
+
+
+@pytest.fixture
+def emulator_transport(emulator_app: Starlette) -> Iterator[InProcessTransport]:
+    from pinads.emulator import InProcessTransport
+
+    transport = InProcessTransport(emulator_app)
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
+def emulator_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    from pinads.emulator import EmulatorServer
+
+    with EmulatorServer(emulator_config) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator_tokens(emulator_app: Starlette) -> IssuedTokens:
+    from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID
+    from pinads.emulator.tokens import TokenInfo
+
+    state = emulator_app.state.emulator
+    info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read", "user_accounts:read"}))
+    tokens: IssuedTokens = state.tokens.mint(info, now=state.now())
+    return tokens

@@ -28,7 +28,13 @@ app = typer.Typer(
 )
 
 # Modules under pinads.cli that define `register(app)`; each adds its commands.
-_COMMAND_MODULES: tuple[str, ...] = ("catalog_cmd", "sources_cmd", "run_cmd", "demo_cmd")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "catalog_cmd",
+    "sources_cmd",
+    "run_cmd",
+    "demo_cmd",
+    "emulator_cmd",
+)
 
 _state = {"debug": False}
 

@@ -1,0 +1,48 @@
+"""Emulator test helpers: an httpx client on the in-process app and token minting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import httpx
+import pytest
+
+from pinads.emulator import DEFAULT_USER_ID, EmulatorConfig, InProcessTransport
+
+# A fixed today makes every number in these tests reproducible.
+TODAY = date(2026, 6, 15)
+
+MintHeaders = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(seed=7, today=TODAY)
+
+
+@pytest.fixture
+def client(emulator_transport: InProcessTransport) -> Iterator[httpx.Client]:
+    with httpx.Client(transport=emulator_transport, base_url="http://emulator.test") as http:
+        yield http
+
+
+@pytest.fixture
+def mint(client: httpx.Client) -> MintHeaders:
+    """mint(user_id=..., scopes=[...]) -> Authorization headers for a fresh access token."""
+
+    def _mint(
+        user_id: str = DEFAULT_USER_ID, scopes: tuple[str, ...] = ("ads:read", "user_accounts:read")
+    ) -> dict[str, str]:
+        response = client.post(
+            "/_emulator/tokens", json={"user_id": user_id, "scopes": list(scopes)}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return _mint
+
+
+@pytest.fixture
+def headers(mint: MintHeaders) -> dict[str, str]:
+    return mint()
