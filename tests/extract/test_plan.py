@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, timedelta
 
@@ -116,7 +117,7 @@ def test_windows_cover_the_range_without_overlap() -> None:
     period = DateRange(start=date(2026, 1, 1), end=date(2026, 12, 31))
     windows = list(date_windows(period, 90))
     assert windows[0].start == period.start and windows[-1].end == period.end
-    for left, right in zip(windows, windows[1:], strict=False):
+    for left, right in itertools.pairwise(windows):
         assert right.start == left.end + timedelta(days=1)
     assert sum(w.days for w in windows) == 365
 

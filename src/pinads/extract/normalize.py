@@ -1,30 +1,33 @@
-"""Rows from Pinterest -> typed Arrow record batches, column by column.
+"""Rows from Pinterest -> typed Arrow record batches.
 
-Micro-currency and counts stay exact int64 (never through float); an absent metric is null, not
-0; CSV report cells (strings, empty for nothing) get the same types as JSON values, so a day read
-from a report and the same day read synchronously are indistinguishable.
+The fast path hands a chunk of JSON rows to Arrow in one call (an inferred struct array, built in
+C++), then coerces each field to the catalog's type: whole numbers stay exact int64 (a float
+column becomes int64 only when every value is whole and below 2**53), an absent metric is null.
+Anything the fast path cannot take exactly (CSV strings, epoch times, objects) goes value by
+value through `pinads.extract.values`, so a day read from a report and the same day read
+synchronously are indistinguishable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
 
-import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pinads.catalog.model import Attribute, AttributeSource, ColumnType, FieldEncoding
 from pinads.errors import ExtractError
 from pinads.extract.table import Selection
+from pinads.extract.values import array_from_values
 from pinads.load.spec import TableSpec
 
 __all__ = ["BATCH_ROWS", "EntityIndex", "RowContext", "flatten_row", "to_batches"]
 
 BATCH_ROWS = 50_000  # rows per record batch: large enough for columnar speed, small for memory
+_EXACT_FLOAT_LIMIT = 2**53  # beyond this a double no longer holds every whole number
 
 EntityIndex = Mapping[str, Mapping[str, Mapping[str, Any]]]
 """entity dataset name -> entity id -> the item's fields (only those a source needs)."""
@@ -50,133 +53,120 @@ def flatten_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
     return row
 
 
-def _pick(row: Mapping[str, Any], name: str) -> Any:
-    value = row.get(name)
-    if value is None:
-        value = row.get(name.upper())
-    return None if value == "" else value
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
+def _struct_fields(rows: Sequence[Mapping[str, Any]]) -> dict[str, pa.Array] | None:
+    """Every field of `rows` as an Arrow array, in one C++ pass; None when Arrow cannot infer
+    one type per field (then the exact path takes over)."""
     try:
-        if isinstance(value, str) and value.lstrip("-").isdigit():
-            return int(value)
-        exact = Decimal(str(value))
-    except InvalidOperation:
-        raise ExtractError(f"Pinterest sent {value!r:.40} where a whole number belongs") from None
-    if exact != exact.to_integral_value():
-        raise ExtractError(f"Pinterest sent {value!r:.40} where a whole number belongs")
-    return int(exact)
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None or value == "" else float(value)
-
-
-def _bool(value: Any) -> bool | None:
-    if value is None or value == "":
+        array = pa.array(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         return None
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
-
-
-def _timestamp(value: Any, encoding: FieldEncoding) -> datetime | None:
-    if value is None or value == "":
+    if not pa.types.is_struct(array.type):
         return None
-    if isinstance(value, str) and not value.lstrip("-").replace(".", "", 1).isdigit():
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    seconds = float(value) / (1000 if encoding is FieldEncoding.UNIX_MILLIS else 1)
-    return datetime.fromtimestamp(int(seconds), tz=UTC)
+    return {array.type.field(i).name: array.field(i) for i in range(array.type.num_fields)}
 
 
-def _date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+def _whole(values: pa.Array) -> bool:
+    finite = pc.drop_null(values)
+    if len(finite) == 0:
+        return True
+    whole = pc.all(pc.equal(pc.floor(finite), finite)).as_py()
+    small = pc.max(pc.abs(finite)).as_py() < _EXACT_FLOAT_LIMIT
+    return bool(whole and small)
 
 
-def _text(value: Any, encoding: FieldEncoding) -> str | None:
-    if value is None:
-        return None
-    if encoding is FieldEncoding.JSON and not isinstance(value, str):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    return str(value)
-
-
-def _array(values: list[Any], col_type: ColumnType, encoding: FieldEncoding) -> pa.Array:
-    arrow_type = col_type.arrow()
+def _castable(kind: pa.DataType, col_type: ColumnType, values: pa.Array) -> bool:
+    """True when casting `values` (of Arrow type `kind`) to `col_type` loses nothing."""
     if col_type is ColumnType.INT64:
-        try:  # the fast path: JSON ints straight into int64
-            return pa.array(values, type=arrow_type)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return pa.array([_int(v) for v in values], type=arrow_type)
-    if col_type is ColumnType.STRING:
-        return pa.array([_text(v, encoding) for v in values], type=arrow_type)
-    if col_type is ColumnType.TIMESTAMP:
-        return pa.array([_timestamp(v, encoding) for v in values], type=arrow_type)
-    convert = _CONVERTERS[col_type]
-    return pa.array([convert(v) for v in values], type=arrow_type)
+        return bool(pa.types.is_floating(kind)) and _whole(values)
+    if col_type in (ColumnType.FLOAT64, ColumnType.STRING):
+        return bool(pa.types.is_integer(kind))
+    return col_type is ColumnType.DATE and bool(pa.types.is_string(kind))
 
 
-_CONVERTERS: dict[ColumnType, Any] = {
-    ColumnType.FLOAT64: _float,
-    ColumnType.DATE: _date,
-    ColumnType.BOOL: _bool,
-}
+def _coerce(values: pa.Array, col_type: ColumnType) -> pa.Array | None:
+    """`values` as `col_type` when that is exact; None to use the value-by-value path."""
+    target = col_type.arrow()
+    if values.type == target:
+        return values
+    if pa.types.is_null(values.type):
+        return pa.nulls(len(values), type=target)
+    if not _castable(values.type, col_type, values):
+        return None
+    try:
+        return values.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 class _Columns:
-    """Column values of one chunk of rows, resolving ENTITY attributes through their `via`."""
+    """Column arrays of one chunk of rows; ENTITY attributes resolve through their `via`."""
 
     def __init__(self, rows: Sequence[Mapping[str, Any]], selection: Selection, ctx: RowContext):
         self.rows = rows
         self.ctx = ctx
         self.attributes = selection.dataset.attributes_by_name
-        self.cache: dict[str, list[Any]] = {}
+        self.fast = _struct_fields(rows) or {}
+        self.lists: dict[str, list[Any]] = {}
 
-    def values(self, attr: Attribute) -> list[Any]:
-        if attr.name in self.cache:
-            return self.cache[attr.name]
-        if attr.source is AttributeSource.ROW:
-            values = [_pick(row, attr.field) for row in self.rows]
-        elif attr.source is AttributeSource.ACCOUNT:
-            values = [self.ctx.account.get(attr.field)] * len(self.rows)
-        else:
-            values = self._lookup(attr)
-        self.cache[attr.name] = values
+    def field(self, name: str, col_type: ColumnType, encoding: FieldEncoding) -> pa.Array:
+        """A row field as an array of `col_type` (fast when exact, else value by value)."""
+        source = self.fast.get(name)
+        if source is None and name != name.upper():
+            source = self.fast.get(name.upper())  # CSV headers spell every field in capitals
+        if source is not None and encoding is FieldEncoding.PLAIN:
+            coerced = _coerce(source, col_type)
+            if coerced is not None:
+                return coerced
+        return array_from_values(self.row_values(name), col_type, encoding)
+
+    def row_values(self, name: str) -> list[Any]:
+        values = [row.get(name) for row in self.rows]
+        if name != name.upper() and all(v is None for v in values):
+            values = [row.get(name.upper()) for row in self.rows]
         return values
 
-    def _lookup(self, attr: Attribute) -> list[Any]:
+    def attribute(self, attr: Attribute) -> pa.Array:
+        if attr.source is AttributeSource.ROW:
+            return self.field(attr.field, attr.type, attr.encoding)
+        if attr.source is AttributeSource.ACCOUNT:
+            value = self.ctx.account.get(attr.field)
+            return array_from_values([value], attr.type, attr.encoding).take(
+                pa.repeat(pa.scalar(0, pa.int64()), len(self.rows))
+            )
+        return array_from_values(self.lookup(attr), attr.type, attr.encoding)
+
+    def python(self, attr: Attribute) -> list[Any]:
+        """An attribute's values as Python objects (ids to look entities up by)."""
+        if attr.name not in self.lists:
+            if attr.source is AttributeSource.ENTITY:
+                self.lists[attr.name] = self.lookup(attr)
+            else:
+                self.lists[attr.name] = self.attribute(attr).to_pylist()
+        return self.lists[attr.name]
+
+    def lookup(self, attr: Attribute) -> list[Any]:
         via = self.attributes.get(attr.via or "")
         if via is None or attr.entity is None:
             raise ExtractError(f"catalog attribute {attr.name} has no way to its value")
         index = self.ctx.entities.get(attr.entity, {})
-        ids = self.values(via)
         empty: Mapping[str, Any] = {}
-        return [index.get(str(i), empty).get(attr.field) if i is not None else None for i in ids]
+        return [
+            index.get(str(i), empty).get(attr.field) if i is not None else None
+            for i in self.python(via)
+        ]
 
 
 def _batch(
     rows: Sequence[Mapping[str, Any]], selection: Selection, table: TableSpec, ctx: RowContext
 ) -> pa.RecordBatch:
     columns = _Columns(rows, selection, ctx)
-    arrays: list[pa.Array] = []
-    for attr in selection.attributes:
-        arrays.append(_array(columns.values(attr), attr.type, attr.encoding))
-    for metric in selection.metrics:
-        values = [_pick(row, metric.name) for row in rows]
-        arrays.append(_array(values, metric.type, FieldEncoding.PLAIN))
+    arrays = [columns.attribute(attr) for attr in selection.attributes]
+    arrays += [
+        columns.field(metric.name, metric.type, FieldEncoding.PLAIN) for metric in selection.metrics
+    ]
     for spec in table.columns[len(arrays) :]:
-        arrays.append(pa.array([ctx.constants.get(spec.name)] * len(rows), type=spec.arrow_type))
+        constant = pa.scalar(ctx.constants.get(spec.name), type=spec.arrow_type)
+        arrays.append(pa.repeat(constant, len(rows)))
     return pa.RecordBatch.from_arrays(arrays, schema=table.schema)
 
 
@@ -191,7 +181,9 @@ def to_batches(
     """Stream `rows` as record batches of at most `batch_rows` rows (none for no rows)."""
     iterator = iter(rows)
     while True:
-        chunk = [flatten_row(row) for row in islice(iterator, batch_rows)]
+        chunk = list(islice(iterator, batch_rows))
         if not chunk:
             return
+        if "metrics" in chunk[0]:
+            chunk = [flatten_row(row) for row in chunk]
         yield _batch(chunk, selection, table, ctx)
