@@ -132,7 +132,9 @@ def run_step_report(
 def report_rows(
     result: ReportResult, *, keep_ids: frozenset[str] | None, id_key: str
 ) -> Iterator[dict[str, Any]]:
-    """Rows of a downloaded report, without entities the source leaves out (archived ones)."""
+    """Rows of a downloaded report, without entities the source leaves out (archived ones).
+    Empty CSV cells mean "no value", as an absent JSON key does."""
+    csv = result.report_format == "CSV"
     for row in result.rows():
         if keep_ids is None or str(row.get(id_key) or "") in keep_ids:
-            yield row
+            yield {k: v for k, v in row.items() if v != ""} if csv else row
