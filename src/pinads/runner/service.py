@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pinads.api.client import PinterestClient
-from pinads.catalog import get_dataset
-from pinads.errors import ConfigError
+from pinads.catalog import Problem, get_dataset
+from pinads.errors import AuthError, ConfigError
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.runner.core import ProgressCallback, RunKind, RunResult
@@ -74,10 +74,16 @@ def create_source(
     """Validate (every problem at once, accounts and roles included) and save a source."""
     settings = settings or load_settings()
     visible: Sequence[Mapping[str, Any]] | None = None
+    known: list[Problem] = []
     if check_accounts:
-        with _opener(opener, settings)(str(document.get("authorizer", ""))) as client:
-            visible = client.ad_accounts()
-    config, _ = parse_config(document, today=_today(), visible_accounts=visible)
+        try:
+            with _opener(opener, settings)(str(document.get("authorizer", ""))) as client:
+                visible = client.ad_accounts()
+        except (ConfigError, AuthError) as exc:  # reported with the config's other problems
+            known.append(Problem("authorizer", str(exc)))
+    config, _ = parse_config(
+        document, today=_today(), visible_accounts=visible, known_problems=known
+    )
     store = SourceStore(settings)
     try:
         store.save(config, replace=replace)

@@ -49,15 +49,17 @@ def parse_config(
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
     allow_async: bool = False,
+    known_problems: Sequence[Problem] = (),
 ) -> tuple[SourceConfig, Dataset]:
     """A validated SourceConfig from YAML/JSON data, or one ConfigError with every problem:
-    shape errors and, for the settings that parsed, catalog, range and account problems too."""
+    shape errors and, for the settings that parsed, catalog, range and account problems too
+    (plus `known_problems` the caller found, such as an unknown authorizer)."""
     name = str(document.get("name", "")) if isinstance(document, Mapping) else ""
     what = f"source {name!r}" if name else "source"
     try:
         config = SourceConfig.model_validate(dict(document))
     except ValidationError as exc:
-        problems = [_pydantic_problem(error) for error in exc.errors()]
+        problems = [*known_problems, *(_pydantic_problem(error) for error in exc.errors())]
         salvaged = _salvage(document, exc)
         if salvaged is not None:
             problems += collect_problems(
@@ -68,7 +70,7 @@ def parse_config(
     dataset, problems = collect_problems(
         config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
     )
-    raise_problems(problems, what=what)
+    raise_problems([*known_problems, *problems], what=what)
     assert dataset is not None
     return config, dataset
 
