@@ -142,17 +142,16 @@ def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> No
 def run_steps(
     job: ExtractJob, steps: Sequence[PlanStep], *, workers: int = DEFAULT_WORKERS
 ) -> Iterator[StepOutput]:
-    """Yield each step's output as it is ready; accounts run in parallel, steps of one account
-    in plan order. The consumer must write (and close) each output before asking for the next."""
-    by_account: dict[str, list[PlanStep]] = {}
-    for step in steps:
-        by_account.setdefault(step.account_id, []).append(step)
-    if not by_account:
+    """Yield each step's output as it is ready; accounts (and async reports) run in parallel,
+    the synchronous steps of one account in plan order. The consumer must write (and close)
+    each output before asking for the next."""
+    groups = _groups(steps)
+    if not groups:
         return
-    count = max(1, min(workers, len(by_account)))
+    count = max(1, min(workers, len(groups)))
     channel = _Channel(size=count)
     pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="pinads-extract")
-    futures = [pool.submit(_worker, job, group, channel) for group in by_account.values()]
+    futures = [pool.submit(_worker, job, group, channel) for group in groups]
     try:
         yield from _drain(channel, expected=len(futures))
     finally:
@@ -163,6 +162,20 @@ def run_steps(
             error = future.exception()
             if error is not None and not isinstance(error, PinadsError):
                 raise error
+
+
+def _groups(steps: Sequence[PlanStep]) -> list[list[PlanStep]]:
+    """Work units for the threads: the synchronous steps of one account run in order (one
+    account's calls at a time); every async report is a unit of its own, because a report
+    spends most of its time waiting for Pinterest, so several wait side by side."""
+    by_account: dict[str, list[PlanStep]] = {}
+    reports: list[list[PlanStep]] = []
+    for step in steps:
+        if step.kind is StepKind.REPORT:
+            reports.append([step])
+        else:
+            by_account.setdefault(step.account_id, []).append(step)
+    return [*reports, *by_account.values()]
 
 
 def _drain(channel: _Channel, *, expected: int) -> Iterator[StepOutput]:
