@@ -317,7 +317,8 @@ def build_world(seed: int, anchor_day: int) -> World:
     ids = _Ids()
     for plan in _PLANS:
         rng = random.Random(f"{seed}:{plan.id}")
-        roles = {plan.owner: ("OWNER",), **{user: (role,) for user, role in plan.shared}}
+        roles: dict[str, tuple[str, ...]] = {plan.owner: ("OWNER",)}
+        roles.update((user, (role,)) for user, role in plan.shared)
         world.accounts[plan.id] = Account(
             id=plan.id,
             name=plan.name,
