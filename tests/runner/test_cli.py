@@ -14,7 +14,14 @@ from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
 
 runner = CliRunner()
-CONFIG = SourceConfig(name="shop", dataset="campaign_analytics", authorizer="demo")
+CONFIG = SourceConfig.model_validate(
+    {
+        "name": "shop",
+        "dataset": "campaign_analytics",
+        "authorizer": "demo",
+        "schedule": "daily 06:00",
+    }
+)
 
 
 def _invoke(*args: str, stdin: str | None = None) -> tuple[int, str]:
@@ -50,6 +57,7 @@ def test_list_show_delete_and_runs() -> None:
     assert code == 0 and "shop" in output and "campaign_analytics" in output
     code, output = _invoke("sources", "show", "shop")
     assert code == 0 and "dataset: campaign_analytics" in output
+    assert "next due: " in output and " 06:00 UTC" in output
     assert "last run: failed" in output and "No data retrieved: example" in output
     code, output = _invoke("runs", "shop")
     assert code == 0 and "r1" in output and "failed" in output

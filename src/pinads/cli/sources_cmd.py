@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ from pinads.catalog import get_dataset
 from pinads.errors import ConfigError
 from pinads.runner import service
 from pinads.runner.preview import PreviewResult
+from pinads.schedule import next_run_after
+from pinads.sources.config import SourceConfig
 
 __all__ = ["preview_table", "register", "wizard_document"]
 
@@ -92,9 +95,17 @@ def _create(file: Path | None, *, replace: bool) -> None:
     )
 
 
+def _next_due(config: SourceConfig) -> str:
+    if config.schedule is None:
+        return "next due: manual (no schedule)"
+    due = next_run_after(config.schedule, datetime.now(UTC), source_name=config.name)
+    return f"next due: {due:%Y-%m-%d %H:%M} UTC" if due else "next due: manual"
+
+
 def _show(name: str) -> None:
     config = service.get_source(name)
     _out.print(escape(yaml.safe_dump(config.to_document(), sort_keys=False)))
+    _out.print(_next_due(config))
     runs = service.list_runs(name, limit=1)
     if not runs:
         _out.print("last run: never")

@@ -11,14 +11,11 @@ import enum
 import re
 from typing import Annotated, Any, Literal
 
-try:  # the schedule model lives in pinads.schedule (its own area, landing separately)
-    from pinads.schedule import Schedule  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - until pinads.schedule exists, keep the YAML as written
-    Schedule = str | dict[str, Any]  # type: ignore[misc,assignment,unused-ignore]
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from pinads.catalog.model import Granularity
 from pinads.load.spec import WriteMode
+from pinads.schedule import Schedule
 from pinads.sources.dates import DateRange, DateRangeSpec, parse_date_range
 
 __all__ = [
