@@ -131,7 +131,7 @@ def execute_run(
             output.close()
         state.rows += written
         state.steps_done += 1
-        state.api_calls = client.stats.calls - baseline_calls
+        state.api_calls = prepared.plan.discovery_calls + client.stats.calls - baseline_calls
         state.current = output.step.describe()
         if progress is not None:
             progress(state)
