@@ -1,6 +1,18 @@
 """Schedules: the `Schedule` model in a source's config, pure next-run math, and the run-due
 loop behind `pinads run-due` and `pinads scheduler`."""
 
+from pinads.schedule.loop import (
+    MAX_SLEEP_SECONDS,
+    DueCandidate,
+    OutcomeStatus,
+    RunOutcome,
+    find_due,
+    install_stop_signals,
+    next_wake,
+    run_due_once,
+    serve,
+    utc_now,
+)
 from pinads.schedule.model import Frequency, Schedule, Weekday, parse_schedule
 from pinads.schedule.timing import (
     due_slot,
@@ -13,15 +25,25 @@ from pinads.schedule.timing import (
 )
 
 __all__ = [
+    "MAX_SLEEP_SECONDS",
+    "DueCandidate",
     "Frequency",
+    "OutcomeStatus",
+    "RunOutcome",
     "Schedule",
     "Weekday",
     "due_slot",
+    "find_due",
+    "install_stop_signals",
     "is_due",
     "iter_runs",
     "jitter_offset",
     "next_run_after",
+    "next_wake",
     "parse_schedule",
     "previous_due",
     "resolve_local",
+    "run_due_once",
+    "serve",
+    "utc_now",
 ]
