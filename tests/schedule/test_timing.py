@@ -27,7 +27,7 @@ NAME = "daily_spend"
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type,misc]
 
 
 def runs(schedule: Any, after: datetime, count: int, name: str = NAME) -> list[datetime]:
