@@ -109,3 +109,13 @@ def test_wizard_asks_in_the_seed_order(answer_test_data: str) -> None:
     assert positions == sorted(positions)
     # The authorizer does not exist: the source is refused, with the reason.
     assert code == 2 and "authorizer: " in output
+
+
+def test_backfill_beyond_the_limit_names_the_earliest_date() -> None:
+    store = SourceStore(load_settings())
+    store.save(CONFIG)
+    store.close()
+    code, output = _invoke("backfill", "shop", "--from", "2020-01-01", "--to", "2020-02-01")
+    assert code == 2
+    assert "date_range: start date 2020-01-01 is " in output
+    assert "Pinterest serves async reports from " in output and "(914 days back)" in output
