@@ -71,6 +71,25 @@ class RecordingSink:
         self.saved.append(tokens)
 
 
+class FakeTime:
+    """A monotonic clock that only moves when someone sleeps (budgets and retries in tests
+    that must not wait for real); records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
 def demo_app(api_url: str = IN_PROCESS_API_URL, *, secret: str = DEMO_CLIENT_SECRET) -> OAuthApp:
     return OAuthApp(client_id=DEMO_CLIENT_ID, client_secret=SecretStr(secret), api_url=api_url)
 

@@ -19,25 +19,9 @@ from pinads.api.ratelimit import (
 )
 from pinads.errors import RateLimitedError
 
+from .conftest import FakeTime
+
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "pinterest-openapi.json"
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 def test_category_table_matches_spec() -> None:
