@@ -265,3 +265,28 @@ def test_sigterm_sets_stop_and_gives_the_previous_handlers_back() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="now must be a timezone-aware datetime"):
         find_due([DueCandidate("a", DAILY_6)], now=datetime(2024, 5, 2, 7))
+
+
+def test_serve_keeps_going_when_the_sources_cannot_be_read_for_a_while() -> None:
+    world = FakeWorld(now=utc(2024, 5, 2, 5, 58), schedules={"a": "daily 06:00"})
+    world.last_started["a"] = utc(2024, 5, 1, 6)
+    failures = iter([True, True, False])
+
+    def candidates() -> list[DueCandidate]:
+        if next(failures, False):
+            raise StateError("control DB unreachable: check PINADS_DATABASE_URL")
+        return world.candidates()
+
+    stop = threading.Event()
+
+    def wait(seconds: float) -> bool:
+        world.sleeps.append(seconds)
+        world.now += timedelta(seconds=seconds)
+        if world.now >= utc(2024, 5, 2, 6, 30):
+            stop.set()
+        return stop.is_set()
+
+    outcomes = serve(candidates, run=world.run, stop=stop, clock=world.clock, wait=wait)
+    assert world.sleeps[:2] == [60.0, 60.0]
+    assert [(o.source, o.status) for o in outcomes] == [("a", OutcomeStatus.OK)]
+    assert world.started == [("a", utc(2024, 5, 2, 6))]

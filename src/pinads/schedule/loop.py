@@ -188,7 +188,12 @@ def serve(
     attempted: dict[str, datetime] = {}
     outcomes: list[RunOutcome] = []
     while not stop.is_set():
-        listed = candidates()
+        try:
+            listed = candidates()
+        except PinadsError as exc:  # e.g. the control DB restarting: try again shortly
+            log.error("could not read the sources, retrying in %.0f s: %s", max_sleep_seconds, exc)
+            sleep(max_sleep_seconds)
+            continue
         outcomes += run_due_once(
             listed,
             now=clock(),
