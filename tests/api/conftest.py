@@ -7,6 +7,7 @@ check ordering ("saved before used"), headers and call counts.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -40,9 +41,16 @@ class Journal:
 class RecordingTransport(httpx.BaseTransport):
     """Passes every request to `inner`; notes method, path and bearer token (if any)."""
 
-    def __init__(self, inner: httpx.BaseTransport, journal: Journal) -> None:
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        journal: Journal,
+        *,
+        before: Callable[[httpx.Request], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.journal = journal
+        self.before = before  # e.g. move the emulator clock when a download starts
         self.sent: list[httpx.Request] = []
         self._lock = threading.Lock()
 
@@ -53,6 +61,8 @@ class RecordingTransport(httpx.BaseTransport):
         if bearer.lower().startswith("bearer "):
             self.journal.add("bearer", bearer[7:])
         self.journal.add("request", f"{request.method} {request.url.path}")
+        if self.before is not None:
+            self.before(request)
         return self.inner.handle_request(request)
 
     def close(self) -> None:
