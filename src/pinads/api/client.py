@@ -22,7 +22,13 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.api.errors import error_from_response, safe_url
-from pinads.api.http import DEFAULT_HEADERS, DEFAULT_TIMEOUT, borrow, plain_client
+from pinads.api.http import (
+    DEFAULT_HEADERS,
+    DEFAULT_TIMEOUT,
+    borrow,
+    install_log_redaction,
+    plain_client,
+)
 from pinads.api.models import OAuthApp, TokenSet, TokenSink, utc_now
 from pinads.api.oauth import post_token_form
 from pinads.api.ratelimit import RateBudgets, SlidingWindowBudgets, category_for
@@ -125,6 +131,7 @@ class PinterestClient:
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
         continuous_refresh: bool = True,
     ) -> None:
+        install_log_redaction()
         self.app = app
         self._budgets: RateBudgets = budgets or SlidingWindowBudgets()
         self._clock = clock

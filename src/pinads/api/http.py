@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
 from pinads import __version__
 
-__all__ = ["DEFAULT_HEADERS", "DEFAULT_TIMEOUT", "BorrowedTransport", "borrow", "plain_client"]
+__all__ = [
+    "DEFAULT_HEADERS",
+    "DEFAULT_TIMEOUT",
+    "BorrowedTransport",
+    "borrow",
+    "install_log_redaction",
+    "plain_client",
+]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_HEADERS = {"User-Agent": f"pinads/{__version__}", "Accept": "application/json"}
@@ -34,4 +43,28 @@ def plain_client(
     transport: httpx.BaseTransport | None, timeout: httpx.Timeout = DEFAULT_TIMEOUT
 ) -> httpx.Client:
     """A client without auth or base URL (token endpoint, report downloads)."""
+    install_log_redaction()
     return httpx.Client(transport=borrow(transport), timeout=timeout, headers=DEFAULT_HEADERS)
+
+
+class _QuerylessUrls(logging.Filter):
+    """httpx logs every request's full URL at INFO; a report's pre-signed download URL carries
+    its signature in the query string, so URLs are logged without it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
+        return True
+
+
+_FILTER = _QuerylessUrls()
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to httpx's logger once (idempotent)."""
+    logger = logging.getLogger("httpx")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
