@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pinads.api import PinterestClient, RetryPolicy, SlidingWindowBudgets
-from pinads.emulator import DEFAULT_USER_ID, LARGE_ADVERTISER_ID
+from pinads.emulator import DEFAULT_USER_ID, LARGE_ADVERTISER_ID, EmulatorState
 from pinads.emulator.tokens import IssuedTokens
 from pinads.errors import AuthError, RateLimitedError, RetriableApiError
 
@@ -140,3 +140,34 @@ def test_token_revoked_mid_run_says_reauthorize(
     assert emulator_tokens.refresh_token not in str(info.value)
     # 3 answered calls, one refused, one refresh attempt refused: no retry storm.
     assert calls <= 6
+
+
+def test_token_endpoint_outage_within_margin_uses_current_token(
+    emulator: EmulatorState, emulator_tokens: IssuedTokens, emulator_transport: httpx.BaseTransport
+) -> None:
+    _control(
+        emulator_transport,
+        "/_emulator/faults",
+        {"server_error_probability": 1.0, "operations": ["oauth/token"]},
+    )
+    fake = FakeTime()
+    sink = RecordingSink()
+    client = PinterestClient(
+        demo_app(),
+        token_set(emulator_tokens),
+        sink,
+        transport=emulator_transport,
+        clock=emulator.now,
+        budgets=SlidingWindowBudgets(clock=fake.clock, sleep=fake.sleep),
+        sleep=fake.sleep,
+    )
+    # Two minutes before expiry: inside the five-minute refresh margin, still valid.
+    emulator.advance(days=30, seconds=-120)
+    with client:
+        assert client.user_account()["id"] == DEFAULT_USER_ID
+        # The refresh was tried (and failed) before the call went out with the current token.
+        assert _control(emulator_transport, "/_emulator/stats")["faults"]["server_error"] == 1
+        emulator.advance(seconds=240)  # now really expired, and refresh still fails
+        with pytest.raises(RetriableApiError, match="gave up after"):
+            client.user_account()
+    assert sink.saved == []

@@ -16,6 +16,7 @@ from pinads.api.ratelimit import (
     RateLimits,
     SlidingWindowBudgets,
     category_for,
+    shared_budgets,
 )
 from pinads.errors import RateLimitedError
 
@@ -145,3 +146,14 @@ def test_scaled_limits() -> None:
     scaled = STANDARD_TIER.scaled(0.5)
     assert scaled.categories["ads_analytics"].calls == 150
     assert scaled.total is not None and scaled.total.calls == 50
+
+
+def test_shared_budgets_per_user_and_app() -> None:
+    first = shared_budgets("u1:app")
+    assert shared_budgets("u1:app") is first
+    assert shared_budgets("u2:app") is not first
+    trial = RateLimits(categories={"ads_analytics": RateLimit(calls=1000, per_seconds=86400.0)})
+    replaced = shared_budgets("u1:app", trial)
+    assert replaced is not first
+    assert replaced.limits == trial
+    assert shared_budgets("u1:app") is replaced

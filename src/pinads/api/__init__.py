@@ -24,6 +24,7 @@ from pinads.api.ratelimit import (
     RateLimits,
     SlidingWindowBudgets,
     category_for,
+    shared_budgets,
 )
 from pinads.api.reports import ReportPolling, ReportResult, ReportStatus, run_report
 from pinads.api.retry import RetryPolicy
@@ -56,4 +57,5 @@ __all__ = [
     "refresh_tokens",
     "revoke_token",
     "run_report",
+    "shared_budgets",
 ]

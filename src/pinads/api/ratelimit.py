@@ -36,6 +36,7 @@ __all__ = [
     "RateLimits",
     "SlidingWindowBudgets",
     "category_for",
+    "shared_budgets",
 ]
 
 TOTAL = "total"
@@ -290,3 +291,19 @@ class SlidingWindowBudgets:
         with self._lock:
             until = self._clock() + max(seconds, 0.0)
             self._paused_until[category] = max(self._paused_until.get(category, until), until)
+
+
+_SHARED: dict[str, SlidingWindowBudgets] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_budgets(key: str, limits: RateLimits | None = None) -> SlidingWindowBudgets:
+    """The process-wide budget for `key` (e.g. "<pinterest user id>:<client id>": Pinterest's
+    limits are per user per app), so concurrent runs for the same user and app share it. The
+    limits of the first caller win until `limits` differ, which replaces the budget."""
+    with _SHARED_LOCK:
+        budget = _SHARED.get(key)
+        if budget is None or (limits is not None and budget.limits != limits):
+            budget = SlidingWindowBudgets(limits)
+            _SHARED[key] = budget
+        return budget

@@ -18,7 +18,7 @@ import httpx
 
 from pinads.api.errors import parse_error_body
 from pinads.api.models import TokenSet, TokenSink, utc_now
-from pinads.errors import AuthError
+from pinads.errors import AuthError, RetriableApiError
 
 __all__ = ["DEFAULT_REFRESH_MARGIN", "Refresher", "RefreshingTokenAuth"]
 
@@ -76,9 +76,18 @@ class RefreshingTokenAuth(httpx.Auth):
         if not tokens.access_expires_within(self._margin, now=self._clock()):
             return tokens
         with self._lock:
-            if self._tokens.access_expires_within(self._margin, now=self._clock()):
+            tokens = self._tokens
+            if not tokens.access_expires_within(self._margin, now=self._clock()):
+                return tokens
+            try:
                 return self._refresh_locked()
-            return self._tokens
+            except RetriableApiError:
+                # Pinterest's token endpoint is briefly unavailable but the access token still
+                # works for a few minutes: use it; the next call tries to refresh again.
+                if tokens.access_expires_within(timedelta(0), now=self._clock()):
+                    raise
+                log.warning("token refresh failed transiently; using the current access token")
+                return tokens
 
     def refresh_after_rejection(self, rejected: TokenSet) -> TokenSet:
         """Pinterest refused `rejected`: refresh, unless another thread already did."""
