@@ -34,6 +34,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "run_cmd",
     "demo_cmd",
     "emulator_cmd",
+    "schedule_cmd",
 )
 
 _state = {"debug": False}

@@ -1,0 +1,244 @@
+"""`pinads run-due` (run what is due once, for cron / systemd timers / Kubernetes CronJobs) and
+`pinads scheduler` (one process that runs due sources until stopped)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from pinads.errors import PinadsError, StateError
+from pinads.runner import RunKind, RunResult, SourceStore, service
+from pinads.runner.service import ClientOpener
+from pinads.schedule import (
+    MAX_SLEEP_SECONDS,
+    DueCandidate,
+    OutcomeStatus,
+    RunOutcome,
+    find_due,
+    install_stop_signals,
+    next_wake,
+    run_due_once,
+    serve,
+    utc_now,
+)
+from pinads.settings import AppSettings, load_settings
+
+__all__ = ["load_candidates", "register", "run_due", "run_scheduler", "scheduled_runner"]
+
+_out = Console(highlight=False, soft_wrap=True)
+log = logging.getLogger("pinads.schedule")
+# Run history is searched this far back for the latest scheduled run of a source.
+_HISTORY_LIMIT = 200
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their zone; the control DB stores UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def load_candidates(settings: AppSettings) -> list[DueCandidate]:
+    """Saved sources with their schedule and latest scheduled start. A source whose saved
+    config no longer validates is logged and left out, so it cannot stop the others."""
+    try:
+        store = SourceStore(settings)
+        try:
+            return [c for name in store.names() if (c := _candidate(store, name)) is not None]
+        finally:
+            store.close()
+    except sa.exc.SQLAlchemyError as exc:
+        raise StateError(
+            f"cannot read the sources from the control DB ({type(exc).__name__}): check "
+            "PINADS_DATABASE_URL and that the database is up"
+        ) from exc
+
+
+def _candidate(store: SourceStore, name: str) -> DueCandidate | None:
+    try:
+        config = store.get(name)
+    except (PinadsError, ValidationError) as exc:
+        log.error("source %s cannot be read and is not scheduled: %s", name, exc)
+        return None
+    runs = store.runs(name, limit=_HISTORY_LIMIT)
+    last = next((r.started_at for r in runs if r.kind == RunKind.SCHEDULED.value), None)
+    return DueCandidate(name=name, schedule=config.schedule, last_run_started=_aware(last))
+
+
+def scheduled_runner(
+    settings: AppSettings, opener: ClientOpener | None = None
+) -> Callable[[str], RunResult]:
+    """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync)."""
+
+    def run(name: str) -> RunResult:
+        return service.run(name, settings=settings, opener=opener, kind=RunKind.SCHEDULED)
+
+    return run
+
+
+def run_due(
+    settings: AppSettings,
+    *,
+    opener: ClientOpener | None = None,
+    now: datetime | None = None,
+    max_workers: int = 1,
+) -> list[RunOutcome]:
+    """Run every source due now once (what `pinads run-due` does)."""
+    return run_due_once(
+        load_candidates(settings),
+        now=now or utc_now(),
+        run=scheduled_runner(settings, opener),
+        max_workers=max_workers,
+    )
+
+
+def run_scheduler(
+    settings: AppSettings,
+    *,
+    stop: threading.Event,
+    opener: ClientOpener | None = None,
+    max_workers: int = 1,
+    max_sleep_seconds: float = MAX_SLEEP_SECONDS,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Run due sources until `stop` is set (what `pinads scheduler` does)."""
+    return serve(
+        lambda: load_candidates(settings),
+        run=scheduled_runner(settings, opener),
+        stop=stop,
+        max_workers=max_workers,
+        max_sleep_seconds=max_sleep_seconds,
+        on_outcome=on_outcome,
+    )
+
+
+def _outcome_line(outcome: RunOutcome) -> str:
+    slot = f"{outcome.slot:%Y-%m-%d %H:%M} UTC"
+    if outcome.status is OutcomeStatus.OK:
+        result = outcome.result
+        detail = (
+            f"{result.rows_written} rows, {result.api_calls} API calls, "
+            f"{result.duration_seconds:.1f} s (run {result.run_id})"
+            if isinstance(result, RunResult)
+            else "done"
+        )
+        return f"[green]ok[/]      {outcome.source} (due {slot}): {detail}"
+    colour = "red" if outcome.status is OutcomeStatus.FAILED else "yellow"
+    return (
+        f"[{colour}]{outcome.status.value:<7}[/] {outcome.source} (due {slot}): "
+        f"{escape(outcome.message)}"
+    )
+
+
+def _summary(outcomes: Sequence[RunOutcome], *, what: str = "due") -> str:
+    counts = {status: 0 for status in OutcomeStatus}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    return (
+        f"{len(outcomes)} {what}: {counts[OutcomeStatus.OK]} ok, "
+        f"{counts[OutcomeStatus.FAILED]} failed, {counts[OutcomeStatus.SKIPPED]} skipped "
+        "(already running)"
+    )
+
+
+def _next_text(candidates: Sequence[DueCandidate], now: datetime) -> str:
+    upcoming = next_wake(candidates, now=now)
+    if upcoming is None:
+        return "no source has a schedule (set `schedule:` in a source, e.g. daily 06:00)"
+    when, name = upcoming
+    return f"next: {name} at {when:%Y-%m-%d %H:%M} UTC"
+
+
+@contextlib.contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """The scheduler's own log lines (running, finished, skipped, failed) with timestamps."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    previous = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(min(logging.INFO, logging.getLogger().level or logging.INFO))
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous[0])
+        log.propagate = previous[1]
+
+
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, max=16, help="Sources run side by side (default 1).")
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run-due")
+    def run_due_command(
+        workers: Workers = 1,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="List what is due without running it.")
+        ] = False,
+    ) -> None:
+        """Run every source that is due now, once, and exit (for cron, systemd timers or
+        Kubernetes CronJobs). Exit status 1 when a run failed."""
+        settings = load_settings()
+        now = utc_now()
+        candidates = load_candidates(settings)
+        if dry_run:
+            for candidate, slot in find_due(candidates, now=now):
+                _out.print(f"due     {candidate.name} (due {slot:%Y-%m-%d %H:%M} UTC)")
+            _out.print(_next_text(candidates, now))
+            return
+        with _log_to_stderr():
+            outcomes = run_due_once(
+                candidates, now=now, run=scheduled_runner(settings), max_workers=workers
+            )
+        for outcome in outcomes:
+            _out.print(_outcome_line(outcome))
+        _out.print(_summary(outcomes) if outcomes else "nothing due")
+        _out.print(_next_text(load_candidates(settings), utc_now()))
+        if any(o.status is OutcomeStatus.FAILED for o in outcomes):
+            raise typer.Exit(1)
+
+    @app.command("scheduler")
+    def scheduler_command(
+        workers: Workers = 1,
+        max_sleep: Annotated[
+            float,
+            typer.Option("--max-sleep", min=1, help="Longest sleep between checks (seconds)."),
+        ] = MAX_SLEEP_SECONDS,
+    ) -> None:
+        """Run due sources until stopped (Ctrl-C or SIGTERM finish the run in progress first).
+        A missed run is caught up once; one run per source at a time."""
+        settings = load_settings()
+        candidates = load_candidates(settings)
+        scheduled = sum(1 for c in candidates if c.schedule is not None)
+        _out.print(
+            f"scheduler started: {scheduled} of {len(candidates)} sources scheduled; "
+            f"{_next_text(candidates, utc_now())}; stop with Ctrl-C or SIGTERM"
+        )
+        stop = threading.Event()
+        restore = install_stop_signals(stop)
+        try:
+            with _log_to_stderr():
+                outcomes = run_scheduler(
+                    settings,
+                    stop=stop,
+                    max_workers=workers,
+                    max_sleep_seconds=max_sleep,
+                    on_outcome=lambda outcome: _out.print(_outcome_line(outcome)),
+                )
+        finally:
+            restore()
+        _out.print(f"scheduler stopped: {_summary(outcomes, what='runs')}")
