@@ -1,0 +1,49 @@
+"""The control DB: authorizers, sources, run history, run locks, backfill progress.
+
+SQLite in PINADS_HOME by default, any SQLAlchemy URL (PostgreSQL) via PINADS_DATABASE_URL;
+the schema is versioned and migrated on open.
+"""
+
+from pinads.state.authorizers import AuthorizerRepository, sources_using_authorizer
+from pinads.state.control import ControlDB, open_control_db
+from pinads.state.db import create_control_engine, redacted_url
+from pinads.state.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
+from pinads.state.records import (
+    AuthorizerRecord,
+    BackfillBatch,
+    NewAuthorizer,
+    RunKind,
+    RunLock,
+    RunRecord,
+    RunStatus,
+    SourceRecord,
+    StoredTokens,
+)
+from pinads.state.runs import DEFAULT_STALE_AFTER, RunRepository, pid_alive
+from pinads.state.sources import SourceRepository
+
+__all__ = [
+    "DEFAULT_STALE_AFTER",
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "AuthorizerRecord",
+    "AuthorizerRepository",
+    "BackfillBatch",
+    "ControlDB",
+    "NewAuthorizer",
+    "RunKind",
+    "RunLock",
+    "RunRecord",
+    "RunRepository",
+    "RunStatus",
+    "SourceRecord",
+    "SourceRepository",
+    "StoredTokens",
+    "create_control_engine",
+    "current_version",
+    "migrate",
+    "open_control_db",
+    "pid_alive",
+    "redacted_url",
+    "sources_using_authorizer",
+]

@@ -1,0 +1,191 @@
+"""Authorizers in the control DB: insert, find by label or id, rename, save rotated tokens,
+mark revoked, delete (refused while a source uses the authorizer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from pinads.errors import ConfigError, StateError
+from pinads.state.db import inserted_id, utc_now
+from pinads.state.records import AuthorizerRecord, NewAuthorizer, StoredTokens
+from pinads.state.schema import AUTHORIZERS, SOURCES
+
+__all__ = ["AuthorizerRepository", "sources_using_authorizer"]
+
+# The runner kept its own `runner_sources` table before moving to `sources`; a source saved
+# there names its authorizer in the config document, so both places are checked.
+_LEGACY_SOURCES = "runner_sources"
+
+
+def _record(row: sa.Row[Any]) -> AuthorizerRecord:
+    data = dict(row._mapping)
+    data["scopes"] = tuple(s for s in (data.get("scopes") or "").split(",") if s)
+    return AuthorizerRecord.model_validate(data)
+
+
+def _refers(config: Any, *, authorizer_id: int, label: str) -> bool:
+    if isinstance(config, str):
+        config = orjson.loads(config)
+    ref = config.get("authorizer") if isinstance(config, dict) else None
+    return ref is not None and str(ref) in {label, str(authorizer_id)}
+
+
+def sources_using_authorizer(conn: sa.Connection, *, authorizer_id: int, label: str) -> list[str]:
+    """Names of the sources that use the authorizer (by id or by label), sorted."""
+    names: set[str] = set()
+    rows = conn.execute(sa.select(SOURCES.c.name, SOURCES.c.authorizer_id, SOURCES.c.config))
+    for name, ref_id, config in rows:
+        if ref_id == authorizer_id or _refers(config, authorizer_id=authorizer_id, label=label):
+            names.add(name)
+    if sa.inspect(conn).has_table(_LEGACY_SOURCES):
+        legacy = sa.table(_LEGACY_SOURCES, sa.column("name"), sa.column("config"))
+        for name, config in conn.execute(sa.select(legacy.c.name, legacy.c.config)):
+            if _refers(config, authorizer_id=authorizer_id, label=label):
+                names.add(name)
+    return sorted(names)
+
+
+def _token_values(tokens: StoredTokens) -> dict[str, Any]:
+    return {
+        "access_token_enc": tokens.access_token_enc,
+        "refresh_token_enc": tokens.refresh_token_enc,
+        "access_expires_at": tokens.access_expires_at,
+        "refresh_expires_at": tokens.refresh_expires_at,
+        "scopes": ",".join(tokens.scopes),
+    }
+
+
+class AuthorizerRepository:
+    """All access to the `authorizers` table."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def insert(self, new: NewAuthorizer) -> AuthorizerRecord:
+        now = utc_now()
+        values = {
+            "label": new.label,
+            "api_url": new.api_url,
+            "client_id": new.client_id,
+            "client_secret_enc": new.client_secret_enc,
+            "pinterest_user_id": new.pinterest_user_id,
+            "pinterest_username": new.pinterest_username,
+            "rate_tier": new.rate_tier,
+            "created_at": now,
+            "updated_at": now,
+            **_token_values(new.tokens),
+        }
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(AUTHORIZERS.insert().values(**values))
+                new_id = inserted_id(result)
+        except sa.exc.IntegrityError as exc:
+            raise ConfigError(
+                f"an authorizer labelled {new.label!r} exists: choose another --label"
+            ) from exc
+        return self.get(new_id)
+
+    def get(self, authorizer_id: int) -> AuthorizerRecord:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(AUTHORIZERS).where(AUTHORIZERS.c.id == authorizer_id)
+            ).first()
+        if row is None:
+            raise self._unknown(str(authorizer_id))
+        return _record(row)
+
+    def find(self, label_or_id: str | int) -> AuthorizerRecord:
+        """By label, or by id when given an int or a string of digits (labels never are)."""
+        key = str(label_or_id).strip()
+        column = AUTHORIZERS.c.id if key.isdigit() else AUTHORIZERS.c.label
+        value: int | str = int(key) if key.isdigit() else key
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(AUTHORIZERS).where(column == value)).first()
+        if row is None:
+            raise self._unknown(key)
+        return _record(row)
+
+    def find_optional(self, label: str) -> AuthorizerRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(AUTHORIZERS).where(AUTHORIZERS.c.label == label)).first()
+        return None if row is None else _record(row)
+
+    def all(self) -> list[AuthorizerRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(AUTHORIZERS).order_by(AUTHORIZERS.c.id)).all()
+        return [_record(row) for row in rows]
+
+    def labels(self) -> list[str]:
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(sa.select(AUTHORIZERS.c.label).order_by(AUTHORIZERS.c.label)).scalars()
+            )
+
+    def _unknown(self, key: str) -> ConfigError:
+        known = ", ".join(self.labels()) or "none yet"
+        return ConfigError(
+            f"no authorizer {key!r} (authorizers: {known}); add one with `pinads auth add`"
+        )
+
+    def _update(self, authorizer_id: int, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                AUTHORIZERS.update()
+                .where(AUTHORIZERS.c.id == authorizer_id)
+                .values(updated_at=utc_now(), **values)
+            ).rowcount
+        if done != 1:
+            raise StateError(
+                f"authorizer {authorizer_id} disappeared from the control DB while in use: "
+                "add it again with `pinads auth add`"
+            )
+
+    def rename(self, authorizer_id: int, label: str) -> AuthorizerRecord:
+        try:
+            self._update(authorizer_id, label=label)
+        except sa.exc.IntegrityError as exc:
+            raise ConfigError(
+                f"an authorizer labelled {label!r} exists: choose another label"
+            ) from exc
+        return self.get(authorizer_id)
+
+    def save_tokens(
+        self,
+        authorizer_id: int,
+        tokens: StoredTokens,
+        *,
+        user_id: str | None = None,
+        username: str | None = None,
+    ) -> None:
+        """Replace the stored tokens in one transaction (committed before returning)."""
+        values = _token_values(tokens)
+        if user_id is not None:
+            values.update(pinterest_user_id=user_id, pinterest_username=username)
+        self._update(authorizer_id, revoked_at=None, **values)
+
+    def mark_revoked(self, authorizer_id: int) -> AuthorizerRecord:
+        """Forget the tokens (ciphertexts too) and note when."""
+        self._update(
+            authorizer_id,
+            access_token_enc=None,
+            refresh_token_enc=None,
+            access_expires_at=None,
+            refresh_expires_at=None,
+            revoked_at=utc_now(),
+        )
+        return self.get(authorizer_id)
+
+    def delete(self, authorizer_id: int) -> None:
+        """Delete, refused while a source uses the authorizer (checked in the same transaction)."""
+        record = self.get(authorizer_id)
+        with self._engine.begin() as conn:
+            users = sources_using_authorizer(conn, authorizer_id=record.id, label=record.label)
+            if users:
+                raise ConfigError(
+                    f"authorizer {record.label!r} is used by source(s) {', '.join(users)}: "
+                    "point them to another authorizer or delete them first"
+                )
+            conn.execute(AUTHORIZERS.delete().where(AUTHORIZERS.c.id == record.id))

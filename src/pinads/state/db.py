@@ -1,0 +1,112 @@
+"""The control DB engine: SQLite in PINADS_HOME by default, any SQLAlchemy URL otherwise.
+
+SQLite gets WAL (readers never block the writer), a busy timeout (a second process waits for
+the lock instead of failing at once), `synchronous=FULL` (a committed token rotation survives a
+power cut, not only a crash) and foreign keys. Every SQLite transaction starts with
+`BEGIN IMMEDIATE`: read-then-write transactions (run locks, token saves) would otherwise fail
+with SQLITE_BUSY when they upgrade from a read snapshot that another process has moved past.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from pinads.errors import StateError
+from pinads.settings import AppSettings
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "UTCDateTime",
+    "create_control_engine",
+    "inserted_id",
+    "redacted_url",
+    "utc_now",
+]
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone: store naive UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("control DB datetimes must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The integer primary key of the row an INSERT just created."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise StateError("the control DB did not report the new row's id: retry")
+    return int(key[0])
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's `begin` event (below) own transaction starts.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_control_engine(settings: AppSettings | None = None, *, url: str | None = None) -> Engine:
+    """An engine for the control DB at `url` or `settings.control_db_url`."""
+    if url is None:
+        if settings is None:
+            raise ValueError("pass settings or url")
+        url = settings.control_db_url
+        if settings.database_url is None:
+            settings.ensure_home()
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            engine = sa.create_engine(
+                parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            )
+            _sqlite_setup(engine)
+            return engine
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StateError(
+            f"the control DB URL {redacted_url(url)} is not usable ({exc}): fix "
+            "PINADS_DATABASE_URL (e.g. postgresql+psycopg://user@host/db or sqlite:///path)"
+        ) from exc

@@ -1,0 +1,248 @@
+"""Run history, per-source run locks and backfill batch progress.
+
+A run lock is one row per source (primary key), so a second live run is refused even from
+another process or machine. A holder is dead when it ran on this host and its pid is gone, or
+when its heartbeat is older than `stale_after` (any host): the next acquirer takes the lock
+over and marks the dead run failed, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from pinads.errors import StateError
+from pinads.state.db import utc_now
+from pinads.state.records import (
+    BackfillBatch,
+    RunKind,
+    RunLock,
+    RunRecord,
+    RunStatus,
+)
+from pinads.state.schema import BACKFILL_PROGRESS, RUN_LOCKS, RUNS
+
+__all__ = ["DEFAULT_STALE_AFTER", "RunRepository", "pid_alive"]
+
+DEFAULT_STALE_AFTER = timedelta(minutes=10)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _holder_dead(lock: RunLock, *, host: str, stale_after: timedelta) -> bool:
+    if lock.host == host and not pid_alive(lock.pid):
+        return True
+    return utc_now() - lock.heartbeat_at > stale_after
+
+
+class RunRepository:
+    """Runs, run locks and backfill progress."""
+
+    def __init__(self, engine: sa.Engine, *, stale_after: timedelta = DEFAULT_STALE_AFTER) -> None:
+        self._engine = engine
+        self.stale_after = stale_after
+        self.host = socket.gethostname()
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start(
+        self,
+        source_id: int,
+        *,
+        kind: RunKind,
+        range_start: date | None = None,
+        range_end: date | None = None,
+        run_id: str | None = None,
+        pid: int | None = None,
+    ) -> RunRecord:
+        """Record a new run as running (take the run lock separately, before or after)."""
+        run_id = run_id or uuid.uuid4().hex
+        with self._engine.begin() as conn:
+            conn.execute(
+                RUNS.insert().values(
+                    id=run_id,
+                    source_id=source_id,
+                    kind=kind.value,
+                    range_start=range_start,
+                    range_end=range_end,
+                    status=RunStatus.RUNNING.value,
+                    rows_written=0,
+                    api_calls=0,
+                    rate_limited_waits=0,
+                    started_at=utc_now(),
+                    pid=pid if pid is not None else os.getpid(),
+                    host=self.host,
+                )
+            )
+        return self.get(run_id)
+
+    def finish(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        rows_written: int = 0,
+        api_calls: int = 0,
+        rate_limited_waits: int = 0,
+        error: str | None = None,
+    ) -> RunRecord:
+        """Record the outcome and release the run's lock, in one transaction."""
+        run = self.get(run_id)
+        finished = utc_now()
+        with self._engine.begin() as conn:
+            conn.execute(
+                RUNS.update()
+                .where(RUNS.c.id == run_id)
+                .values(
+                    status=status.value,
+                    rows_written=rows_written,
+                    api_calls=api_calls,
+                    rate_limited_waits=rate_limited_waits,
+                    finished_at=finished,
+                    duration_seconds=(finished - run.started_at).total_seconds(),
+                    error=error,
+                )
+            )
+            conn.execute(RUN_LOCKS.delete().where(RUN_LOCKS.c.run_id == run_id))
+        return self.get(run_id)
+
+    def get(self, run_id: str) -> RunRecord:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(RUNS).where(RUNS.c.id == run_id)).first()
+        if row is None:
+            raise StateError(f"no run {run_id!r} in the control DB: list runs with `pinads runs`")
+        return RunRecord.model_validate(dict(row._mapping))
+
+    def recent(self, source_id: int | None = None, *, limit: int = 20) -> list[RunRecord]:
+        query = sa.select(RUNS).order_by(RUNS.c.started_at.desc(), RUNS.c.id).limit(limit)
+        if source_id is not None:
+            query = query.where(RUNS.c.source_id == source_id)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [RunRecord.model_validate(dict(row._mapping)) for row in rows]
+
+    # -- run locks -------------------------------------------------------------------------
+
+    def lock_of(self, source_id: int) -> RunLock | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(RUN_LOCKS).where(RUN_LOCKS.c.source_id == source_id)
+            ).first()
+        return None if row is None else RunLock.model_validate(dict(row._mapping))
+
+    def _select_lock(self, conn: sa.Connection, source_id: int) -> RunLock | None:
+        query = sa.select(RUN_LOCKS).where(RUN_LOCKS.c.source_id == source_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return None if row is None else RunLock.model_validate(dict(row._mapping))
+
+    def _take_over(self, conn: sa.Connection, dead: RunLock) -> None:
+        conn.execute(
+            RUN_LOCKS.delete().where(
+                (RUN_LOCKS.c.source_id == dead.source_id) & (RUN_LOCKS.c.run_id == dead.run_id)
+            )
+        )
+        conn.execute(
+            RUNS.update()
+            .where((RUNS.c.id == dead.run_id) & (RUNS.c.status == RunStatus.RUNNING.value))
+            .values(
+                status=RunStatus.FAILED.value,
+                finished_at=utc_now(),
+                error=f"the run's process ({dead.host} pid {dead.pid}) died; lock taken over",
+            )
+        )
+
+    def _refused(self, source_id: int, holder: RunLock) -> StateError:
+        return StateError(
+            f"source {source_id} is already running (run {holder.run_id}, pid {holder.pid} on "
+            f"{holder.host}, since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC): wait for it to "
+            "finish; `pinads runs` shows it"
+        )
+
+    def acquire_run_lock(self, source_id: int, run_id: str, *, pid: int | None = None) -> RunLock:
+        """Take the source's run lock for `run_id`, or raise StateError if a live run holds
+        it. A dead holder's lock is taken over."""
+        now = utc_now()
+        values: dict[str, Any] = {
+            "source_id": source_id,
+            "run_id": run_id,
+            "pid": pid if pid is not None else os.getpid(),
+            "host": self.host,
+            "acquired_at": now,
+            "heartbeat_at": now,
+        }
+        try:
+            with self._engine.begin() as conn:
+                holder = self._select_lock(conn, source_id)
+                if holder is not None:
+                    if not _holder_dead(holder, host=self.host, stale_after=self.stale_after):
+                        raise self._refused(source_id, holder)
+                    self._take_over(conn, holder)
+                conn.execute(RUN_LOCKS.insert().values(**values))
+        except sa.exc.IntegrityError as exc:  # another process inserted first
+            holder = self.lock_of(source_id)
+            if holder is None:
+                raise StateError(
+                    f"source {source_id}'s run lock changed hands while taking it: retry"
+                ) from exc
+            raise self._refused(source_id, holder) from exc
+        return RunLock.model_validate(values)
+
+    def heartbeat(self, source_id: int, run_id: str) -> None:
+        """Say the holder is alive; raise StateError if the lock was taken over."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                RUN_LOCKS.update()
+                .where((RUN_LOCKS.c.source_id == source_id) & (RUN_LOCKS.c.run_id == run_id))
+                .values(heartbeat_at=utc_now())
+            ).rowcount
+        if done != 1:
+            raise StateError(
+                f"run {run_id} lost its lock on source {source_id} (taken over as dead): "
+                "stop this run; check `pinads runs`"
+            )
+
+    def release_run_lock(self, source_id: int, run_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                RUN_LOCKS.delete().where(
+                    (RUN_LOCKS.c.source_id == source_id) & (RUN_LOCKS.c.run_id == run_id)
+                )
+            )
+
+    # -- backfill progress -----------------------------------------------------------------
+
+    def record_batch(self, batch: BackfillBatch) -> None:
+        """Insert or update one batch's progress row."""
+        key = (BACKFILL_PROGRESS.c.run_id == batch.run_id) & (
+            BACKFILL_PROGRESS.c.batch == batch.batch
+        )
+        values = batch.model_dump()
+        with self._engine.begin() as conn:
+            if conn.execute(BACKFILL_PROGRESS.update().where(key).values(**values)).rowcount == 0:
+                conn.execute(BACKFILL_PROGRESS.insert().values(**values))
+
+    def batches(self, run_id: str) -> list[BackfillBatch]:
+        query = (
+            sa.select(BACKFILL_PROGRESS)
+            .where(BACKFILL_PROGRESS.c.run_id == run_id)
+            .order_by(BACKFILL_PROGRESS.c.batch)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [BackfillBatch.model_validate(dict(row._mapping)) for row in rows]

@@ -1,0 +1,123 @@
+"""Tables of the control DB at the latest schema version (migrations build them step by step;
+a test checks that a migrated database has exactly these columns)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pinads.state.db import UTCDateTime
+
+__all__ = [
+    "AUTHORIZERS",
+    "BACKFILL_PROGRESS",
+    "METADATA",
+    "RUNS",
+    "RUN_LOCKS",
+    "SCHEMA_VERSION",
+    "SOURCES",
+]
+
+METADATA = sa.MetaData()
+
+SCHEMA_VERSION = sa.Table(
+    "schema_version",
+    METADATA,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+AUTHORIZERS = sa.Table(
+    "authorizers",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("label", sa.String(64), nullable=False, unique=True),
+    sa.Column("api_url", sa.String(500), nullable=False),
+    sa.Column("client_id", sa.String(200), nullable=False),
+    # Fernet ciphertexts (pinads.auth.SecretBox); never plain text.
+    sa.Column("client_secret_enc", sa.Text, nullable=False),
+    sa.Column("access_token_enc", sa.Text),
+    sa.Column("refresh_token_enc", sa.Text),
+    sa.Column("access_expires_at", UTCDateTime),
+    sa.Column("refresh_expires_at", UTCDateTime),
+    sa.Column("scopes", sa.String(500), nullable=False, default=""),
+    sa.Column("pinterest_user_id", sa.String(32)),
+    sa.Column("pinterest_username", sa.String(200)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("rate_tier", sa.String(16), nullable=False, server_default="standard"),
+)
+
+SOURCES = sa.Table(
+    "sources",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column(
+        "authorizer_id",
+        sa.Integer,
+        sa.ForeignKey("authorizers.id", name="fk_sources_authorizer"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+RUNS = sa.Table(
+    "runs",
+    METADATA,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "source_id",
+        sa.Integer,
+        sa.ForeignKey("sources.id", name="fk_runs_source", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("range_start", sa.Date),
+    sa.Column("range_end", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("rows_written", sa.BigInteger, nullable=False, default=0),
+    sa.Column("api_calls", sa.Integer, nullable=False, default=0),
+    sa.Column("rate_limited_waits", sa.Integer, nullable=False, default=0),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("duration_seconds", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+)
+
+RUN_LOCKS = sa.Table(
+    "run_locks",
+    METADATA,
+    sa.Column(
+        "source_id",
+        sa.Integer,
+        sa.ForeignKey("sources.id", name="fk_run_locks_source", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+BACKFILL_PROGRESS = sa.Table(
+    "backfill_progress",
+    METADATA,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("batch", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source_id", sa.Integer, nullable=False, index=True),
+    sa.Column("range_start", sa.Date, nullable=False),
+    sa.Column("range_end", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("rows_written", sa.BigInteger, nullable=False, default=0),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
