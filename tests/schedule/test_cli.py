@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from pinads.api import PinterestClient
 from pinads.cli import app
-from pinads.cli.schedule_cmd import load_candidates, run_due
+from pinads.cli.schedule_cmd import load_candidates, run_due, scheduled_runner
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.load import open_destination
 from pinads.runner import RunKind, RunResult, SourceStore
-from pinads.schedule import OutcomeStatus, parse_schedule, utc_now
+from pinads.schedule import OutcomeStatus, parse_schedule, run_due_once, utc_now
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
 
@@ -113,7 +113,7 @@ def test_run_due_command_prints_a_summary_and_fails_when_a_run_fails(tmp_path: P
     result = runner.invoke(app, ["run-due"], env={"COLUMNS": "200"})
     assert result.exit_code == 1
     assert "failed  no_auth (due " in result.output
-    assert "1 due: 0 ok, 1 failed, 0 skipped (already running)" in result.output
+    assert "1 due: 0 ok, 1 failed, 0 skipped" in result.output
     assert "next: no_auth at " in result.output
 
 
@@ -147,7 +147,28 @@ def test_scheduler_process_runs_due_sources_and_stops_on_sigterm(tmp_path: Path)
         watchdog.cancel()
         process.kill()
     assert process.returncode == 0, err
-    assert out.strip().splitlines()[-1] == (
-        "scheduler stopped: 1 runs: 0 ok, 1 failed, 0 skipped (already running)"
-    )
+    assert out.strip().splitlines()[-1] == "scheduler stopped: 1 runs: 0 ok, 1 failed, 0 skipped"
     assert "received SIGTERM: stopping after the run in progress" in err
+
+
+def test_a_slot_served_by_another_scheduler_meanwhile_is_not_run_again(
+    emulator_opener: Opener, tmp_path: Path
+) -> None:
+    _save(tmp_path, "shared", "daily 06:00")
+    settings = load_settings()
+    listed = load_candidates(settings)  # this scheduler lists the sources ...
+    _record_scheduled_run("shared")  # ... another one runs the source in the meantime
+    outcomes = run_due_once(listed, now=utc_now(), run=scheduled_runner(settings, emulator_opener))
+    assert [(o.source, o.status, o.message) for o in outcomes] == [
+        (
+            "shared",
+            OutcomeStatus.SKIPPED,
+            "source 'shared' already ran for this slot (another scheduler or run-due): "
+            "nothing to do",
+        )
+    ]
+    store = SourceStore(settings)
+    try:
+        assert [r.id for r in store.runs("shared")] == ["shared-earlier"]
+    finally:
+        store.close()

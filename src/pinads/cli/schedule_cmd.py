@@ -76,12 +76,30 @@ def _candidate(store: SourceStore, name: str) -> DueCandidate | None:
     return DueCandidate(name=name, schedule=config.schedule, last_run_started=_aware(last))
 
 
+def _still_due(settings: AppSettings, name: str) -> bool:
+    store = SourceStore(settings)
+    try:
+        candidate = _candidate(store, name)
+    finally:
+        store.close()
+    return candidate is not None and bool(find_due([candidate], now=utc_now()))
+
+
 def scheduled_runner(
     settings: AppSettings, opener: ClientOpener | None = None
 ) -> Callable[[str], RunResult]:
-    """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync)."""
+    """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync).
+
+    Due-ness is checked again just before the run: another scheduler (or `run-due`) may have
+    served the slot since the sources were listed, and the lock only covers runs in progress.
+    """
 
     def run(name: str) -> RunResult:
+        if not _still_due(settings, name):
+            raise StateError(
+                f"source {name!r} already ran for this slot (another scheduler or run-due): "
+                "nothing to do"
+            )
         return service.run(name, settings=settings, opener=opener, kind=RunKind.SCHEDULED)
 
     return run
@@ -147,8 +165,7 @@ def _summary(outcomes: Sequence[RunOutcome], *, what: str = "due") -> str:
         counts[outcome.status] += 1
     return (
         f"{len(outcomes)} {what}: {counts[OutcomeStatus.OK]} ok, "
-        f"{counts[OutcomeStatus.FAILED]} failed, {counts[OutcomeStatus.SKIPPED]} skipped "
-        "(already running)"
+        f"{counts[OutcomeStatus.FAILED]} failed, {counts[OutcomeStatus.SKIPPED]} skipped"
     )
 
 
