@@ -34,7 +34,15 @@ from pinads.schedule import (
 )
 from pinads.settings import AppSettings, load_settings
 
-__all__ = ["load_candidates", "register", "run_due", "run_scheduler", "scheduled_runner"]
+__all__ = [
+    "load_candidates",
+    "register",
+    "run_due",
+    "run_due_command",
+    "run_scheduler",
+    "scheduled_runner",
+    "scheduler_command",
+]
 
 _out = Console(highlight=False, soft_wrap=True)
 log = logging.getLogger("pinads.schedule")
@@ -199,63 +207,66 @@ Workers = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("run-due")
-    def run_due_command(
-        workers: Workers = 1,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="List what is due without running it.")
-        ] = False,
-    ) -> None:
-        """Run every source that is due now, once, and exit (for cron, systemd timers or
-        Kubernetes CronJobs). Exit status 1 when a run failed."""
-        settings = load_settings()
-        now = utc_now()
-        candidates = load_candidates(settings)
-        if dry_run:
-            for candidate, slot in find_due(candidates, now=now):
-                _out.print(f"due     {candidate.name} (due {slot:%Y-%m-%d %H:%M} UTC)")
-            _out.print(_next_text(candidates, now))
-            return
-        with _log_to_stderr():
-            outcomes = run_due_once(
-                candidates, now=now, run=scheduled_runner(settings), max_workers=workers
-            )
-        for outcome in outcomes:
-            _out.print(_outcome_line(outcome))
-        _out.print(_summary(outcomes) if outcomes else "nothing due")
-        _out.print(_next_text(load_candidates(settings), utc_now()))
-        if any(o.status is OutcomeStatus.FAILED for o in outcomes):
-            raise typer.Exit(1)
-
-    @app.command("scheduler")
-    def scheduler_command(
-        workers: Workers = 1,
-        max_sleep: Annotated[
-            float,
-            typer.Option("--max-sleep", min=1, help="Longest sleep between checks (seconds)."),
-        ] = MAX_SLEEP_SECONDS,
-    ) -> None:
-        """Run due sources until stopped (Ctrl-C or SIGTERM finish the run in progress first).
-        A missed run is caught up once; one run per source at a time."""
-        settings = load_settings()
-        candidates = load_candidates(settings)
-        scheduled = sum(1 for c in candidates if c.schedule is not None)
-        _out.print(
-            f"scheduler started: {scheduled} of {len(candidates)} sources scheduled; "
-            f"{_next_text(candidates, utc_now())}; stop with Ctrl-C or SIGTERM"
+def run_due_command(
+    workers: Workers = 1,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what is due without running it.")
+    ] = False,
+) -> None:
+    """Run every source that is due now, once, and exit (for cron, systemd timers or
+    Kubernetes CronJobs). Exit status 1 when a run failed."""
+    settings = load_settings()
+    now = utc_now()
+    candidates = load_candidates(settings)
+    if dry_run:
+        for candidate, slot in find_due(candidates, now=now):
+            _out.print(f"due     {candidate.name} (due {slot:%Y-%m-%d %H:%M} UTC)")
+        _out.print(_next_text(candidates, now))
+        return
+    with _log_to_stderr():
+        outcomes = run_due_once(
+            candidates, now=now, run=scheduled_runner(settings), max_workers=workers
         )
-        stop = threading.Event()
-        restore = install_stop_signals(stop)
-        try:
-            with _log_to_stderr():
-                outcomes = run_scheduler(
-                    settings,
-                    stop=stop,
-                    max_workers=workers,
-                    max_sleep_seconds=max_sleep,
-                    on_outcome=lambda outcome: _out.print(_outcome_line(outcome)),
-                )
-        finally:
-            restore()
-        _out.print(f"scheduler stopped: {_summary(outcomes, what='runs')}")
+    for outcome in outcomes:
+        _out.print(_outcome_line(outcome))
+    _out.print(_summary(outcomes) if outcomes else "nothing due")
+    _out.print(_next_text(load_candidates(settings), utc_now()))
+    if any(o.status is OutcomeStatus.FAILED for o in outcomes):
+        raise typer.Exit(1)
+
+
+def scheduler_command(
+    workers: Workers = 1,
+    max_sleep: Annotated[
+        float,
+        typer.Option("--max-sleep", min=1, help="Longest sleep between checks (seconds)."),
+    ] = MAX_SLEEP_SECONDS,
+) -> None:
+    """Run due sources until stopped (Ctrl-C or SIGTERM finish the run in progress first).
+    A missed run is caught up once; one run per source at a time."""
+    settings = load_settings()
+    candidates = load_candidates(settings)
+    scheduled = sum(1 for c in candidates if c.schedule is not None)
+    _out.print(
+        f"scheduler started: {scheduled} of {len(candidates)} sources scheduled; "
+        f"{_next_text(candidates, utc_now())}; stop with Ctrl-C or SIGTERM"
+    )
+    stop = threading.Event()
+    restore = install_stop_signals(stop)
+    try:
+        with _log_to_stderr():
+            outcomes = run_scheduler(
+                settings,
+                stop=stop,
+                max_workers=workers,
+                max_sleep_seconds=max_sleep,
+                on_outcome=lambda outcome: _out.print(_outcome_line(outcome)),
+            )
+    finally:
+        restore()
+    _out.print(f"scheduler stopped: {_summary(outcomes, what='runs')}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run-due")(run_due_command)
+    app.command("scheduler")(scheduler_command)
