@@ -1,0 +1,108 @@
+"""Schema versions: fresh databases, upgrades from older versions, newer versions refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from pinads.errors import StateError
+from pinads.settings import load_settings
+from pinads.state import LATEST_VERSION, MIGRATIONS, create_control_engine, migrate, open_control_db
+from pinads.state.schema import METADATA, SCHEMA_VERSION
+
+
+def _columns(engine: sa.Engine) -> dict[str, set[str]]:
+    inspector = sa.inspect(engine)
+    return {name: {c["name"] for c in inspector.get_columns(name)} for name in METADATA.tables}
+
+
+def test_fresh_database_has_every_table_and_column(control_url: str) -> None:
+    load_settings().ensure_home()
+    with open_control_db(url=control_url) as db:
+        assert db.version == LATEST_VERSION == MIGRATIONS[-1].version
+        expected = {name: set(t.columns.keys()) for name, t in METADATA.tables.items()}
+        assert _columns(db.engine) == expected
+        with db.engine.connect() as conn:
+            versions = conn.execute(sa.select(SCHEMA_VERSION.c.version)).scalars().all()
+        assert sorted(versions) == [m.version for m in MIGRATIONS]
+
+
+def test_older_database_is_upgraded_on_open_and_keeps_its_rows(control_url: str) -> None:
+    load_settings().ensure_home()
+    engine = create_control_engine(url=control_url)
+    assert migrate(engine, target=1) == 1
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"authorizers", "sources"} <= tables
+    assert "runs" not in tables
+    assert "rate_tier" not in {c["name"] for c in sa.inspect(engine).get_columns("authorizers")}
+    now = datetime.now(UTC)
+    with engine.begin() as conn:  # a row written by the version-1 pinads
+        conn.execute(
+            sa.text(
+                "INSERT INTO authorizers (label, api_url, client_id, client_secret_enc, scopes, "
+                "created_at, updated_at) VALUES ('old', 'http://x/v5', 'cid', 'enc', "
+                "'ads:read', :now, :now)"
+            ),
+            {"now": now.replace(tzinfo=None)},
+        )
+    engine.dispose()
+
+    with open_control_db(url=control_url) as db:
+        assert db.version == LATEST_VERSION
+        old = db.authorizers.find("old")
+        assert old.rate_tier == "standard"
+        assert old.revoked_at is None
+        assert old.scopes == ("ads:read",)
+        source = db.sources.create("s", {"authorizer": "old"}, authorizer_id=old.id)
+        assert db.runs.recent(source.id) == []
+
+
+def test_reopening_applies_nothing_twice(control_url: str) -> None:
+    load_settings().ensure_home()
+    for _ in range(2):
+        with open_control_db(url=control_url) as db:
+            assert db.version == LATEST_VERSION
+    engine = create_control_engine(url=control_url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(SCHEMA_VERSION)).scalar()
+    engine.dispose()
+    assert count == len(MIGRATIONS)
+
+
+def test_database_from_a_newer_pinads_is_refused(control_url: str) -> None:
+    load_settings().ensure_home()
+    with open_control_db(url=control_url) as db, db.engine.begin() as conn:
+        conn.execute(
+            SCHEMA_VERSION.insert().values(
+                version=LATEST_VERSION + 1, description="future", applied_at=datetime.now(UTC)
+            )
+        )
+    with pytest.raises(StateError, match=r"newer than this pinads knows .*: upgrade pinads"):
+        open_control_db(url=control_url)
+
+
+def test_unusable_url_is_a_state_error_without_password() -> None:
+    with pytest.raises(StateError, match="PINADS_DATABASE_URL") as info:
+        create_control_engine(url="nosuchdb+driver://bob:hunter2@host/db")
+    assert "hunter2" not in str(info.value)
+
+
+def test_unreachable_server_is_a_state_error() -> None:
+    engine = create_control_engine(
+        url="postgresql+psycopg://bob:hunter2@127.0.0.1:1/none?connect_timeout=2"
+    )
+    with pytest.raises(StateError, match="cannot open the control DB") as info:
+        migrate(engine)
+    assert "hunter2" not in str(info.value)
+
+
+def test_default_sqlite_uses_wal_in_pinads_home() -> None:
+    settings = load_settings()
+    with open_control_db(settings) as db:
+        assert db.engine.url.database == str(settings.home / "pinads.db")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
