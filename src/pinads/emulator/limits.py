@@ -11,7 +11,10 @@ the same request sequence give the same faults.
 from __future__ import annotations
 
 import hashlib
+import math
+import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,7 +23,10 @@ __all__ = [
     "FAULT_KINDS",
     "STANDARD_TIER_PER_MINUTE",
     "FaultConfig",
+    "FaultDrawer",
+    "Quota",
     "RateLimitConfig",
+    "RateLimiter",
 ]
 
 # Requests per minute per user per app, Pinterest Standard tier. ads_analytics and ads_read are
@@ -189,3 +195,88 @@ class FaultConfig(BaseModel):
             return False
         digest = hashlib.blake2b(f"{self.seed}:{key}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64 < self.report_failure_probability
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Outcome of counting one request against a quota window."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+    window_seconds: float
+
+    def limit_header(self) -> str:
+        # The form seen on Pinterest responses: "<limit>, <limit>;w=<window seconds>".
+        return f"{self.limit}, {self.limit};w={self.window_seconds:g}"
+
+
+class RateLimiter:
+    """Fixed windows per (caller, category), started by the caller's first request.
+
+    Times are seconds on the emulator clock, so moving `/_emulator/clock` forward opens a new
+    window without sleeping. Not locked: the emulator serves from one event loop and nothing
+    here awaits.
+    """
+
+    def __init__(self, config: RateLimitConfig) -> None:
+        self.config = config
+        self._windows: dict[tuple[str, str], list[float]] = {}  # key -> [start, count]
+
+    def reset(self) -> None:
+        self._windows.clear()
+
+    def check(self, caller: str, category: str, now: float) -> Quota | None:
+        """Count a request; None when neither its category nor the universal cap applies.
+
+        Refused requests do not use up quota. The universal cap is checked first because
+        it is the shorter window."""
+        universal = self.config.universal_per_second if self.config.enabled else None
+        if universal is not None:
+            quota = self._count((caller, "*"), universal, 1.0, now)
+            if not quota.allowed:
+                return quota
+        limit = self.config.limit_for(category)
+        if limit is None:
+            return None
+        return self._count((caller, category), limit, self.config.window_seconds, now)
+
+    def _count(self, key: tuple[str, str], limit: int, window: float, now: float) -> Quota:
+        slot = self._windows.get(key)
+        if slot is None or not slot[0] <= now < slot[0] + window:
+            slot = [now, 0]
+            self._windows[key] = slot
+        reset = max(1, math.ceil(slot[0] + window - now))
+        if slot[1] >= limit:
+            return Quota(False, limit, 0, reset, window)
+        slot[1] += 1
+        return Quota(True, limit, int(limit - slot[1]), reset, window)
+
+
+class FaultDrawer:
+    """The seeded sequence of fault decisions of one FaultConfig."""
+
+    def __init__(self, config: FaultConfig) -> None:
+        self.config = config
+        self._random = random.Random(config.seed)
+        self._bands = config.response_fault_bands()
+        self._any_response_fault = self._bands[-1][1] > 0
+        self.targeted_requests = 0
+        self.revoked = False
+
+    def draw(self) -> str | None:
+        """Count one targeted request; the response fault it gets, if any."""
+        self.targeted_requests += 1
+        if not self._any_response_fault:
+            return None
+        value = self._random.random()
+        for kind, upper in self._bands:
+            if value < upper:
+                return kind
+        return None
+
+    def revocation_due(self) -> bool:
+        """True once, for the first request (with a token) past the revocation threshold."""
+        after = self.config.revoke_tokens_after_requests
+        return not self.revoked and after is not None and self.targeted_requests > after
