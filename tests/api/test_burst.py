@@ -23,7 +23,7 @@ from pinads.api import (
 from pinads.emulator import (
     DEFAULT_USER_ID,
     DEMO_CLIENT_ID,
-    LARGE_ADVERTISER_ID,
+    EUR_ADVERTISER_ID,
     EmulatorConfig,
     EmulatorServer,
 )
@@ -44,12 +44,12 @@ def _burst(server: EmulatorServer, limits: RateLimits) -> tuple[int, list[Except
     issued = server.state.tokens.mint(info, now=server.state.now())
     today = datetime.now(UTC).date()
     params = {
-        "start_date": today - timedelta(days=7),
+        "start_date": today - timedelta(days=1),
         "end_date": today - timedelta(days=1),
         "columns": ["SPEND_IN_DOLLAR", "TOTAL_CLICKTHROUGH"],
-        "granularity": "DAY",
+        "granularity": "TOTAL",
     }
-    path = f"/ad_accounts/{LARGE_ADVERTISER_ID}/analytics"
+    path = f"/ad_accounts/{EUR_ADVERTISER_ID}/analytics"
     answered: list[Any] = []
     errors: list[Exception] = []
     client = PinterestClient(
