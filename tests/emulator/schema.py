@@ -62,8 +62,9 @@ def _spec() -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
-    resource: Resource[Any] = Resource(contents=_convert(_spec()), specification=DRAFT4)
-    return Registry().with_resource(_SPEC_URI, resource)
+    resource: Resource[Any] = DRAFT4.create_resource(_convert(_spec()))
+    registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+    return registry
 
 
 @cache
