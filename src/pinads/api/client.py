@@ -12,8 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime, timedelta
-from enum import Enum
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import IO, Any, Self
 
@@ -23,9 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.api.errors import error_from_response, safe_url
 from pinads.api.http import (
+    COMMA_JOINED_PARAMS,
     DEFAULT_HEADERS,
     DEFAULT_TIMEOUT,
     borrow,
+    encode_params,
     install_log_redaction,
     plain_client,
 )
@@ -33,6 +34,7 @@ from pinads.api.models import OAuthApp, TokenSet, TokenSink, utc_now
 from pinads.api.oauth import post_token_form
 from pinads.api.ratelimit import RateBudgets, SlidingWindowBudgets, category_for
 from pinads.api.retry import Retrier, RetryPolicy, Sleep
+from pinads.api.token_auth import DEFAULT_REFRESH_MARGIN, RefreshingTokenAuth
 from pinads.errors import (
     ConfigError,
     ExtractError,
@@ -41,8 +43,6 @@ from pinads.errors import (
     RateLimitedError,
     RetriableApiError,
 )
-
-from .token_auth import DEFAULT_REFRESH_MARGIN, RefreshingTokenAuth
 
 __all__ = [
     "COMMA_JOINED_PARAMS",
@@ -55,44 +55,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 250
-# Pinterest's spec marks these `explode: false` (one comma-joined value); every other array
-# parameter (`*_ids`, `entity_statuses`, ...) uses the OpenAPI default: repeated keys.
-COMMA_JOINED_PARAMS = frozenset({"columns", "targeting_types"})
 _ACCOUNT_IN_PATH = re.compile(r"/ad_accounts/(\d+)")
 _RETRIABLE_TRANSPORT_ERRORS = (
     httpx.TimeoutException,
     httpx.NetworkError,
     httpx.RemoteProtocolError,
 )
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def encode_params(params: Mapping[str, Any] | None) -> httpx.QueryParams:
-    """Query parameters in Pinterest's encoding; None values are left out."""
-    out: list[tuple[str, str | int | float | bool | None]] = []
-    for key, value in (params or {}).items():
-        if value is None:
-            continue
-        if isinstance(value, list | tuple | set | frozenset):
-            items = [_scalar(v) for v in value]
-            if key in COMMA_JOINED_PARAMS:
-                out.append((key, ",".join(items)))
-            else:
-                out.extend((key, item) for item in items)
-        else:
-            out.append((key, _scalar(value)))
-    return httpx.QueryParams(out)
 
 
 class ClientStats(BaseModel):

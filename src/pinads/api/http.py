@@ -1,24 +1,62 @@
-"""Shared HTTP plumbing: default timeouts, the User-Agent, and borrowed transports."""
+"""Shared HTTP plumbing: timeouts, User-Agent, query encoding, borrowed transports, logs."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
 
 import httpx
 
 from pinads import __version__
 
 __all__ = [
+    "COMMA_JOINED_PARAMS",
     "DEFAULT_HEADERS",
     "DEFAULT_TIMEOUT",
     "BorrowedTransport",
     "borrow",
+    "encode_params",
     "install_log_redaction",
     "plain_client",
 ]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_HEADERS = {"User-Agent": f"pinads/{__version__}", "Accept": "application/json"}
+# Pinterest's spec marks these `explode: false` (one comma-joined value); every other array
+# parameter (`*_ids`, `entity_statuses`, ...) uses the OpenAPI default: repeated keys.
+COMMA_JOINED_PARAMS = frozenset({"columns", "targeting_types"})
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def encode_params(params: Mapping[str, Any] | None) -> httpx.QueryParams:
+    """Query parameters in Pinterest's encoding; None values are left out."""
+    out: list[tuple[str, str | int | float | bool | None]] = []
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [_scalar(v) for v in value]
+            if key in COMMA_JOINED_PARAMS:
+                out.append((key, ",".join(items)))
+            else:
+                out.extend((key, item) for item in items)
+        else:
+            out.append((key, _scalar(value)))
+    return httpx.QueryParams(out)
 
 
 class BorrowedTransport(httpx.BaseTransport):
