@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
+from pinads.api import PinterestClient
 from pinads.api.errors import error_from_response, retry_hint_seconds, safe_url
+from pinads.emulator import EUR_ADVERTISER_ID, FINANCE_ONLY_ADVERTISER_ID
+from pinads.emulator.tokens import IssuedTokens
 from pinads.errors import (
     AccessDeniedError,
     ApiError,
@@ -15,6 +20,8 @@ from pinads.errors import (
     RateLimitedError,
     RetriableApiError,
 )
+
+from .conftest import RecordingSink, demo_app, token_set
 
 URL = (
     "https://api.pinterest.com/v5/ad_accounts/549755885175/campaigns?access_token=pina_SECRETSECRET"
@@ -97,3 +104,33 @@ def test_non_json_error_body() -> None:
 
 def test_safe_url_drops_query() -> None:
     assert safe_url(URL) == "https://api.pinterest.com/v5/ad_accounts/549755885175/campaigns"
+
+
+def test_emulator_errors_map_through_the_table(
+    emulator_tokens: IssuedTokens, emulator_transport: httpx.BaseTransport
+) -> None:
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    params = {
+        "start_date": day,
+        "end_date": day,
+        "columns": ["SPEND_IN_DOLLAR"],
+        "granularity": "TOTAL",
+    }
+    with PinterestClient(
+        demo_app(), token_set(emulator_tokens), RecordingSink(), transport=emulator_transport
+    ) as client:
+        with pytest.raises(AccessDeniedError) as denied:
+            client.get_json(f"/ad_accounts/{FINANCE_ONLY_ADVERTISER_ID}/analytics", params)
+        with pytest.raises(FatalApiError) as missing:
+            client.get_json("/ad_accounts/123/analytics", params)
+        too_old = {**params, "start_date": day - timedelta(days=200)}
+        with pytest.raises(FatalApiError) as invalid:
+            client.get_json(f"/ad_accounts/{EUR_ADVERTISER_ID}/analytics", too_old)
+        assert client.stats.retries == 0
+    assert f"ad account {FINANCE_ONLY_ADVERTISER_ID}" in str(denied.value)
+    assert "Owner, Admin, Analyst or Campaign Manager" in str(denied.value)
+    assert "request id" in str(denied.value)
+    assert missing.value.status == 404
+    assert missing.value.request_id
+    assert invalid.value.status == 400
+    assert "last 90 days" in str(invalid.value)
