@@ -24,6 +24,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS = (
@@ -89,6 +90,25 @@ def _metrics(dataset_name: str) -> list[str]:
     return (chosen + extra)[:30]
 
 
+def _extract_only(app: Any, tokens: Any, config: Any, dataset: Any, today: Any) -> float:
+    """Client CPU of the extraction alone (requests, JSON, Arrow), rows dropped unwritten."""
+    from pinads.api import PinterestClient
+    from pinads.cli.demo_cmd import MemorySink
+    from pinads.extract.engine import run_steps
+    from pinads.runner.core import build_job
+    from pinads.runner.prepare import prepare
+
+    cpu0 = time.process_time()
+    with PinterestClient(app, tokens, MemorySink()) as client:
+        prepared = prepare(client, config, dataset, period=config.date_range, today=today)
+        job = build_job(prepared, client, run_id="extract-only", extracted_at=None, polling=None)
+        for output in run_steps(job, list(prepared.plan.steps)):
+            for _ in output.batches:
+                pass
+            output.close()
+    return time.process_time() - cpu0
+
+
 def child(base_url: str, days: int, out: Path) -> dict[str, object]:
     """One measured run (in its own process)."""
     from pinads.api import PinterestClient
@@ -118,6 +138,7 @@ def child(base_url: str, days: int, out: Path) -> dict[str, object]:
     )
     dataset = get_dataset(config.dataset)
     app, tokens = authorize(base_url, f"{base_url}/v5")
+    extract_cpu = _extract_only(app, tokens, config, dataset, today)
     destination = open_destination(config.destination, settings=load_settings())
     cpu0, wall0 = time.process_time(), time.monotonic()
     with PinterestClient(app, tokens, MemorySink()) as client:
@@ -146,6 +167,8 @@ def child(base_url: str, days: int, out: Path) -> dict[str, object]:
         "client_cpu_s": round(cpu, 2),
         "wall_s": round(wall, 2),
         "rows_per_cpu_s": round(result.rows_written / cpu) if cpu else None,
+        "extract_only_cpu_s": round(extract_cpu, 2),
+        "extract_only_rows_per_cpu_s": round(result.rows_written / extract_cpu),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

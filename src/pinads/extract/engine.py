@@ -9,6 +9,7 @@ All threads share one client, hence one rate budget per category.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -131,7 +132,11 @@ class _Channel:
 def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> None:
     try:
         for step in steps:
-            if channel.stop.is_set() or not channel.put(_fetch_step(job, step)):
+            output = _fetch_step(job, step)
+            # httpx responses sit in reference cycles, so each one's body (megabytes) would
+            # wait for a rare full collection; collecting per step keeps memory flat.
+            gc.collect()
+            if channel.stop.is_set() or not channel.put(output):
                 return
     except PinadsError as exc:  # handed to the consumer, which re-raises it in its thread
         channel.put(exc)
@@ -150,6 +155,9 @@ def run_steps(
         return
     count = max(1, min(workers, len(groups)))
     channel = _Channel(size=count)
+    # What exists now (modules, entity lists) lives for the whole run: park it outside the
+    # collector so the per-step collections below only look at the run's new objects.
+    gc.freeze()
     pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="pinads-extract")
     futures = [pool.submit(_worker, job, group, channel) for group in groups]
     try:
@@ -158,6 +166,7 @@ def run_steps(
         channel.stop.set()
         _discard(channel)
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
         for future in futures:
             error = future.exception()
             if error is not None and not isinstance(error, PinadsError):
