@@ -3,11 +3,13 @@
 The emulator runs in its own process (`pinads emulator`), so the CPU and memory figures are the
 client's alone. Each size runs in a fresh child process so its peak RSS is its own.
 
-    .venv/bin/python bench/extract.py                # 45 and 90 days, every ad, 30 metrics
-    .venv/bin/python bench/extract.py --days 90      # one size
+    .venv/bin/python bench/extract.py                        # the default cases below
+    .venv/bin/python bench/extract.py --case ad_analytics:90 # one case: DATASET:DAYS
 
-Prints, per size: rows, API calls vs the planner's count and the lower bound, rows per second
-of client CPU, client CPU seconds, wall seconds and peak RSS.
+Prints, per case: rows, API calls vs the planner's count and the lower bound, rows per second
+of client CPU (the whole run, and the extraction alone without the DuckDB write), client CPU
+seconds, wall seconds and peak RSS. Ad groups x 90 days and ads x 90 days make the same calls
+(250 ids x 90 days each), so their peak RSS shows memory does not grow with the row count.
 """
 
 from __future__ import annotations
@@ -90,6 +92,12 @@ def _metrics(dataset_name: str) -> list[str]:
     return (chosen + extra)[:30]
 
 
+def _attributes(dataset_name: str) -> list[str]:
+    if dataset_name == "ad_analytics":
+        return ["DATE", "AD_ACCOUNT_ID", "AD_ID", "CAMPAIGN_ID", "AD_GROUP_ID"]
+    return ["DATE", "AD_ACCOUNT_ID", "AD_GROUP_ID", "CAMPAIGN_ID"]
+
+
 def _extract_only(app: Any, tokens: Any, config: Any, dataset: Any, today: Any) -> float:
     """Client CPU of the extraction alone (requests, JSON, Arrow), rows dropped unwritten."""
     from pinads.api import PinterestClient
@@ -109,7 +117,7 @@ def _extract_only(app: Any, tokens: Any, config: Any, dataset: Any, today: Any) 
     return time.process_time() - cpu0
 
 
-def child(base_url: str, days: int, out: Path) -> dict[str, object]:
+def child(base_url: str, dataset_name: str, days: int, out: Path) -> dict[str, object]:
     """One measured run (in its own process)."""
     from pinads.api import PinterestClient
     from pinads.catalog import get_dataset
@@ -139,6 +147,7 @@ def child(base_url: str, days: int, out: Path) -> dict[str, object]:
     dataset = get_dataset(config.dataset)
     app, tokens = authorize(base_url, f"{base_url}/v5")
     extract_cpu = _extract_only(app, tokens, config, dataset, today)
+    extract_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     destination = open_destination(config.destination, settings=load_settings())
     cpu0, wall0 = time.process_time(), time.monotonic()
     with PinterestClient(app, tokens, MemorySink()) as client:
@@ -157,8 +166,9 @@ def child(base_url: str, days: int, out: Path) -> dict[str, object]:
     ads = sum(len(step.ids) for step in plan.steps if step.start == plan.steps[0].start)  # type: ignore[attr-defined]
     lower = 1 + list_calls(ads) + math.ceil(ads / 250) * math.ceil(days / 90)
     return {
+        "dataset": dataset_name,
         "days": days,
-        "ads": ads,
+        "entities": ads,
         "metrics": len(config.metrics),
         "rows": result.rows_written,
         "api_calls": result.api_calls,
@@ -169,34 +179,38 @@ def child(base_url: str, days: int, out: Path) -> dict[str, object]:
         "rows_per_cpu_s": round(result.rows_written / cpu) if cpu else None,
         "extract_only_cpu_s": round(extract_cpu, 2),
         "extract_only_rows_per_cpu_s": round(result.rows_written / extract_cpu),
+        "extract_only_peak_rss_mb": round(extract_rss, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
+DEFAULT_CASES = ("ad_group_analytics:90", "ad_analytics:45", "ad_analytics:90")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, action="append")
+    parser.add_argument(
+        "--case",
+        action="append",
+        help="DATASET:DAYS (repeatable); default " + " ".join(DEFAULT_CASES),
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    cases = args.case or list(DEFAULT_CASES)
     if args.child:
+        dataset_name, days = cases[0].split(":")
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["PINADS_HOME"] = tmp
-            print(json.dumps(child(args.url, args.days[0], Path(tmp) / "bench.duckdb")))
+            figures = child(args.url, dataset_name, int(days), Path(tmp) / "bench.duckdb")
+            print(json.dumps(figures))
         return
     port = _free_port()
     emulator = _start_emulator(port)
     try:
-        for days in args.days or [45, 90]:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--child",
-                "--days",
-                str(days),
-                "--url",
-                f"http://127.0.0.1:{port}",
-            ]
+        for case in cases:
+            url = f"http://127.0.0.1:{port}"
+            cmd = [sys.executable, __file__, "--child", "--case", case, "--url", url]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             print(out.strip().splitlines()[-1])
     finally:
