@@ -5,7 +5,6 @@ Each opens what it needs (control DB, authorizer's client, destination) and clos
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,16 +46,11 @@ def _today() -> date:
 
 
 def open_authorizer_client(authorizer: str, settings: AppSettings | None = None) -> PinterestClient:
-    """A client for a saved authorizer via pinads.auth (tokens decrypted, refreshes persisted)."""
-    try:
-        auth = importlib.import_module("pinads.auth")
-    except ImportError as exc:
-        raise ConfigError(
-            "authorizers are not available in this installation: add one with `pinads auth add`"
-        ) from exc
-    service = auth.AuthorizerService(settings or load_settings())
-    client: PinterestClient = auth.open_client(service.get(authorizer))
-    return client
+    """A client for a saved authorizer (label or id) via pinads.auth: tokens decrypted, every
+    rotation committed to the control DB before use."""
+    from pinads.auth import AuthorizerService
+
+    return AuthorizerService(settings or load_settings()).open_client(authorizer)
 
 
 def _opener(opener: ClientOpener | None, settings: AppSettings) -> ClientOpener:

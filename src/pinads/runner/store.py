@@ -1,69 +1,33 @@
-"""Saved sources and their run history in the control DB (any SQLAlchemy URL).
+"""Saved sources, run history and run locks, through the control DB (`pinads.state`).
 
-Tables `runner_sources`, `runner_runs` and `runner_locks` belong to the runner. A run lock is a
-row keyed by source name, inserted in its own transaction (the primary key makes a second
-concurrent insert fail, in another process too); a lock whose process is gone (same host, pid
-not alive) is released by the next run.
+`SourceStore` is the runner's view of it: sources as validated `SourceConfig`s (linked to their
+authorizer, so an authorizer in use cannot be deleted), and the `RunLedger` the runner records
+every run into, taking the source's run lock first (a second concurrent run, in this process or
+another, is refused; a dead run's lock is taken over).
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-import orjson
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from pinads.errors import ConfigError, StateError
-from pinads.runner.core import RunResult
 from pinads.settings import AppSettings
 from pinads.sources.config import SourceConfig
+from pinads.state import ControlDB, RunKind, RunStatus, SourceRecord, open_control_db
+from pinads.state import RunRecord as StateRun
+
+if TYPE_CHECKING:
+    from pinads.runner.core import RunResult
 
 __all__ = ["RunRecord", "SourceStore"]
 
-_META = sa.MetaData()
-_SOURCES = sa.Table(
-    "runner_sources",
-    _META,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("config", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-_RUNS = sa.Table(
-    "runner_runs",
-    _META,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("source", sa.String(64), nullable=False, index=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("range_start", sa.Date),
-    sa.Column("range_end", sa.Date),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.Column("rows_written", sa.BigInteger, nullable=False, default=0),
-    sa.Column("api_calls", sa.Integer, nullable=False, default=0),
-    sa.Column("rate_limited", sa.Integer, nullable=False, default=0),
-    sa.Column("duration_seconds", sa.Float),
-    sa.Column("error", sa.Text),
-)
-_LOCKS = sa.Table(
-    "runner_locks",
-    _META,
-    sa.Column("source", sa.String(64), primary_key=True),
-    sa.Column("run_id", sa.String(32), nullable=False),
-    sa.Column("host", sa.String(255), nullable=False),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 
 class RunRecord(BaseModel):
-    """One row of run history."""
+    """One row of run history, with its source's name."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -82,151 +46,114 @@ class RunRecord(BaseModel):
     error: str | None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class SourceStore:
-    """Sources, runs and run locks; also the `RunLedger` the runner records into."""
+    """Sources, runs and run locks in the control DB; also the runner's `RunLedger`."""
 
     def __init__(self, settings: AppSettings) -> None:
         settings.ensure_home()
-        self.engine = sa.create_engine(settings.control_db_url)
-        _META.create_all(self.engine)
+        self.db: ControlDB = open_control_db(settings)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.db.close()
 
     # -- sources ---------------------------------------------------------------------------
 
-    def save(self, config: SourceConfig, *, replace: bool = False) -> None:
-        document = orjson.dumps(config.to_document()).decode()
-        now = _now()
-        with self.engine.begin() as conn:
-            exists = conn.execute(
-                sa.select(_SOURCES.c.name).where(_SOURCES.c.name == config.name)
-            ).first()
-            if exists and not replace:
-                raise ConfigError(
-                    f"a source named {config.name!r} exists: choose another name, or use "
-                    f"`pinads sources edit {config.name}`"
-                )
-            if exists:
-                conn.execute(
-                    _SOURCES.update()
-                    .where(_SOURCES.c.name == config.name)
-                    .values(config=document, updated_at=now)
-                )
-            else:
-                conn.execute(
-                    _SOURCES.insert().values(
-                        name=config.name, config=document, created_at=now, updated_at=now
-                    )
-                )
+    def _authorizer_id(self, ref: str) -> int | None:
+        found = self.db.authorizers.find_optional(ref)
+        if found is None and ref.isdigit():
+            try:
+                return self.db.authorizers.get(int(ref)).id
+            except ConfigError:
+                return None
+        return found.id if found is not None else None
 
-    def get(self, name: str) -> SourceConfig:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(_SOURCES.c.config).where(_SOURCES.c.name == name)).first()
-        if row is None:
+    def _record(self, name: str) -> SourceRecord | None:
+        try:
+            return self.db.sources.get(name)
+        except ConfigError:
+            return None
+
+    def save(self, config: SourceConfig, *, replace: bool = False) -> None:
+        document = config.to_document()
+        authorizer_id = self._authorizer_id(config.authorizer)
+        if self._record(config.name) is None:
+            self.db.sources.create(config.name, document, authorizer_id=authorizer_id)
+        elif replace:
+            self.db.sources.update(config.name, document, authorizer_id=authorizer_id)
+        else:
+            raise ConfigError(
+                f"a source named {config.name!r} exists: choose another name, or use "
+                f"`pinads sources edit {config.name}`"
+            )
+
+    def _existing(self, name: str) -> SourceRecord:
+        record = self._record(name) if not name.isdigit() else None
+        if record is None:
             known = ", ".join(self.names()) or "none yet"
             raise ConfigError(
                 f"no source named {name!r} (sources: {known}); create one with "
                 "`pinads sources create`"
             )
-        return SourceConfig.model_validate(orjson.loads(row[0]))
+        return record
+
+    def get(self, name: str) -> SourceConfig:
+        return SourceConfig.model_validate(self._existing(name).config)
 
     def names(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(
-                conn.execute(sa.select(_SOURCES.c.name).order_by(_SOURCES.c.name)).scalars()
-            )
+        return [record.name for record in self.db.sources.all()]
 
     def list(self) -> list[SourceConfig]:
-        return [self.get(name) for name in self.names()]
+        return [SourceConfig.model_validate(r.config) for r in self.db.sources.all()]
 
     def delete(self, name: str) -> None:
-        self.get(name)
-        with self.engine.begin() as conn:
-            conn.execute(_SOURCES.delete().where(_SOURCES.c.name == name))
+        self.db.sources.delete(self._existing(name).name)
 
     # -- runs (RunLedger) ------------------------------------------------------------------
 
     def begin(
         self, *, source: str, kind: str, run_id: str, start: date | None, end: date | None
     ) -> None:
-        self._lock(source, run_id)
-        with self.engine.begin() as conn:
-            conn.execute(
-                _RUNS.insert().values(
-                    id=run_id,
-                    source=source,
-                    kind=kind,
-                    range_start=start,
-                    range_end=end,
-                    status="running",
-                    started_at=_now(),
-                    rows_written=0,
-                    api_calls=0,
-                    rate_limited=0,
-                )
-            )
-
-    def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
-        values: dict[str, Any] = {"finished_at": _now(), "status": "failed" if error else "ok"}
-        if result is not None:
-            values.update(
-                rows_written=result.rows_written,
-                api_calls=result.api_calls,
-                rate_limited=result.rate_limited,
-                duration_seconds=result.duration_seconds,
-            )
-        if error is not None:
-            values["error"] = error
-        with self.engine.begin() as conn:
-            conn.execute(_RUNS.update().where(_RUNS.c.id == run_id).values(**values))
-            conn.execute(_LOCKS.delete().where(_LOCKS.c.run_id == run_id))
-
-    def runs(self, source: str | None = None, *, limit: int = 20) -> Sequence[RunRecord]:
-        query = sa.select(_RUNS).order_by(_RUNS.c.started_at.desc()).limit(limit)
-        if source is not None:
-            query = query.where(_RUNS.c.source == source)
-        with self.engine.connect() as conn:
-            return [RunRecord.model_validate(dict(row._mapping)) for row in conn.execute(query)]
-
-    def _lock(self, source: str, run_id: str) -> None:
-        host, pid = socket.gethostname(), os.getpid()
-        self._release_dead(source, host)
+        source_id = self._existing(source).id
         try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    _LOCKS.insert().values(
-                        source=source, run_id=run_id, host=host, pid=pid, acquired_at=_now()
-                    )
-                )
-        except sa.exc.IntegrityError as exc:
+            self.db.runs.acquire_run_lock(source_id, run_id)
+        except StateError as exc:
             raise StateError(
                 f"source {source!r} is already running (another run holds its lock); wait for "
                 "it to finish - `pinads runs` shows it"
             ) from exc
+        self.db.runs.start(
+            source_id, kind=RunKind(kind), range_start=start, range_end=end, run_id=run_id
+        )
 
-    def _release_dead(self, source: str, host: str) -> None:
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(_LOCKS).where(_LOCKS.c.source == source)).first()
-            if row is None or row.host != host or _pid_alive(row.pid):
-                return
-            conn.execute(_LOCKS.delete().where(_LOCKS.c.source == source))
-            conn.execute(
-                _RUNS.update()
-                .where(_RUNS.c.id == row.run_id)
-                .values(status="failed", finished_at=_now(), error="the run's process died")
-            )
+    def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
+        self.db.runs.finish(
+            run_id,
+            status=RunStatus.FAILED if error else RunStatus.SUCCEEDED,
+            rows_written=result.rows_written if result else 0,
+            api_calls=result.api_calls if result else 0,
+            rate_limited_waits=result.rate_limited if result else 0,
+            error=error,
+        )
+
+    def runs(self, source: str | None = None, *, limit: int = 20) -> Sequence[RunRecord]:
+        names = {record.id: record.name for record in self.db.sources.all()}
+        source_id = self._existing(source).id if source is not None else None
+        return [_view(run, names) for run in self.db.runs.recent(source_id, limit=limit)]
+
+
+def _view(run: StateRun, names: dict[int, str]) -> RunRecord:
+    return RunRecord(
+        id=run.id,
+        source=names.get(run.source_id, str(run.source_id)),
+        kind=run.kind.value,
+        range_start=run.range_start,
+        range_end=run.range_end,
+        status=run.status.value,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        rows_written=run.rows_written,
+        api_calls=run.api_calls,
+        rate_limited=run.rate_limited_waits,
+        duration_seconds=run.duration_seconds,
+        error=run.error,
+    )
