@@ -93,19 +93,23 @@ def demo_config(account_id: str) -> SourceConfig:
 
 
 def _preview(path: str, table: str) -> Table:
+    """The newest rows of the demo table, money in the account's currency."""
+    columns_sql = (
+        "date, campaign_name, round(spend_in_micro_dollar / 1e6, 2) AS spend, "
+        "_pinads_account_currency AS currency, impression_1 AS impressions, "
+        "clickthrough_1 AS clicks, total_conversions AS conversions"
+    )
+    order = "ORDER BY date DESC, spend_in_micro_dollar DESC LIMIT 8"
+    query = f'SELECT {columns_sql} FROM "{table}" {order}'  # noqa: S608 - fixed names
     with duckdb.connect(path, read_only=True) as conn:
-        cursor = conn.execute(
-            f"SELECT date, campaign_name, spend_in_micro_dollar, impression_1, clickthrough_1, "  # noqa: S608 - fixed names
-            f'total_conversions FROM "{table}" ORDER BY date DESC, spend_in_micro_dollar DESC '
-            "LIMIT 8"
-        )
+        cursor = conn.execute(query)
         columns = [d[0] for d in cursor.description]
         rows: list[tuple[Any, ...]] = cursor.fetchall()
         count = f'SELECT count(*) FROM "{table}"'  # noqa: S608 - fixed, validated name
         total = conn.execute(count).fetchone()
     view = Table(title=f"{table}: {total[0] if total else 0} rows", title_justify="left")
     for column in columns:
-        view.add_column(column)
+        view.add_column(column, no_wrap=column != "campaign_name")
     for row in rows:
         view.add_row(*("" if v is None else str(v) for v in row))
     return view
