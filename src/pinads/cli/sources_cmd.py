@@ -71,13 +71,14 @@ def wizard_document() -> dict[str, Any]:
 
 
 def preview_table(result: PreviewResult, *, limit: int = 10) -> Table:
+    # pinads' own `_pinads_` columns are in the table, not in the preview: they are the same on
+    # every row and would crowd out the data.
+    columns = [c for c in result.columns if not c.startswith("_pinads_")]
     table = Table(title=escape(result.message), title_justify="left")
-    for column in result.columns:
+    for column in columns:
         table.add_column(column, overflow="fold")
     for row in result.rows[:limit]:
-        table.add_row(
-            *(escape("" if row.get(c) is None else str(row.get(c))) for c in result.columns)
-        )
+        table.add_row(*(escape("" if row.get(c) is None else str(row.get(c))) for c in columns))
     return table
 
 

@@ -1,0 +1,94 @@
+"""The CLI end to end over a loopback emulator: an authorizer, a source from a file, a dry run
+whose call count the run then makes, the run, Test Data, and run history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from pinads.auth import AuthorizerService
+from pinads.cli import app
+from pinads.emulator import (
+    DEFAULT_USER_ID,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    EUR_ADVERTISER_ID,
+    JPY_ADVERTISER_ID,
+    EmulatorServer,
+)
+from pinads.settings import load_settings
+
+runner = CliRunner()
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    error = result.exception
+    if error is not None and not isinstance(error, SystemExit):
+        return int(getattr(error, "exit_code", 1)), f"{result.output}{error}"
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def authorizer(emulator_server: EmulatorServer) -> str:
+    minted = httpx.post(
+        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
+    ).json()
+    with AuthorizerService(load_settings()) as service:
+        service.add_with_refresh_token(
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            refresh_token=minted["refresh_token"],
+            api_url=emulator_server.api_url,
+            label="demo",
+        )
+    return "demo"
+
+
+def _source_file(tmp_path: Path, accounts: str = f"[{EUR_ADVERTISER_ID}]") -> Path:
+    path = tmp_path / "shop.yaml"
+    path.write_text(
+        "name: shop\n"
+        "dataset: campaign_analytics\n"
+        "authorizer: demo\n"
+        f"accounts: {accounts}\n"
+        "attributes: [DATE, AD_ACCOUNT_ID, CAMPAIGN_ID, CAMPAIGN_NAME]\n"
+        "metrics: [SPEND_IN_MICRO_DOLLAR, IMPRESSION_1, CLICKTHROUGH_1, TOTAL_CONVERSIONS]\n"
+        "date_range: last_7_days\n"
+        "metadata: [extracted_at, source_name, run_id, account_currency]\n"
+        f"destination: duckdb:///{tmp_path}/shop.duckdb\n"
+    )
+    return path
+
+
+def test_create_dry_run_run_preview_history(authorizer: str, tmp_path: Path) -> None:
+    code, output = _invoke("sources", "create", "--file", str(_source_file(tmp_path)))
+    assert code == 0, output
+    assert "saved source shop (campaign_analytics)" in output
+
+    code, plan = _invoke("run", "shop", "--dry-run")
+    assert code == 0, plan
+    planned = int(plan.split(" API calls")[0].rsplit(" ", 1)[-1])
+
+    code, output = _invoke("run", "shop")
+    assert code == 0, output
+    assert f"API calls (planned {planned})" in output
+    calls = int(output.split(" API calls (planned")[0].rsplit(" ", 1)[-1])
+    assert calls == planned
+
+    code, output = _invoke("preview", "shop")
+    assert code == 0, output
+    assert " rows for " in output and "campaign_name" in output
+
+    code, output = _invoke("sources", "show", "shop")
+    assert code == 0 and "last run: succeeded" in output
+
+
+def test_create_refuses_an_account_without_analytics_role(authorizer: str, tmp_path: Path) -> None:
+    path = _source_file(tmp_path, accounts=f"[{JPY_ADVERTISER_ID}]")
+    code, output = _invoke("sources", "create", "--file", str(path))
+    assert code == 2
+    assert f"accounts: insufficient permissions on ad account {JPY_ADVERTISER_ID}" in output
