@@ -63,6 +63,19 @@ _RETRIABLE_TRANSPORT_ERRORS = (
 )
 
 
+def _decode(content: bytes, what: str, status: int, request_id: str | None) -> Any:
+    if not content:
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise RetriableApiError(
+            f"Pinterest's answer to {what} was not valid JSON (truncated?)",
+            status=status,
+            request_id=request_id,
+        ) from exc
+
+
 class ClientStats(BaseModel):
     """What a client did so far: run history shows these."""
 
@@ -196,15 +209,21 @@ class PinterestClient:
 
     # -- calls -----------------------------------------------------------------------------
 
-    def _send_once(
+    def _exchange(
         self, method: str, path: str, params: httpx.QueryParams, body: Any
-    ) -> httpx.Response:
-        category = category_for(method, path)
-        permit = self._budgets.acquire(category)
-        self._count_call(category, permit.waited_seconds)
-        started = time.perf_counter()
+    ) -> tuple[httpx.Response, bytes]:
+        """Send once; the response (closed) and its body. Bodies are streamed into our own
+        buffer rather than kept on the response, because httpx responses sit in reference
+        cycles: a body stored on one would live until the next full garbage collection."""
+        request = self._http.build_request(method, path, params=params, json=body)
         try:
-            response = self._http.request(method, path, params=params, json=body, auth=self._auth)
+            response = self._http.send(request, auth=self._auth, stream=True)
+            try:
+                content = (
+                    b"".join(response.iter_bytes()) if response.is_success else response.read()
+                )
+            finally:
+                response.close()
         except _RETRIABLE_TRANSPORT_ERRORS as exc:
             raise RetriableApiError(
                 f"Pinterest did not answer {method} {path} ({type(exc).__name__}): "
@@ -219,18 +238,29 @@ class PinterestClient:
             raise FatalApiError(
                 f"calling {method} {path} failed ({type(exc).__name__}): {exc}"
             ) from exc
+        return response, content
+
+    def _send_once(self, method: str, path: str, params: httpx.QueryParams, body: Any) -> Any:
+        """One call within the budget: the decoded JSON, or the mapped error raised."""
+        category = category_for(method, path)
+        permit = self._budgets.acquire(category)
+        self._count_call(category, permit.waited_seconds)
+        started = time.perf_counter()
+        try:
+            response, content = self._exchange(method, path, params, body)
         finally:
             self._budgets.settle(permit)
+        request_id = response.headers.get("x-pinterest-rid")
         log.debug(
             "%s %s -> %s in %.0f ms (rid %s)",
             method,
             path,
             response.status_code,
             (time.perf_counter() - started) * 1000,
-            response.headers.get("x-pinterest-rid", "-"),
+            request_id or "-",
         )
         if response.is_success:
-            return response
+            return _decode(content, f"{method} {path}", response.status_code, request_id)
         match = _ACCOUNT_IN_PATH.search(path)
         error = error_from_response(response, ad_account_id=match.group(1) if match else None)
         if isinstance(error, RateLimitedError):
@@ -242,21 +272,7 @@ class PinterestClient:
 
     def _call(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
         encoded = encode_params(params)
-
-        def attempt() -> Any:
-            response = self._send_once(method, path, encoded, body)
-            if not response.content:
-                return None
-            try:
-                return orjson.loads(response.content)
-            except orjson.JSONDecodeError as exc:
-                raise RetriableApiError(
-                    f"Pinterest's answer to {method} {path} was not valid JSON (truncated?)",
-                    status=response.status_code,
-                    request_id=response.headers.get("x-pinterest-rid"),
-                ) from exc
-
-        return self._retrier.call(attempt)
+        return self._retrier.call(lambda: self._send_once(method, path, encoded, body))
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET `path` (relative to the API URL) and return the decoded JSON."""

@@ -32,7 +32,9 @@ Refresher = Callable[[TokenSet], TokenSet]
 class RefreshingTokenAuth(httpx.Auth):
     """Bearer auth with proactive and reactive refresh; see the module docstring."""
 
-    requires_response_body = True  # the 401 body's code decides whether to refresh
+    # False so that successful bodies are streamed by the client instead of buffered by httpx;
+    # a 401's (small) body is read here, since its code decides whether to refresh.
+    requires_response_body = False
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class RefreshingTokenAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
+        response.read()
         if parse_error_body(response.content).code != _AUTHENTICATION_FAILED:
             return  # e.g. code 3 (missing scope): a new token would not help
         fresh = self.refresh_after_rejection(tokens)
