@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import threading
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from contract_helpers import (
     PG_DSN,
@@ -19,6 +21,7 @@ from contract_helpers import (
     expected_rows,
     grid,
     latest_by_key,
+    row,
     spec,
     table_rows,
 )
@@ -81,38 +84,66 @@ def test_process_killed_mid_write_keeps_previous_data(target: Target) -> None:
     assert dest.completed_steps(table.name, SCOPE) == {"a", "b"}
 
 
-def _terminating(
-    table: TableSpec, rows: list[dict[str, object]], app: str
-) -> Iterator[pa.RecordBatch]:
-    for i, batch in enumerate(batches(table, rows, size=3)):
-        if i == 2:
-            with psycopg.connect(PG_DSN, autocommit=True) as admin:
-                killed = admin.execute(
+def _many_rows(table: TableSpec, n: int, *, spend: int) -> pa.Table:
+    """`n` rows of the contract spec, built column-wise (fast enough for 100k+ rows)."""
+    base = row(0, 0, spend=spend)
+    idx = pa.array(range(n), pa.int64())
+    columns = {
+        name: pa.array([base[name]] * n, table.column(name).arrow_type)
+        for name in table.column_names
+    }
+    columns["date"] = pc.cast(pc.add(pc.remainder(idx, 60), 20_697), pa.int32()).cast(pa.date32())
+    columns["campaign_id"] = pc.cast(pc.divide(idx, 60), pa.string())
+    return pa.Table.from_pydict(columns, schema=table.schema)
+
+
+class _CopyKiller(threading.Thread):
+    """Terminates the destination's backend as soon as it is seen running a COPY."""
+
+    def __init__(self, app: str) -> None:
+        super().__init__(daemon=True)
+        self.app = app
+        self.killed = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            while not self.stop.is_set() and not self.killed.is_set():
+                found = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = %s AND pid <> pg_backend_pid()",
-                    (app,),
+                    "WHERE application_name = %s AND state = 'active' AND query LIKE 'COPY%%'",
+                    (self.app,),
                 ).fetchone()
-                assert killed == (1,)
-        yield batch
+                if found and found[0]:
+                    self.killed.set()
+                time.sleep(0.005)
 
 
-def test_postgres_connection_killed_mid_write(target: Target) -> None:
-    if target.kind != "postgres":
-        pytest.skip("only PostgreSQL has a server connection to kill from outside")
+@pytest.mark.parametrize("target", ["postgres"], indirect=True)
+def test_postgres_connection_killed_during_copy(target: Target) -> None:
     app = parse_qs(urlsplit(target.url).query)["application_name"][0]
     table = spec()
     dest = target.open()
-    old = grid(range(0, 4), range(3), spend=1)
-    dest.write_step(table, batches(table, old), mode=UPSERT, scope=SCOPE, step_id="a")
-    new = grid(range(2, 8), range(3), spend=2)
-    with pytest.raises(LoadError, match=r"connection to PostgreSQL .* was lost"):
-        dest.write_step(table, _terminating(table, new, app), mode=UPSERT, scope=SCOPE, step_id="b")
+    old = _many_rows(table, 2_000, spend=1)
+    dest.write_step(table, old.to_batches(), mode=UPSERT, scope=SCOPE, step_id="a")
+    new = _many_rows(table, 150_000, spend=2)
+    killer = _CopyKiller(app)
+    killer.start()
+    try:
+        with pytest.raises(LoadError, match=r"connection to PostgreSQL .* was lost"):
+            dest.write_step(table, new.to_batches(), mode=UPSERT, scope=SCOPE, step_id="b")
+    finally:
+        killer.stop.set()
+        killer.join()
+    assert killer.killed.is_set()
     # The same destination reconnects; the step was not kept and the next run completes it.
-    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+    assert dest.read_table(table.name).num_rows == 2_000
+    assert table_rows(dest.read_table(table.name), table.column_names) == table_rows(
         old, table.column_names
     )
     assert dest.completed_steps(table.name, SCOPE) == {"a"}
-    dest.write_step(table, batches(table, new), mode=UPSERT, scope=SCOPE, step_id="b")
-    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
-        latest_by_key(old, new), table.column_names
+    assert (
+        dest.write_step(table, new.to_batches(), mode=UPSERT, scope=SCOPE, step_id="b") == 150_000
     )
+    assert dest.read_table(table.name).num_rows == 150_000
+    assert dest.completed_steps(table.name, SCOPE) == {"a", "b"}

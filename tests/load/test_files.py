@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -46,10 +47,11 @@ def test_layout_is_one_dataset_per_table_partitioned_by_date(tmp_path: Path) -> 
     dest.write_step(
         table, batches(table, grid(range(2), range(3))), mode=UPSERT, scope="s", step_id="1"
     )
-    assert _files(tmp_path) == [
+    names = [re.sub(r"part-[0-9a-f]{20}", "part-HASH", n) for n in _files(tmp_path)]
+    assert names == [
         "campaign_daily/_pinads_manifest.json",
-        "campaign_daily/date=2026-09-01/data.parquet",
-        "campaign_daily/date=2026-09-02/data.parquet",
+        "campaign_daily/date=2026-09-01/part-HASH.parquet",
+        "campaign_daily/date=2026-09-02/part-HASH.parquet",
     ]
     manifest = json.loads((tmp_path / "campaign_daily/_pinads_manifest.json").read_text())
     assert manifest["format"] == "parquet"
@@ -64,7 +66,7 @@ def test_upsert_rewrites_only_the_affected_partitions(tmp_path: Path) -> None:
     dest.write_step(
         table, batches(table, grid(range(3), range(2))), mode=UPSERT, scope="s", step_id="1"
     )
-    untouched = tmp_path / "campaign_daily/date=2026-09-01/data.parquet"
+    (untouched,) = (tmp_path / "campaign_daily/date=2026-09-01").glob("*.parquet")
     before = (untouched.stat().st_ino, untouched.read_bytes())
     dest.write_step(
         table,
@@ -196,3 +198,37 @@ def test_default_format_is_parquet(tmp_path: Path) -> None:
     dest = open_destination(f"file://{tmp_path}", settings=load_settings())
     assert isinstance(dest, FilesDestination)
     assert dest.format is FileFormat.PARQUET
+
+
+def test_rerun_of_one_step_rewrites_only_that_steps_files(tmp_path: Path) -> None:
+    dest = _open(tmp_path, "csv")
+    table = spec()
+    steps = {f"s{c}": grid(range(3), range(c * 10, c * 10 + 10), spend=1) for c in range(4)}
+    for step_id, rows in steps.items():
+        dest.write_step(table, batches(table, rows), mode=UPSERT, scope="s", step_id=step_id)
+    partition = tmp_path / "campaign_daily/date=2026-09-02"
+    before = {p.name: p.stat().st_mtime_ns for p in partition.glob("*.csv")}
+    assert len(before) == 4
+    again = grid(range(3), range(20, 30), spend=2)  # step s2's keys, new values
+    dest.write_step(table, batches(table, again), mode=UPSERT, scope="s", step_id="s2")
+    after = {p.name: p.stat().st_mtime_ns for p in partition.glob("*.csv")}
+    assert after.keys() == before.keys()
+    assert sum(after[n] != before[n] for n in after) == 1
+    expected = latest_by_key(*steps.values(), again)
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        expected, table.column_names
+    )
+
+
+def test_upsert_moves_keys_out_of_other_steps_files(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    first = grid(range(2), range(0, 6), spend=1)
+    dest.write_step(table, batches(table, first), mode=UPSERT, scope="s", step_id="a")
+    shifted = grid(range(2), range(3, 9), spend=2)  # another step overlapping half the keys
+    dest.write_step(table, batches(table, shifted), mode=UPSERT, scope="s", step_id="b")
+    got = dest.read_table(table.name)
+    assert got.num_rows == 2 * 9
+    assert table_rows(got, table.column_names) == expected_rows(
+        latest_by_key(first, shifted), table.column_names
+    )

@@ -10,40 +10,10 @@ import pyarrow.compute as pc
 from pinads.errors import LoadError
 from pinads.load.spec import TableSpec
 
-__all__ = ["SEQ_COLUMN", "ErrorKeeper", "conform_batches", "quote_ident"]
+__all__ = ["SEQ_COLUMN", "collect_step", "conform_batches", "last_per_key", "quote_ident"]
 
 # Position of a row within its step; "last row wins" among duplicate keys is decided on it.
 SEQ_COLUMN = "__pinads_seq"
-
-
-class ErrorKeeper:
-    """Iterates batches for an engine and keeps the exception the producer raised.
-
-    Engines that pull batches themselves (DuckDB's Arrow scan) wrap a producer's exception in
-    their own error type; the caller re-raises the original, e.g. the ApiError that stopped the
-    extraction half-way, so the runner sees what really happened.
-    """
-
-    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
-        self._batches = iter(batches)
-        self.error: BaseException | None = None
-
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        return self
-
-    def __next__(self) -> pa.RecordBatch:
-        try:
-            return next(self._batches)
-        except StopIteration:
-            raise
-        except BaseException as exc:
-            self.error = exc
-            raise
-
-    def reraise(self, engine_error: BaseException) -> None:
-        """Raise the producer's exception (chained to the engine's) if there was one."""
-        if self.error is not None:
-            raise self.error from engine_error
 
 
 def quote_ident(name: str) -> str:
@@ -123,3 +93,29 @@ def _cast(table_name: str, column: str, array: pa.Array, target: pa.DataType) ->
             f"column {column!r} of table {table_name!r} is {target} but the rows carry "
             f"{array.type} values that do not convert ({exc}); fix the column's type"
         ) from exc
+
+
+def collect_step(
+    table: TableSpec, batches: Iterable[pa.RecordBatch], *, require_key: bool
+) -> pa.Table:
+    """One step's rows as an Arrow table (with `__pinads_seq`), conformed to the spec.
+
+    Holding one step is bounded by the plan (at most 250 ids x 90 days for analytics); a run
+    as a whole never is. Collecting before any transaction starts means a producer that fails
+    half-way has touched nothing.
+    """
+    schema = table.schema.append(pa.field(SEQ_COLUMN, pa.int64()))
+    parts = list(conform_batches(table, batches, require_key=require_key, with_seq=True))
+    return pa.Table.from_batches(parts, schema=schema)
+
+
+def last_per_key(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Keep the last row of each key (by `__pinads_seq`), in their original order."""
+    if rows.num_rows == 0 or not key:
+        return rows
+    last = rows.group_by(list(key), use_threads=False).aggregate([(SEQ_COLUMN, "max")])
+    if last.num_rows == rows.num_rows:
+        return rows
+    keep = last.column(f"{SEQ_COLUMN}_max")
+    # `__pinads_seq` numbers the rows from 0, so it is also the row's index.
+    return rows.take(keep.take(pc.sort_indices(keep)))

@@ -2,21 +2,21 @@
 
 Layout of `file:///root?format=parquet`::
 
-    root/<table>/_pinads_manifest.json          schema, key, checkpoints (written last)
-    root/<table>/date=2026-09-01/data.parquet   upsert / insert_ignore / replace rows
-    root/<table>/date=2026-09-01/snap-<h>.parquet  one snapshot per appended step
-    root/<table>/data.parquet                   tables without a `date` column
+    root/<table>/_pinads_manifest.json              schema, key, checkpoints, file key ranges
+    root/<table>/date=2026-09-01/part-<h>.parquet   rows of the step with hash <h> (upsert,
+                                                    insert_ignore, replace)
+    root/<table>/date=2026-09-01/snap-<h>.parquet   the snapshot an append step took
+    root/<table>/part-<h>.parquet                   tables without a `date` column
 
-A step is staged to a local Arrow file first, so a failure while rows arrive changes nothing.
-Each affected partition is then rewritten to a temporary file and renamed into place, and the
+A step's rows are collected first, so a failure while they arrive changes nothing. Each file
+is written to a temporary name and renamed into place (see files_write for the order), and the
 manifest with the step's checkpoint is replaced last: a crash in between reruns the step, which
-is idempotent (upsert rewrites the same partitions; an appended snapshot has a name derived
-from its step). One process writes a root at a time.
+is idempotent (a step owns one file name per partition and upsert removes its keys from the
+other files). One process writes a root at a time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import threading
@@ -29,17 +29,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pinads.errors import LoadError
-from pinads.load.conform import SEQ_COLUMN, conform_batches
+from pinads.load.conform import collect_step, last_per_key
 from pinads.load.files_io import (
-    PARTIAL_SUFFIX,
     FileFormat,
     atomic_write_bytes,
     conform_table,
     read_data_file,
     utc_now_text,
-    write_data_file,
 )
 from pinads.load.files_manifest import Manifest
+from pinads.load.files_write import PartitionWrite
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 
 __all__ = ["FilesDestination"]
@@ -125,74 +124,15 @@ class FilesDestination:
         mode: WriteMode,
         step: tuple[str, str],
     ) -> int:
-        staging = dataset / f".staging-{uuid.uuid4().hex}.arrow{PARTIAL_SUFFIX}"
-        try:
-            rows = _stage(staging, table, batches, require_key=mode.uses_key)
-            if mode.uses_key and table.key:
-                rows = _last_per_key(rows, table.key)
-            rows = conform_table(rows, manifest.schema, source="the step's rows")
-            written = 0
-            for part_dir, part in self._partitions(dataset, manifest, rows):
-                written += self._write_partition(
-                    part_dir, part, manifest, mode=mode, step=step, key=table.key
-                )
-            return written
-        finally:
-            staging.unlink(missing_ok=True)
-
-    def _partitions(
-        self, dataset: Path, manifest: Manifest, rows: pa.Table
-    ) -> Iterator[tuple[Path, pa.Table]]:
-        column = manifest.partition_by
-        if column is None:
-            if rows.num_rows:
-                yield dataset, rows
-            return
-        values = rows.column(column)
-        for value in pc.unique(values).to_pylist():
-            if value is None:
-                yield dataset / f"{column}={NULL_PARTITION}", rows.filter(pc.is_null(values))
-            else:
-                yield (
-                    dataset / f"{column}={value.isoformat()}",
-                    rows.filter(pc.equal(values, value)),
-                )
-
-    def _write_partition(
-        self,
-        part_dir: Path,
-        rows: pa.Table,
-        manifest: Manifest,
-        *,
-        mode: WriteMode,
-        step: tuple[str, str],
-        key: tuple[str, ...],
-    ) -> int:
-        part_dir.mkdir(parents=True, exist_ok=True)
-        ext = self.format.extension
-        if mode is WriteMode.APPEND:
-            digest = hashlib.sha256("\0".join(step).encode()).hexdigest()[:20]
-            write_data_file(part_dir / f"snap-{digest}{ext}", rows, self.format)
-            return int(rows.num_rows)
-        files = _data_files(part_dir, self.format)
-        existing = _read_all(files, manifest.schema, self.format)
-        if existing is None or existing.num_rows == 0:
-            merged, written = rows, int(rows.num_rows)
-        elif not key:
-            merged, written = pa.concat_tables([existing, rows]), int(rows.num_rows)
-        elif mode is WriteMode.INSERT_IGNORE:
-            fresh = _anti_join(rows, existing, key)
-            if fresh.num_rows == 0:
-                return 0
-            merged, written = pa.concat_tables([existing, fresh]), int(fresh.num_rows)
-        else:
-            merged = pa.concat_tables([_anti_join(existing, rows, key), rows])
-            written = int(rows.num_rows)
-        target = part_dir / f"data{ext}"
-        write_data_file(target, merged, self.format)
-        for old in files:
-            if old != target:
-                old.unlink(missing_ok=True)
+        rows = collect_step(table, batches, require_key=mode.uses_key)
+        if mode.uses_key and table.key:
+            rows = last_per_key(rows, table.key)
+        rows = conform_table(rows, manifest.schema, source="the step's rows")
+        key = table.key if mode.uses_key else ()
+        written = 0
+        for part_dir, part in _partitions(dataset, manifest.partition_by, rows):
+            job = PartitionWrite(dataset, part_dir, part, manifest, key=key, step=step)
+            written += job.run(mode)
         return written
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -284,35 +224,20 @@ def _read_all(files: list[Path], schema: pa.Schema, fmt: FileFormat) -> pa.Table
     return pa.concat_tables([read_data_file(f, schema, fmt) for f in files])
 
 
-def _stage(
-    path: Path, table: TableSpec, batches: Iterable[pa.RecordBatch], *, require_key: bool
-) -> pa.Table:
-    """Stream the step's batches to a local Arrow file and map it back (memory stays flat)."""
-    schema = table.schema.append(pa.field(SEQ_COLUMN, pa.int64()))
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-        for batch in conform_batches(table, batches, require_key=require_key, with_seq=True):
-            writer.write_batch(batch)
-    with pa.memory_map(str(path)) as source:
-        staged: pa.Table = pa.ipc.open_file(source).read_all()
-    return staged
-
-
-def _last_per_key(rows: pa.Table, key: tuple[str, ...]) -> pa.Table:
-    """Keep the last row of each key (the sequence column numbers the rows of the step)."""
+def _partitions(
+    dataset: Path, column: str | None, rows: pa.Table
+) -> Iterator[tuple[Path, pa.Table]]:
+    """The rows of each date partition (one sort, then zero-copy slices)."""
     if rows.num_rows == 0:
-        return rows
-    last = rows.group_by(list(key), use_threads=False).aggregate([(SEQ_COLUMN, "max")])
-    if last.num_rows == rows.num_rows:
-        return rows
-    keep = last.column(f"{SEQ_COLUMN}_max")
-    return rows.take(keep.take(pc.sort_indices(keep)))
-
-
-def _anti_join(left: pa.Table, right: pa.Table, key: tuple[str, ...]) -> pa.Table:
-    """Rows of `left` whose key is not in `right`."""
-    if left.num_rows == 0 or right.num_rows == 0:
-        return left
-    kept = left.join(
-        right.select(list(key)), keys=list(key), join_type="left anti", use_threads=False
-    )
-    return kept.select(left.column_names)
+        return
+    if column is None:
+        yield dataset, rows
+        return
+    values = rows.column(column).combine_chunks()
+    ordered = rows.take(pc.array_sort_indices(values, null_placement="at_end"))
+    runs = pc.run_end_encode(ordered.column(column).combine_chunks())
+    start = 0
+    for end, value in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
+        label = NULL_PARTITION if value is None else value.isoformat()
+        yield dataset / f"{column}={label}", ordered.slice(start, end - start)
+        start = end

