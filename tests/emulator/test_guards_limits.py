@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -11,6 +13,7 @@ from pinads.emulator import (
     LARGE_ADVERTISER_ID,
     SECOND_USER_ID,
     EmulatorConfig,
+    InProcessTransport,
     create_app,
 )
 from pinads.emulator.guards import RATE_LIMIT_BODY, guards_of, install, resolve_operation
@@ -36,6 +39,24 @@ def emulator_app(emulator_config: EmulatorConfig) -> Starlette:
     app = create_app(emulator_config)
     install(app)  # idempotent: create_app may already have done it
     return app
+
+
+def _validate_operations(response: httpx.Response) -> None:
+    """Schema-check every answer to a spec operation (unknown paths are not in the spec)."""
+    request = response.request
+    if resolve_operation(request.method, request.url.path) is not None:
+        response.read()
+        assert_response_matches_spec(response)
+
+
+@pytest.fixture
+def client(emulator_transport: InProcessTransport) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        transport=emulator_transport,
+        base_url="http://emulator.test",
+        event_hooks={"response": [_validate_operations]},
+    ) as http:
+        yield http
 
 
 def _exhaust(client: httpx.Client, path: str, headers: dict[str, str], n: int) -> None:

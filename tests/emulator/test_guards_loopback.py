@@ -13,6 +13,7 @@ from pinads.emulator.guards import RATE_LIMIT_BODY, install
 from pinads.emulator.limits import RateLimitConfig
 
 from .conftest import TODAY
+from .schema import assert_response_matches_spec
 
 USER = "/v5/user_account"
 
@@ -61,6 +62,7 @@ def test_rate_limit_over_the_wire(http: httpx.Client, auth: dict[str, str]) -> N
     assert refused.headers["x-ratelimit-limit"] == "4, 4;w=60"
     assert 0 < int(refused.headers["x-ratelimit-reset"]) <= 60
     assert refused.headers["x-pinterest-rid"]
+    assert_response_matches_spec(refused)
 
 
 def test_body_faults_over_the_wire(http: httpx.Client, auth: dict[str, str]) -> None:

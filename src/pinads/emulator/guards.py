@@ -107,8 +107,27 @@ def _operation_table() -> dict[str, tuple[tuple[re.Pattern[str], Operation], ...
     }
 
 
+# (method, path) -> operation: clients repeat the same few paths, so most requests skip the
+# regex scan. Bounded by clearing when full (paths embed ids; fuzzing makes many).
+_RESOLVED: dict[tuple[str, str], Operation | None] = {}
+_RESOLVED_MAX = 4096
+
+
 def resolve_operation(method: str, path: str) -> Operation | None:
     """The spec operation of `/v5/...` (method, path), or None when it is not one."""
+    key = (method, path)
+    try:
+        return _RESOLVED[key]
+    except KeyError:
+        pass
+    found = _scan_operations(method, path)
+    if len(_RESOLVED) >= _RESOLVED_MAX:
+        _RESOLVED.clear()
+    _RESOLVED[key] = found
+    return found
+
+
+def _scan_operations(method: str, path: str) -> Operation | None:
     if not path.startswith(_API_PREFIX + "/"):
         return None
     relative = path[len(_API_PREFIX) :].rstrip("/") or "/"
@@ -193,7 +212,7 @@ class Guards:
     def draw_fault(self, operation: Operation, token: str | None) -> str | None:
         """The response fault for this request (None = none); revokes the token when due."""
         drawer = self._drawer
-        if not drawer.config.active or not drawer.config.targets(
+        if not drawer.active or not drawer.config.targets(
             operation.operation_id, operation.category
         ):
             return None

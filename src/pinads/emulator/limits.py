@@ -262,6 +262,7 @@ class FaultDrawer:
         self._random = random.Random(config.seed)
         self._bands = config.response_fault_bands()
         self._any_response_fault = self._bands[-1][1] > 0
+        self.active = config.active
         self.targeted_requests = 0
         self.revoked = False
 
