@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -50,6 +50,10 @@ class ExtractJob:
     parents: Mapping[str, frozenset[str]] | None = None  # account -> parent ids (keywords...)
     include_archived: bool = True
     polling: ReportPolling | None = None
+    # account id -> entity lookups shared by that account's steps (see RowContext)
+    lookups: dict[str, dict[tuple[str, str, str], tuple[pa.Array, pa.Array]]] = field(
+        default_factory=dict
+    )
 
     @property
     def selection(self) -> Selection:
@@ -64,7 +68,8 @@ class ExtractJob:
             constants["_pinads_range_start"] = step.start
             constants["_pinads_range_end"] = step.end
         entities = self.entities.get(step.account_id, {})
-        return RowContext(account=account, entities=entities, constants=constants)
+        lookups = self.lookups.setdefault(step.account_id, {})
+        return RowContext(account=account, entities=entities, constants=constants, lookups=lookups)
 
 
 @dataclass(slots=True)

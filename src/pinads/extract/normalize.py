@@ -41,6 +41,21 @@ class RowContext:
     account: Mapping[str, Any]
     entities: EntityIndex
     constants: Mapping[str, Any] = field(default_factory=dict)
+    # (entity dataset, field, type) -> (entity ids, field values) as Arrow arrays, built once
+    # and shared by every step of the account (the caller passes one dict per account).
+    lookups: dict[tuple[str, str, str], tuple[pa.Array, pa.Array]] = field(default_factory=dict)
+
+    def lookup_arrays(self, attr: Attribute) -> tuple[pa.Array, pa.Array]:
+        assert attr.entity is not None
+        key = (attr.entity, attr.field, attr.type.value)
+        found = self.lookups.get(key)
+        if found is None:
+            index = self.entities.get(attr.entity, {})
+            ids = pa.array(list(index), type=pa.string())
+            values = [item.get(attr.field) for item in index.values()]
+            found = (ids, array_from_values(values, attr.type, attr.encoding))
+            self.lookups[key] = found
+        return found
 
 
 def flatten_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -106,7 +121,7 @@ class _Columns:
         self.ctx = ctx
         self.attributes = selection.dataset.attributes_by_name
         self.fast = _struct_fields(rows) or {}
-        self.lists: dict[str, list[Any]] = {}
+        self.arrays: dict[str, pa.Array] = {}
 
     def field(self, name: str, col_type: ColumnType, encoding: FieldEncoding) -> pa.Array:
         """A row field as an array of `col_type` (fast when exact, else value by value)."""
@@ -126,34 +141,31 @@ class _Columns:
         return values
 
     def attribute(self, attr: Attribute) -> pa.Array:
+        cached = self.arrays.get(attr.name)
+        if cached is not None:
+            return cached
         if attr.source is AttributeSource.ROW:
-            return self.field(attr.field, attr.type, attr.encoding)
-        if attr.source is AttributeSource.ACCOUNT:
+            array = self.field(attr.field, attr.type, attr.encoding)
+        elif attr.source is AttributeSource.ACCOUNT:
             value = self.ctx.account.get(attr.field)
-            return array_from_values([value], attr.type, attr.encoding).take(
-                pa.repeat(pa.scalar(0, pa.int64()), len(self.rows))
-            )
-        return array_from_values(self.lookup(attr), attr.type, attr.encoding)
+            constant = array_from_values([value], attr.type, attr.encoding)[0]
+            array = pa.repeat(constant, len(self.rows))
+        else:
+            array = self.lookup(attr)
+        self.arrays[attr.name] = array
+        return array
 
-    def python(self, attr: Attribute) -> list[Any]:
-        """An attribute's values as Python objects (ids to look entities up by)."""
-        if attr.name not in self.lists:
-            if attr.source is AttributeSource.ENTITY:
-                self.lists[attr.name] = self.lookup(attr)
-            else:
-                self.lists[attr.name] = self.attribute(attr).to_pylist()
-        return self.lists[attr.name]
-
-    def lookup(self, attr: Attribute) -> list[Any]:
+    def lookup(self, attr: Attribute) -> pa.Array:
+        """An ENTITY attribute: the entity list's field for the id in attribute `via`, joined
+        in Arrow (no Python loop over rows)."""
         via = self.attributes.get(attr.via or "")
         if via is None or attr.entity is None:
             raise ExtractError(f"catalog attribute {attr.name} has no way to its value")
-        index = self.ctx.entities.get(attr.entity, {})
-        empty: Mapping[str, Any] = {}
-        return [
-            index.get(str(i), empty).get(attr.field) if i is not None else None
-            for i in self.python(via)
-        ]
+        ids, values = self.ctx.lookup_arrays(attr)
+        keys = self.attribute(via)
+        if keys.type != pa.string():
+            keys = keys.cast(pa.string())
+        return values.take(pc.index_in(keys, value_set=ids))
 
 
 def _batch(

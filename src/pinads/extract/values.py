@@ -79,6 +79,11 @@ def array_from_values(values: list[Any], col_type: ColumnType, encoding: FieldEn
     """Arrow array of `values`, converting each value exactly."""
     arrow_type = col_type.arrow()
     if col_type is ColumnType.STRING:
+        if encoding is FieldEncoding.PLAIN:
+            try:  # already strings (or None): no conversion needed
+                return pa.array(values, type=arrow_type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
         return pa.array([_text(v, encoding) for v in values], type=arrow_type)
     if col_type is ColumnType.TIMESTAMP:
         return pa.array([_timestamp(v, encoding) for v in values], type=arrow_type)
