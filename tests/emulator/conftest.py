@@ -10,6 +10,8 @@ import pytest
 
 from pinads.emulator import DEFAULT_USER_ID, EmulatorConfig, InProcessTransport
 
+from .schema import assert_response_matches_spec
+
 # A fixed today makes every number in these tests reproducible.
 TODAY = date(2026, 6, 15)
 
@@ -21,9 +23,20 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(seed=7, today=TODAY)
 
 
+def _validate(response: httpx.Response) -> None:
+    """Every `/v5` answer these tests see is checked against the spec's response schema."""
+    if response.request.url.path.startswith("/v5/"):
+        response.read()
+        assert_response_matches_spec(response)
+
+
 @pytest.fixture
 def client(emulator_transport: InProcessTransport) -> Iterator[httpx.Client]:
-    with httpx.Client(transport=emulator_transport, base_url="http://emulator.test") as http:
+    with httpx.Client(
+        transport=emulator_transport,
+        base_url="http://emulator.test",
+        event_hooks={"response": [_validate]},
+    ) as http:
         yield http
 
 

@@ -7,10 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from pinads.emulator import accounts, control, entities, oauth
+from pinads.emulator import accounts, analytics, control, entities, guards, oauth
 from pinads.emulator.config import EmulatorConfig
 from pinads.emulator.errors import ApiProblemError, problem_handler
 from pinads.emulator.http import json_response
+from pinads.emulator.spec import operation
 from pinads.emulator.state import EmulatorState
 
 __all__ = ["create_app"]
@@ -24,6 +25,18 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     return json_response({"code": 405, "message": "Method not allowed."}, status=405)
+
+
+def _analytics_routes() -> list[BaseRoute]:
+    """One route per analytics operation, named by operationId (handlers read it)."""
+    routes: list[BaseRoute] = []
+    for op in analytics.FLAT_OPERATIONS:
+        path = "/v5" + operation(op)["path"]
+        routes.append(Route(path, analytics.analytics_endpoint, methods=["GET"], name=op))
+    for op in analytics.TARGETING_OPERATIONS:
+        path = "/v5" + operation(op)["path"]
+        routes.append(Route(path, analytics.targeting_endpoint, methods=["GET"], name=op))
+    return routes
 
 
 def _routes() -> list[BaseRoute]:
@@ -47,6 +60,7 @@ def _routes() -> list[BaseRoute]:
             entities.product_group_promotions_list,
             methods=["GET"],
         ),
+        *_analytics_routes(),
         Route("/_emulator/tokens", control.mint_tokens, methods=["POST"]),
         Route("/_emulator/clock", control.clock_endpoint, methods=["GET", "POST"]),
         Route("/_emulator/reset", control.reset_endpoint, methods=["POST"]),
@@ -66,4 +80,6 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         },
     )
     app.state.emulator = EmulatorState(config)
+    # Rate limits, fault injection and /_emulator/stats|faults (pinads.emulator.guards).
+    guards.install(app)
     return app

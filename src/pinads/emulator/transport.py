@@ -1,34 +1,40 @@
 """A synchronous httpx transport that drives an ASGI app in-process (no sockets).
 
-The app runs on an event loop in a background thread (an anyio blocking portal), so sync
-clients like pinads' `PinterestClient` can take it as `transport=`.
+The app runs on an asyncio loop in a daemon thread, so sync clients like pinads'
+`PinterestClient` can take it as `transport=`, and a forgotten `close()` never keeps the
+interpreter from exiting.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import asyncio
+import threading
 from typing import Any
 
-import anyio.from_thread
 import httpx
-from anyio.from_thread import BlockingPortal
 
 __all__ = ["InProcessTransport"]
 
 
 class InProcessTransport(httpx.BaseTransport):
-    """`httpx.Client(transport=InProcessTransport(app), base_url=...)`; close it when done."""
+    """`httpx.Client(transport=InProcessTransport(app), base_url="http://emulator.test")`."""
 
     def __init__(self, app: Any) -> None:
         self._asgi = httpx.ASGITransport(app=app)
-        self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
-        self._portal: BlockingPortal | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
-    def _get_portal(self) -> BlockingPortal:
-        if self._portal is None:
-            self._portal_cm = anyio.from_thread.start_blocking_portal()
-            self._portal = self._portal_cm.__enter__()
-        return self._portal
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, daemon=True, name="emulator-asgi"
+                )
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
 
     async def _call(self, request: httpx.Request, body: bytes) -> httpx.Response:
         inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
@@ -41,9 +47,14 @@ class InProcessTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        return self._get_portal().call(self._call, request, body)
+        future = asyncio.run_coroutine_threadsafe(self._call(request, body), self._running_loop())
+        return future.result()
 
     def close(self) -> None:
-        if self._portal_cm is not None:
-            self._portal_cm.__exit__(None, None, None)
-        self._portal_cm = self._portal = None
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+            loop.close()

@@ -7,6 +7,7 @@ so many apps in one test process share one immutable world.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from dataclasses import dataclass
@@ -331,4 +332,8 @@ def build_world(seed: int, anchor_day: int) -> World:
         )
         _add_campaigns(world, rng, ids, plan)
         _add_account_extras(world, rng, ids, plan)
+    # The world lives as long as the process: keep the collector from rescanning its ~20k
+    # objects on every generation-2 pass (it made row rendering 30 % slower).
+    gc.collect()
+    gc.freeze()
     return world
