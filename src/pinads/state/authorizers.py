@@ -130,17 +130,18 @@ class AuthorizerRepository:
             f"no authorizer {key!r} (authorizers: {known}); add one with `pinads auth add`"
         )
 
-    def _update(self, authorizer_id: int, **values: Any) -> None:
+    def _update(self, authorizer_id: int, *, active_only: bool = False, **values: Any) -> None:
+        condition = AUTHORIZERS.c.id == authorizer_id
+        if active_only:
+            condition = condition & AUTHORIZERS.c.revoked_at.is_(None)
         with self._engine.begin() as conn:
             done = conn.execute(
-                AUTHORIZERS.update()
-                .where(AUTHORIZERS.c.id == authorizer_id)
-                .values(updated_at=utc_now(), **values)
+                AUTHORIZERS.update().where(condition).values(updated_at=utc_now(), **values)
             ).rowcount
         if done != 1:
             raise StateError(
-                f"authorizer {authorizer_id} disappeared from the control DB while in use: "
-                "add it again with `pinads auth add`"
+                f"authorizer {authorizer_id} was deleted or revoked while in use: "
+                "re-authorize it with `pinads auth reauthorize` or add it again"
             )
 
     def rename(self, authorizer_id: int, label: str) -> AuthorizerRecord:
@@ -159,12 +160,19 @@ class AuthorizerRepository:
         *,
         user_id: str | None = None,
         username: str | None = None,
+        reactivate: bool = False,
     ) -> None:
-        """Replace the stored tokens in one transaction (committed before returning)."""
+        """Replace the stored tokens in one transaction (committed before returning). Refused
+        (StateError) for a revoked authorizer unless `reactivate` (re-authorization)."""
         values = _token_values(tokens)
         if user_id is not None:
             values.update(pinterest_user_id=user_id, pinterest_username=username)
-        self._update(authorizer_id, revoked_at=None, **values)
+        if reactivate:
+            values["revoked_at"] = None
+        self._update(authorizer_id, active_only=not reactivate, **values)
+
+    def update_client_secret(self, authorizer_id: int, client_secret_enc: str) -> None:
+        self._update(authorizer_id, client_secret_enc=client_secret_enc)
 
     def mark_revoked(self, authorizer_id: int) -> AuthorizerRecord:
         """Forget the tokens (ciphertexts too) and note when."""
