@@ -7,8 +7,6 @@ expired link is re-fetched by polling again, an EXPIRED report is created again 
 
 from __future__ import annotations
 
-import codecs
-import csv
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -17,10 +15,10 @@ from enum import StrEnum
 from types import TracebackType
 from typing import IO, Any, Literal, Self
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.api.client import PinterestClient
+from pinads.api.report_rows import iter_report_rows
 from pinads.api.retry import Sleep
 from pinads.errors import ExtractError, FatalApiError
 
@@ -93,39 +91,6 @@ class ReportResult:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _json_rows(node: Any) -> Iterator[dict[str, Any]]:
-    """Rows are the objects inside lists, at whatever depth: BY_ID reports are keyed by entity
-    id, BY_DATE reports by date first."""
-    if isinstance(node, list):
-        for item in node:
-            if isinstance(item, dict):
-                yield item
-            else:
-                yield from _json_rows(item)
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _json_rows(value)
-
-
-def iter_report_rows(source: IO[bytes], report_format: str) -> Iterator[dict[str, Any]]:
-    """Parse a downloaded report. CSV streams; JSON is decoded as one document, because
-    Pinterest's layout (an object keyed by entity id) has no line structure to stream."""
-    if report_format.upper() == "CSV":
-        reader = codecs.getreader("utf-8-sig")(source)
-        yield from csv.DictReader(reader)
-        return
-    content = source.read()
-    if not content.strip():
-        return
-    try:
-        document = orjson.loads(content)
-    except orjson.JSONDecodeError as exc:
-        raise ExtractError(
-            "the downloaded report is not valid JSON: run the extraction again"
-        ) from exc
-    yield from _json_rows(document)
 
 
 def _create(client: PinterestClient, path: str, body: Mapping[str, Any]) -> str:
