@@ -97,7 +97,9 @@ def fetch_sync_rows(
 
 
 def report_body(settings: RequestSettings, step: PlanStep) -> dict[str, Any]:
-    """The JSON body of a REPORT step (CSV, so rows stream from disk instead of memory)."""
+    """The JSON body of a REPORT step. JSON, not CSV: JSON leaves an empty metric out, as the
+    synchronous endpoints do, where CSV writes 0; so a backfilled day and a synced day are the
+    same rows (the client streams JSON reports row by row, so memory stays flat)."""
     report = settings.selection.dataset.async_report
     if report is None or step.start is None or step.end is None:
         raise ExtractError(f"step {step.step_id} is not an async report step")
@@ -107,7 +109,7 @@ def report_body(settings: RequestSettings, step: PlanStep) -> dict[str, Any]:
         "granularity": settings.selection.granularity.value,
         "level": report.level,
         "columns": settings.columns,
-        "report_format": "CSV",
+        "report_format": "JSON",
         **settings.attribution(),
     }
     if report.targeting_type is not None:
