@@ -35,6 +35,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "demo_cmd",
     "emulator_cmd",
     "schedule_cmd",
+    "auth_cmd",
 )
 
 _state = {"debug": False}
