@@ -21,11 +21,12 @@ from pinads.runner.store import RunRecord, SourceStore
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
-from pinads.sources.validate import parse_config
+from pinads.sources.validate import document_problems, parse_config, raise_problems
 
 __all__ = [
     "ClientOpener",
     "backfill",
+    "check_source",
     "create_source",
     "delete_source",
     "dry_run",
@@ -57,6 +58,28 @@ def _opener(opener: ClientOpener | None, settings: AppSettings) -> ClientOpener:
     return opener or (lambda label: open_authorizer_client(label, settings))
 
 
+def check_source(
+    document: Mapping[str, Any],
+    *,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    check_accounts: bool = True,
+) -> list[Problem]:
+    """Every problem of a source document, each with its field (empty = valid): what a form
+    shows next to its fields. Reads the authorizer's ad accounts to check ids and roles."""
+    settings = settings or load_settings()
+    visible: Sequence[Mapping[str, Any]] | None = None
+    known: list[Problem] = []
+    if check_accounts:
+        try:
+            with _opener(opener, settings)(str(document.get("authorizer", ""))) as client:
+                visible = client.ad_accounts()
+        except (ConfigError, AuthError) as exc:  # reported with the config's other problems
+            known.append(Problem("authorizer", str(exc)))
+    problems = document_problems(document, today=_today(), visible_accounts=visible)[2]
+    return [*known, *problems]
+
+
 def create_source(
     document: Mapping[str, Any],
     *,
@@ -67,17 +90,12 @@ def create_source(
 ) -> SourceConfig:
     """Validate (every problem at once, accounts and roles included) and save a source."""
     settings = settings or load_settings()
-    visible: Sequence[Mapping[str, Any]] | None = None
-    known: list[Problem] = []
-    if check_accounts:
-        try:
-            with _opener(opener, settings)(str(document.get("authorizer", ""))) as client:
-                visible = client.ad_accounts()
-        except (ConfigError, AuthError) as exc:  # reported with the config's other problems
-            known.append(Problem("authorizer", str(exc)))
-    config, _ = parse_config(
-        document, today=_today(), visible_accounts=visible, known_problems=known
+    problems = check_source(
+        document, settings=settings, opener=opener, check_accounts=check_accounts
     )
+    name = str(document.get("name", ""))
+    raise_problems(problems, what=f"source {name!r}" if name else "source")
+    config = SourceConfig.model_validate(dict(document))
     store = SourceStore(settings)
     try:
         store.save(config, replace=replace)

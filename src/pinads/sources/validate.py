@@ -24,6 +24,7 @@ __all__ = [
     "check_accounts",
     "check_catalog",
     "collect_problems",
+    "document_problems",
     "parse_config",
     "raise_problems",
     "validate_config",
@@ -43,6 +44,32 @@ def raise_problems(problems: Sequence[Problem], *, what: str = "source") -> None
     raise ConfigError(f"{what} is not valid ({count}): {lines}")
 
 
+def document_problems(
+    document: Mapping[str, Any],
+    *,
+    today: date,
+    visible_accounts: Sequence[Mapping[str, Any]] | None = None,
+    allow_async: bool = False,
+) -> tuple[SourceConfig | None, Dataset | None, list[Problem]]:
+    """Every problem of a config document (for a form: each with its field), and the config
+    and dataset when there is none. Shape errors first; the settings that parsed are still
+    checked against the catalog, Pinterest's limits and the accounts."""
+    try:
+        config = SourceConfig.model_validate(dict(document))
+    except ValidationError as exc:
+        problems = [_pydantic_problem(error) for error in exc.errors()]
+        salvaged = _salvage(document, exc)
+        if salvaged is not None:
+            problems += collect_problems(
+                salvaged, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+            )[1]
+        return None, None, problems
+    dataset, problems = collect_problems(
+        config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+    )
+    return config, dataset, problems
+
+
 def parse_config(
     document: Mapping[str, Any],
     *,
@@ -51,27 +78,14 @@ def parse_config(
     allow_async: bool = False,
     known_problems: Sequence[Problem] = (),
 ) -> tuple[SourceConfig, Dataset]:
-    """A validated SourceConfig from YAML/JSON data, or one ConfigError with every problem:
-    shape errors and, for the settings that parsed, catalog, range and account problems too
+    """A validated SourceConfig from YAML/JSON data, or one ConfigError with every problem
     (plus `known_problems` the caller found, such as an unknown authorizer)."""
     name = str(document.get("name", "")) if isinstance(document, Mapping) else ""
-    what = f"source {name!r}" if name else "source"
-    try:
-        config = SourceConfig.model_validate(dict(document))
-    except ValidationError as exc:
-        problems = [*known_problems, *(_pydantic_problem(error) for error in exc.errors())]
-        salvaged = _salvage(document, exc)
-        if salvaged is not None:
-            problems += collect_problems(
-                salvaged, today=today, visible_accounts=visible_accounts, allow_async=allow_async
-            )[1]
-        raise_problems(problems, what=what)
-        raise AssertionError("unreachable") from exc
-    dataset, problems = collect_problems(
-        config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+    config, dataset, problems = document_problems(
+        document, today=today, visible_accounts=visible_accounts, allow_async=allow_async
     )
-    raise_problems([*known_problems, *problems], what=what)
-    assert dataset is not None
+    raise_problems([*known_problems, *problems], what=f"source {name!r}" if name else "source")
+    assert config is not None and dataset is not None
     return config, dataset
 
 
