@@ -8,7 +8,8 @@ The emulator runs in its own process (`pinads emulator`), so CPU figures are the
 Prints, for GET /user_account over loopback: client CPU microseconds per call with raw httpx
 and with `PinterestClient` (auth, budget, retry, error mapping, JSON decode, stats), the
 difference, and wall calls per second; then paging 1,000 campaigns; then the Standard tier's
-100-per-second universal budget pacing a 20-thread burst of 300 calls.
+100-per-second universal budget pacing a 20-thread burst of 300 calls; then the streaming
+JSON report parser's rate.
 """
 
 from __future__ import annotations
@@ -70,6 +71,29 @@ def _burst(client: Any, *, threads: int, calls: int) -> float:
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda _: client.user_account(), range(calls)))
     return time.perf_counter() - start
+
+
+def _json_report_rate() -> str:
+    """Streaming parse of a synthetic BY_ID JSON report: 2,000 entities x 186 days."""
+    import io
+
+    import orjson
+
+    from pinads.api.reports import iter_report_rows
+
+    row = {
+        "CAMPAIGN_ID": "626000000001",
+        "DATE": "2026-01-01",
+        "SPEND_IN_MICRO_DOLLAR": 123456,
+        "IMPRESSION_1": 1000,
+        "CLICKTHROUGH_1": 12,
+        "TOTAL_CONVERSIONS": 3,
+    }
+    data = orjson.dumps({str(626000000000 + i): [row] * 186 for i in range(2000)})
+    start = time.perf_counter()
+    rows = sum(1 for _ in iter_report_rows(io.BytesIO(data), "JSON"))
+    wall = time.perf_counter() - start
+    return f"JSON report, {rows} rows, {len(data) / 1e6:.0f} MB: {rows / wall:,.0f} rows/s streamed"
 
 
 def _line(label: str, cpu: float, wall: float, calls: int) -> str:
@@ -151,6 +175,7 @@ def main() -> None:
                 f"wall (>= 2 s expected), budget waits {client.stats.budget_waited_seconds:.1f}"
                 " s summed over threads"
             )
+        print(_json_report_rate())
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
