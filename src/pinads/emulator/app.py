@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from pinads.emulator import accounts, analytics, control, entities, guards, oauth
+from pinads.emulator import accounts, analytics, control, entities, guards, oauth, reports
 from pinads.emulator.config import EmulatorConfig
 from pinads.emulator.errors import ApiProblemError, problem_handler
 from pinads.emulator.http import json_response
@@ -61,6 +61,8 @@ def _routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
         *_analytics_routes(),
+        Route(_ACCOUNT + "/reports", reports.create_report, methods=["POST"]),
+        Route(_ACCOUNT + "/reports", reports.get_report, methods=["GET"]),
         Route("/_emulator/tokens", control.mint_tokens, methods=["POST"]),
         Route("/_emulator/clock", control.clock_endpoint, methods=["GET", "POST"]),
         Route("/_emulator/reset", control.reset_endpoint, methods=["POST"]),

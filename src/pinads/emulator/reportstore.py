@@ -23,8 +23,10 @@ class ReportJob:
     polls: int = 0
     status: str = "IN_PROGRESS"
     finished_at: datetime | None = None
-    file_key: str | None = None
+    body: bytes | None = None
+    media_type: str = "application/json"
     size: int | None = None
+    number: int = 0  # creation number in this emulator: the stable key of fault draws
 
 
 @dataclass(slots=True)
@@ -39,12 +41,15 @@ class ReportStore:
     jobs: dict[str, ReportJob] = field(default_factory=dict)
     files: dict[str, ReportFile] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    created: int = 0
 
     def create(
         self, *, account_id: str, user_id: str, request: dict[str, Any], now: datetime
     ) -> ReportJob:
         job = ReportJob(secrets.token_hex(16), account_id, user_id, request, now)
         with self.lock:
+            self.created += 1
+            job.number = self.created
             self.jobs[job.token] = job
         return job
 
@@ -59,3 +64,4 @@ class ReportStore:
         with self.lock:
             self.jobs.clear()
             self.files.clear()
+            self.created = 0
