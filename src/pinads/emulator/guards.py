@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
-from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from functools import cache
@@ -29,14 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pinads.emulator.limits import (
-    FAULT_KINDS,
-    FaultConfig,
-    FaultDrawer,
-    Quota,
-    RateLimitConfig,
-    RateLimiter,
-)
+from pinads.emulator.limits import FaultConfig, Guards, Quota, RateLimitConfig, RateLimiter
 from pinads.emulator.spec import extract
 from pinads.emulator.state import EmulatorState
 
@@ -63,6 +54,7 @@ RATE_LIMIT_BODY = {
 }
 # Pinterest-style bodies of injected server errors. 500 uses the wording Pinterest is seen to
 # send with code 12 ("Something went wrong on our end"); 503 is what a gateway says.
+_API_PREFIX = "/v5"
 _FAULT_RESPONSES: dict[str, tuple[int, dict[str, Any]]] = {
     "rate_limit": (429, RATE_LIMIT_BODY),
     "server_error": (
@@ -74,7 +66,6 @@ _FAULT_RESPONSES: dict[str, tuple[int, dict[str, Any]]] = {
         {"code": 12, "message": "The service is temporarily unavailable. Please try again later."},
     ),
 }
-_API_PREFIX = "/v5"
 
 
 class EmulatedConnectionResetError(httpx.RemoteProtocolError):
@@ -135,97 +126,6 @@ def _scan_operations(method: str, path: str) -> Operation | None:
         if pattern.fullmatch(relative):
             return entry
     return None
-
-
-class Guards:
-    """Quotas, faults and counters of one emulator instance (`app.state.guards`)."""
-
-    def __init__(self, state: EmulatorState) -> None:
-        self.state = state
-        self.limiter = RateLimiter(state.config.rate_limits)
-        self._drawer = FaultDrawer(state.config.faults)
-        self._rid_prefix = secrets.token_hex(4)
-        self._rid_counter = 0
-        self.operations: Counter[str] = Counter()
-        self.categories: Counter[str] = Counter()
-        self.statuses: Counter[int] = Counter()
-        self.rate_limited: Counter[str] = Counter()
-        self.faults_injected: Counter[str] = Counter()
-
-    @property
-    def faults(self) -> FaultConfig:
-        """The fault configuration in force (the config's until `set_faults`)."""
-        return self._drawer.config
-
-    def set_faults(self, faults: FaultConfig) -> None:
-        """Replace the faults; the draw sequence restarts from the new seed."""
-        self._drawer = FaultDrawer(faults)
-
-    def reset(self) -> None:
-        """Back to the configuration's quotas and faults, counters cleared (`/_emulator/reset`)."""
-        self.limiter = RateLimiter(self.state.config.rate_limits)
-        self._drawer = FaultDrawer(self.state.config.faults)
-        self.clear_counters()
-
-    def clear_counters(self) -> None:
-        for counter in (
-            self.operations,
-            self.categories,
-            self.statuses,
-            self.rate_limited,
-            self.faults_injected,
-        ):
-            counter.clear()
-
-    def snapshot(self) -> dict[str, Any]:
-        """The body of `GET /_emulator/stats`."""
-        return {
-            "requests": sum(self.operations.values()),
-            "operations": dict(self.operations),
-            "categories": dict(self.categories),
-            "statuses": {str(code): n for code, n in sorted(self.statuses.items())},
-            "rate_limited": sum(self.rate_limited.values()),
-            "rate_limited_by_category": dict(self.rate_limited),
-            "faults": {kind: self.faults_injected[kind] for kind in FAULT_KINDS},
-        }
-
-    def next_request_id(self) -> bytes:
-        self._rid_counter += 1
-        return f"{self._rid_prefix}{self._rid_counter:08x}".encode()
-
-    def caller(self, scope: Scope) -> tuple[str, str | None]:
-        """(quota key, bearer token or None). Keyed per user per app for valid tokens."""
-        token = _bearer(scope)
-        if token is not None:
-            info = self.state.identify(token)
-            if info is not None:
-                return f"user:{info.user_id}:app:{info.app_id}", token
-        client = scope.get("client")
-        return f"client:{client[0] if client else '?'}", token
-
-    def admit(self, operation: Operation, caller: str) -> Quota | None:
-        quota = self.limiter.check(caller, operation.category, self.state.now().timestamp())
-        if quota is not None and not quota.allowed:
-            self.rate_limited[operation.category] += 1
-        return quota
-
-    def draw_fault(self, operation: Operation, token: str | None) -> str | None:
-        """The response fault for this request (None = none); revokes the token when due."""
-        drawer = self._drawer
-        if not drawer.active or not drawer.config.targets(
-            operation.operation_id, operation.category
-        ):
-            return None
-        kind = drawer.draw()
-        if token is not None and drawer.revocation_due():
-            drawer.revoked = True
-            if self.state.tokens.revoke(token):
-                self.faults_injected["token_revoked"] += 1
-        if drawer.config.latency_ms > 0:
-            self.faults_injected["latency"] += 1
-        if kind is not None:
-            self.faults_injected[kind] += 1
-        return kind
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -289,7 +189,8 @@ class GuardMiddleware:
             return
         guards.operations[operation.operation_id] += 1
         guards.categories[operation.category] += 1
-        caller, token = guards.caller(scope)
+        token = _bearer(scope)
+        caller = guards.caller(token, scope.get("client"))
         quota = guards.admit(operation, caller)
         if quota is not None and not quota.allowed:
             guards.statuses[429] += 1

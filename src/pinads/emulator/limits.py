@@ -6,6 +6,10 @@ with `window_seconds` (e.g. 20 requests per 1-second window).
 
 Faults are drawn from a seeded generator, one draw per targeted request, so the same seed and
 the same request sequence give the same faults.
+
+Runtime state lives here too: `RateLimiter` (fixed windows per caller and category),
+`FaultDrawer` (the seeded draw sequence) and `Guards` (both, plus the request counters behind
+`/_emulator/stats`); `pinads.emulator.guards` puts them in front of the app.
 """
 
 from __future__ import annotations
@@ -13,17 +17,24 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:  # state -> config -> limits, guards -> limits: only for annotations
+    from pinads.emulator.guards import Operation
+    from pinads.emulator.state import EmulatorState
 
 __all__ = [
     "FAULT_KINDS",
     "STANDARD_TIER_PER_MINUTE",
     "FaultConfig",
     "FaultDrawer",
+    "Guards",
     "Quota",
     "RateLimitConfig",
     "RateLimiter",
@@ -281,3 +292,92 @@ class FaultDrawer:
         """True once, for the first request (with a token) past the revocation threshold."""
         after = self.config.revoke_tokens_after_requests
         return not self.revoked and after is not None and self.targeted_requests > after
+
+
+class Guards:
+    """Quotas, faults and counters of one emulator instance (`app.state.guards`)."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.limiter = RateLimiter(state.config.rate_limits)
+        self._drawer = FaultDrawer(state.config.faults)
+        self._rid_prefix = secrets.token_hex(4)
+        self._rid_counter = 0
+        self.operations: Counter[str] = Counter()
+        self.categories: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.rate_limited: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()
+
+    @property
+    def faults(self) -> FaultConfig:
+        """The fault configuration in force (the config's until `set_faults`)."""
+        return self._drawer.config
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Replace the faults; the draw sequence restarts from the new seed."""
+        self._drawer = FaultDrawer(faults)
+
+    def reset(self) -> None:
+        """Back to the configuration's quotas and faults, counters cleared (`/_emulator/reset`)."""
+        self.limiter = RateLimiter(self.state.config.rate_limits)
+        self._drawer = FaultDrawer(self.state.config.faults)
+        self.clear_counters()
+
+    def clear_counters(self) -> None:
+        for counter in (
+            self.operations,
+            self.categories,
+            self.statuses,
+            self.rate_limited,
+            self.faults_injected,
+        ):
+            counter.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The body of `GET /_emulator/stats`."""
+        return {
+            "requests": sum(self.operations.values()),
+            "operations": dict(self.operations),
+            "categories": dict(self.categories),
+            "statuses": {str(code): n for code, n in sorted(self.statuses.items())},
+            "rate_limited": sum(self.rate_limited.values()),
+            "rate_limited_by_category": dict(self.rate_limited),
+            "faults": {kind: self.faults_injected[kind] for kind in FAULT_KINDS},
+        }
+
+    def next_request_id(self) -> bytes:
+        self._rid_counter += 1
+        return f"{self._rid_prefix}{self._rid_counter:08x}".encode()
+
+    def caller(self, token: str | None, client: tuple[str, int] | None) -> str:
+        """Quota key: per user per app for a valid bearer token, else per client address."""
+        if token is not None:
+            info = self.state.identify(token)
+            if info is not None:
+                return f"user:{info.user_id}:app:{info.app_id}"
+        return f"client:{client[0] if client else '?'}"
+
+    def admit(self, operation: Operation, caller: str) -> Quota | None:
+        quota = self.limiter.check(caller, operation.category, self.state.now().timestamp())
+        if quota is not None and not quota.allowed:
+            self.rate_limited[operation.category] += 1
+        return quota
+
+    def draw_fault(self, operation: Operation, token: str | None) -> str | None:
+        """The response fault for this request (None = none); revokes the token when due."""
+        drawer = self._drawer
+        if not drawer.active or not drawer.config.targets(
+            operation.operation_id, operation.category
+        ):
+            return None
+        kind = drawer.draw()
+        if token is not None and drawer.revocation_due():
+            drawer.revoked = True
+            if self.state.tokens.revoke(token):
+                self.faults_injected["token_revoked"] += 1
+        if drawer.config.latency_ms > 0:
+            self.faults_injected["latency"] += 1
+        if kind is not None:
+            self.faults_injected[kind] += 1
+        return kind
