@@ -10,9 +10,17 @@ import httpx
 import pytest
 
 from pinads.api import PinterestClient, ReportPolling, run_report
-from pinads.emulator import LARGE_ADVERTISER_ID, EmulatorConfig, EmulatorState
+from pinads.emulator import (
+    DEFAULT_USER_ID,
+    DEMO_CLIENT_ID,
+    LARGE_ADVERTISER_ID,
+    EmulatorConfig,
+    EmulatorState,
+    InProcessTransport,
+    create_app,
+)
 from pinads.emulator.limits import FaultConfig
-from pinads.emulator.tokens import IssuedTokens
+from pinads.emulator.tokens import IssuedTokens, TokenInfo
 from pinads.errors import ExtractError
 
 from .conftest import FakeTime, Journal, RecordingSink, RecordingTransport, demo_app, token_set
@@ -33,7 +41,7 @@ def _body(report_format: str = "JSON") -> dict[str, Any]:
         "end_date": (today - timedelta(days=190)).isoformat(),
         "granularity": "DAY",
         "level": "CAMPAIGN",
-        "columns": ["CAMPAIGN_ID", "SPEND_IN_MICRO_DOLLAR", "TOTAL_CLICKTHROUGH"],
+        "columns": ["SPEND_IN_MICRO_DOLLAR", "TOTAL_CLICKTHROUGH"],
         "report_format": report_format,
     }
 
@@ -154,15 +162,20 @@ def test_report_that_keeps_expiring_fails_clearly(
     assert journal.requests(REPORTS).count(f"POST {REPORTS}") == 2
 
 
-def test_failed_report_is_a_clear_error(
-    emulator_app: Any, emulator_tokens: IssuedTokens, emulator_transport: httpx.BaseTransport
-) -> None:
-    emulator_app.state.guards.set_faults(FaultConfig(report_failure_probability=1.0))
-    with (
-        _client(emulator_tokens, emulator_transport) as client,
-        pytest.raises(ExtractError, match=r"could not build the report \(status FAILED\)"),
-    ):
-        run_report(client, LARGE_ADVERTISER_ID, _body(), sleep=FakeTime().sleep)
+def test_failed_report_is_a_clear_error() -> None:
+    config = EmulatorConfig(seed=7, faults=FaultConfig(report_failure_probability=1.0))
+    app = create_app(config)
+    state: EmulatorState = app.state.emulator
+    info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read"}))
+    transport = InProcessTransport(app)
+    try:
+        with (
+            _client(state.tokens.mint(info, now=state.now()), transport) as client,
+            pytest.raises(ExtractError, match=r"could not build the report \(status FAILED\)"),
+        ):
+            run_report(client, LARGE_ADVERTISER_ID, _body(), sleep=FakeTime().sleep)
+    finally:
+        transport.close()
 
 
 def test_polling_gives_up_after_max_wait(
