@@ -291,6 +291,8 @@ def build_rows(world: World, query: ReportQuery) -> RowSet:
         names.append(ID_KEYS[query.level])
         columns.append(pc.take(pa.array([o.id for o in owners], pa.string()), owner_of))
         for attribute in attributes:
+            if attribute.name in names:  # the id key asked for as a column
+                continue
             per_owner = _column([o.attributes.get(attribute.field) for o in owners])
             names.append(attribute.name)
             columns.append(pc.take(per_owner, owner_of))
