@@ -1,0 +1,113 @@
+"""`pinads serve` (web UI + JSON API), `pinads users create`, `pinads tokens create|list|delete`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pinads.errors import ConfigError
+from pinads.settings import load_settings
+
+__all__ = ["register"]
+
+users_app = typer.Typer(help="Web users (log in to `pinads serve`).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for the JSON API.", no_args_is_help=True)
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8000, help="TCP port."),
+) -> None:
+    """Serve the web UI and the JSON API (/api, OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from pinads.web import create_app
+
+    app = create_app(load_settings())
+    typer.echo(f"pinads web UI on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first: str = typer.prompt("Password", hide_input=True)
+    again: str = typer.prompt("Repeat the password", hide_input=True)
+    if first != again:
+        raise ConfigError("the passwords differ: run the command again")
+    return first
+
+
+@users_app.command("create")
+def users_create(
+    username: str = typer.Argument("admin", help="User name."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+) -> None:
+    """Create a web user, or set a new password for an existing one."""
+    from pinads.web.store import WebStore
+
+    password = _read_password(password_stdin)
+    store = WebStore(load_settings())
+    try:
+        created = store.set_user(username, password)
+    finally:
+        store.close()
+    typer.echo(f"{'created user' if created else 'new password set for'} {username}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str = typer.Argument(..., help="What the token is for, e.g. airflow."),
+    user: str = typer.Option("admin", "--user", help="The web user the token acts as."),
+) -> None:
+    """Create an API token (shown once; only its hash is stored)."""
+    from pinads.web.store import WebStore
+
+    store = WebStore(load_settings())
+    try:
+        token = store.create_token(name=name, username=user)
+    finally:
+        store.close()
+    typer.echo(token)
+    typer.echo("send it as `Authorization: Bearer <token>`; it is not shown again", err=True)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """API tokens (names and dates, never the tokens)."""
+    from pinads.web.store import WebStore
+
+    store = WebStore(load_settings())
+    try:
+        tokens = store.tokens()
+    finally:
+        store.close()
+    if not tokens:
+        typer.echo("no API tokens")
+    for t in tokens:
+        used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never used"
+        typer.echo(f"{t.id}\t{t.name}\t{t.username}\t{t.created_at:%Y-%m-%d}\t{used}")
+
+
+@tokens_app.command("delete")
+def tokens_delete(
+    token_id: int = typer.Argument(..., help="Id from `pinads tokens list`."),
+) -> None:
+    """Delete an API token (requests with it are refused from now on)."""
+    from pinads.web.store import WebStore
+
+    store = WebStore(load_settings())
+    try:
+        store.delete_token(token_id)
+    finally:
+        store.close()
+    typer.echo(f"deleted API token {token_id}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")

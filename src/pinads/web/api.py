@@ -1,0 +1,291 @@
+"""The JSON API under /api (its OpenAPI document is /api/openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from pinads.api import PRODUCTION_API_URL
+from pinads.auth import AdAccount, Authorizer, RevokeResult, TestReport
+from pinads.catalog import (
+    DATASETS,
+    Granularity,
+    dataset_details,
+    dataset_summary,
+    search_datasets,
+    validate_selection,
+)
+from pinads.errors import ConfigError
+from pinads.runner import PreviewResult, RunRecord
+from pinads.runner import service as runs
+from pinads.sources import DateRange
+from pinads.web.common import context_of
+from pinads.web.jobs import JobView
+from pinads.web.security import api_user
+from pinads.web.views import SourceView, source_view, start_backfill, start_run
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", dependencies=[Depends(api_user)])
+_MAX_NAME = 200
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    username: str
+
+
+class NewAuthorizerBody(BaseModel):
+    """Import an existing refresh token (the browser's OAuth flow is on the Authorizers page)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    client_id: str = Field(min_length=1, max_length=_MAX_NAME)
+    client_secret: SecretStr
+    refresh_token: SecretStr
+    api_url: str = Field(default=PRODUCTION_API_URL, max_length=500)
+    label: str | None = Field(default=None, max_length=64)
+    rate_tier: str = Field(default="standard", max_length=16)
+
+
+class RenameBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    label: str = Field(min_length=1, max_length=64)
+
+
+class SelectionBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    dataset: str = Field(max_length=_MAX_NAME)
+    attributes: list[str] = Field(default_factory=list, max_length=500)
+    metrics: list[str] = Field(default_factory=list, max_length=1000)
+    granularity: str = Field(default=Granularity.DAY.value, max_length=16)
+
+
+class ProblemView(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    field: str
+    message: str
+    suggestions: list[str]
+
+
+class SelectionResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    ok: bool
+    problems: list[ProblemView]
+
+
+class PreviewBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: dict[str, Any] = Field(description="A source config document (as `sources show`).")
+    start: date | None = None
+    end: date | None = None
+
+
+class BackfillBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    start: date
+    end: date | None = None
+
+
+def _authorizer_id(request: Request, ref: str) -> int:
+    with context_of(request).authorizers() as service:
+        for authorizer in service.list():
+            if ref in (authorizer.label, str(authorizer.id)):
+                return authorizer.id
+    raise HTTPException(status_code=404, detail=f"no authorizer {ref!r}")
+
+
+def _source_name(request: Request, name: str) -> str:
+    known = {c.name for c in runs.list_sources(settings=context_of(request).settings)}
+    if name not in known:
+        raise HTTPException(status_code=404, detail=f"no source named {name!r}")
+    return name
+
+
+@router.get("/me", tags=["meta"])
+def me(user: str = Depends(api_user)) -> Me:
+    """Who the credentials belong to."""
+    return Me(username=user)
+
+
+# -- authorizers ------------------------------------------------------------------------------
+
+
+@router.get("/authorizers", tags=["authorizers"])
+def list_authorizers(request: Request) -> list[Authorizer]:
+    with context_of(request).authorizers() as service:
+        return service.list()
+
+
+@router.post("/authorizers", tags=["authorizers"], status_code=201)
+def import_authorizer(request: Request, body: NewAuthorizerBody) -> Authorizer:
+    """Save an authorizer from an existing refresh token (rotated at once)."""
+    with context_of(request).authorizers() as service:
+        return service.add_with_refresh_token(
+            client_id=body.client_id,
+            client_secret=body.client_secret,
+            refresh_token=body.refresh_token,
+            api_url=body.api_url,
+            label=body.label,
+            rate_tier=body.rate_tier,
+        )
+
+
+@router.get("/authorizers/{ref}", tags=["authorizers"])
+def get_authorizer(request: Request, ref: str) -> Authorizer:
+    with context_of(request).authorizers() as service:
+        return service.get(_authorizer_id(request, ref))
+
+
+@router.patch("/authorizers/{ref}", tags=["authorizers"])
+def rename_authorizer(request: Request, ref: str, body: RenameBody) -> Authorizer:
+    with context_of(request).authorizers() as service:
+        return service.rename(_authorizer_id(request, ref), body.label)
+
+
+@router.delete("/authorizers/{ref}", tags=["authorizers"], status_code=204)
+def delete_authorizer(request: Request, ref: str) -> None:
+    """Refused (400) while a source uses the authorizer."""
+    with context_of(request).authorizers() as service:
+        service.delete(_authorizer_id(request, ref))
+
+
+@router.post("/authorizers/{ref}/test", tags=["authorizers"])
+def test_authorizer(request: Request, ref: str) -> TestReport:
+    with context_of(request).authorizers() as service:
+        return service.test(_authorizer_id(request, ref))
+
+
+@router.post("/authorizers/{ref}/revoke", tags=["authorizers"])
+def revoke_authorizer(request: Request, ref: str) -> RevokeResult:
+    with context_of(request).authorizers() as service:
+        return service.revoke(_authorizer_id(request, ref))
+
+
+@router.get("/authorizers/{ref}/accounts", tags=["authorizers"])
+def authorizer_accounts(request: Request, ref: str) -> list[AdAccount]:
+    """The ad accounts the authorizer's user sees, with the user's roles."""
+    with context_of(request).authorizers() as service:
+        return service.accounts(_authorizer_id(request, ref))
+
+
+# -- catalog ----------------------------------------------------------------------------------
+
+
+@router.get("/datasets", tags=["catalog"])
+def datasets(q: str = "") -> list[dict[str, Any]]:
+    """Datasets matching `q` in name, title, attributes or metrics (all when empty)."""
+    return [dataset_summary(d) for d in search_datasets(q[:_MAX_NAME])]
+
+
+@router.get("/datasets/{name}", tags=["catalog"])
+def dataset(name: str) -> dict[str, Any]:
+    if name not in DATASETS:
+        raise HTTPException(status_code=404, detail=f"no dataset {name!r}: see GET /api/datasets")
+    return dataset_details(DATASETS[name])
+
+
+@router.post("/validate-selection", tags=["catalog"])
+def check_selection(body: SelectionBody) -> SelectionResult:
+    """Every problem with a dataset + attributes + metrics + granularity choice."""
+    problems = validate_selection(
+        body.dataset,
+        attributes=body.attributes,
+        metrics=body.metrics,
+        granularity=body.granularity,
+    )
+    views = [
+        ProblemView(field=p.field, message=p.message, suggestions=list(p.suggestions))
+        for p in problems
+    ]
+    return SelectionResult(ok=not views, problems=views)
+
+
+# -- sources and runs ---------------------------------------------------------------------------
+
+
+@router.get("/sources", tags=["sources"])
+def list_sources(request: Request) -> list[SourceView]:
+    ctx = context_of(request)
+    return [source_view(ctx, c) for c in runs.list_sources(settings=ctx.settings)]
+
+
+@router.post("/sources", tags=["sources"], status_code=201)
+def create_source(request: Request, body: dict[str, Any]) -> SourceView:
+    """Validate (every problem at once, accounts and roles included) and save a source."""
+    ctx = context_of(request)
+    config = runs.create_source(body, settings=ctx.settings, opener=ctx.open_client)
+    return source_view(ctx, config)
+
+
+@router.get("/sources/{name}", tags=["sources"])
+def get_source(request: Request, name: str) -> SourceView:
+    ctx = context_of(request)
+    return source_view(ctx, runs.get_source(_source_name(request, name), settings=ctx.settings))
+
+
+@router.put("/sources/{name}", tags=["sources"])
+def replace_source(request: Request, name: str, body: dict[str, Any]) -> SourceView:
+    ctx = context_of(request)
+    _source_name(request, name)
+    if body.get("name", name) != name:
+        raise ConfigError("the document's name differs from the URL's: sources cannot be renamed")
+    document = {**body, "name": name}
+    config = runs.create_source(
+        document, settings=ctx.settings, opener=ctx.open_client, replace=True
+    )
+    return source_view(ctx, config)
+
+
+@router.delete("/sources/{name}", tags=["sources"], status_code=204)
+def delete_source(request: Request, name: str) -> None:
+    runs.delete_source(_source_name(request, name), settings=context_of(request).settings)
+
+
+@router.get("/sources/{name}/runs", tags=["runs"])
+def source_runs(request: Request, name: str, limit: int = 20) -> list[RunRecord]:
+    ctx = context_of(request)
+    limit = max(1, min(limit, 500))
+    return list(runs.list_runs(_source_name(request, name), limit=limit, settings=ctx.settings))
+
+
+@router.get("/runs", tags=["runs"])
+def all_runs(request: Request, limit: int = 20) -> list[RunRecord]:
+    limit = max(1, min(limit, 500))
+    return list(runs.list_runs(None, limit=limit, settings=context_of(request).settings))
+
+
+@router.post("/sources/{name}/run", tags=["runs"], status_code=202)
+def run_now(request: Request, name: str) -> JobView:
+    """Start a manual run in the background; poll GET /api/jobs/{id}."""
+    return start_run(context_of(request), _source_name(request, name)).view()
+
+
+@router.post("/sources/{name}/backfill", tags=["runs"], status_code=202)
+def backfill(request: Request, name: str, body: BackfillBody) -> JobView:
+    """Start a backfill (async reports, resumable) in the background."""
+    ctx = context_of(request)
+    return start_backfill(ctx, _source_name(request, name), start=body.start, end=body.end).view()
+
+
+@router.get("/jobs/{job_id}", tags=["runs"])
+def job(request: Request, job_id: str) -> JobView:
+    found = context_of(request).jobs.get(job_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no job {job_id!r} (the server restarted?)")
+    return found.view()
+
+
+@router.post("/preview", tags=["sources"])
+def preview(request: Request, body: PreviewBody) -> PreviewResult:
+    """Test Data: the config on a small range (default its last 7 days), nothing written; when
+    there are no rows, `diagnosis` says why."""
+    ctx = context_of(request)
+    period = None
+    if body.start is not None or body.end is not None:
+        if body.start is None or body.end is None:
+            raise ConfigError("give both start and end, or neither (the last 7 days)")
+        period = DateRange(start=body.start, end=body.end)
+    return runs.preview(body.source, settings=ctx.settings, opener=ctx.open_client, period=period)

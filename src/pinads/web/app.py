@@ -1,0 +1,184 @@
+"""`create_app`: the FastAPI app behind `pinads serve` (pages + JSON API under /api)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from pinads.errors import PinadsError, redact
+from pinads.settings import AppSettings, load_settings
+from pinads.web import api, pages_auth, pages_sources, wizard
+from pinads.web.common import (
+    LoginRequiredError,
+    checked_form,
+    context_of,
+    form_text,
+    login_redirect,
+    redirect,
+    render,
+    status_for,
+)
+from pinads.web.context import WebContext
+from pinads.web.security import load_session_secret, session_user
+from pinads.web.store import WebStore
+
+__all__ = ["SESSION_COOKIE", "create_app"]
+
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "pinads_session"
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+ADMIN_USER = "admin"
+
+
+def _first_start_admin(store: WebStore) -> None:
+    """PINADS_ADMIN_PASSWORD creates the user `admin` when no user exists yet."""
+    password = os.environ.get("PINADS_ADMIN_PASSWORD")
+    if password and not store.has_users():
+        store.set_user(ADMIN_USER, password)
+        log.warning("created the web user %r from PINADS_ADMIN_PASSWORD", ADMIN_USER)
+
+
+def create_app(
+    settings: AppSettings | None = None, *, transport: httpx.BaseTransport | None = None
+) -> FastAPI:
+    settings = settings or load_settings()
+    store = WebStore(settings)
+    _first_start_admin(store)
+    app = FastAPI(
+        title="pinads",
+        version="1",
+        description="pinads JSON API: authorizers, datasets, sources, runs, Test Data. "
+        "Authenticate with an API token (`pinads tokens create`) as `Authorization: Bearer`, "
+        "or with the session cookie plus the `X-CSRF-Token` header on changes.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.web = WebContext(settings=settings, store=store, transport=transport)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=load_session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        https_only=False,
+    )
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
+    _install_handlers(app)
+    _install_login(app)
+    app.include_router(api.router)
+    app.include_router(pages_auth.router)
+    app.include_router(pages_sources.router)
+    app.include_router(wizard.router)
+    app.router.add_event_handler("shutdown", app.state.web.close)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequiredError)
+    async def _login(request: Request, exc: LoginRequiredError) -> Response:
+        return login_redirect(exc.next_url)
+
+    @app.exception_handler(PinadsError)
+    async def _pinads(request: Request, exc: PinadsError) -> Response:
+        message = redact(str(exc))
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=status_for(exc))
+        return render(
+            request, "error.html", status_code=status_for(exc), message=message, back=_back(request)
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(request: Request, exc: ValidationError) -> Response:
+        # A model built from request data inside a service (a source document, a date range).
+        message = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        if _is_api(request):
+            return JSONResponse({"detail": message}, status_code=422)
+        return render(request, "error.html", status_code=422, message=message, back=_back(request))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return render(
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            message=str(exc.detail),
+            back=_back(request),
+        )
+
+
+def _back(request: Request) -> str:
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    # Only our own pages: a foreign referer must not become a link.
+    if parts.netloc == request.url.netloc and parts.path.startswith("/"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+def _install_login(app: FastAPI) -> None:
+    @app.get("/login", include_in_schema=False)
+    async def login_page(request: Request, next: str = "/") -> Response:
+        has_users = context_of(request).store.has_users()
+        return render(request, "login.html", next=_safe_next(next), has_users=has_users)
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await checked_form(request)
+        username, password = form_text(form, "username"), form_text(form, "password")
+        target = _safe_next(form_text(form, "next", "/"))
+        if not context_of(request).store.authenticate(username, password):
+            return render(
+                request,
+                "login.html",
+                status_code=401,
+                next=target,
+                has_users=True,
+                error="Wrong user name or password.",
+                username=username,
+            )
+        request.session.clear()  # a fresh session (and CSRF token) at every login
+        request.session["user"] = username
+        return redirect(target)
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        await checked_form(request)
+        request.session.clear()
+        return redirect("/login")
+
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> Response:
+        if session_user(request) is None:
+            return login_redirect("/")
+        return redirect("/sources")
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness (no login needed)."""
+        return {"status": "ok"}

@@ -1,0 +1,121 @@
+"""Helpers shared by the page routes: rendering, the logged-in user, checked forms, flashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from pinads.errors import (
+    AccessDeniedError,
+    ApiError,
+    AuthError,
+    ConfigError,
+    ExtractError,
+    LoadError,
+    PinadsError,
+    StateError,
+)
+from pinads.web.context import WebContext
+from pinads.web.security import CSRF_FIELD, check_csrf_value, csrf_token, session_user
+
+__all__ = [
+    "TEMPLATES",
+    "LoginRequiredError",
+    "checked_form",
+    "context_of",
+    "flash",
+    "page_user",
+    "redirect",
+    "render",
+    "status_for",
+]
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class LoginRequiredError(Exception):
+    """A page was asked for without a session; the app redirects to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def context_of(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.web
+    return ctx
+
+
+def page_user(request: Request) -> str:
+    user = session_user(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequiredError(target)
+    return user
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after its CSRF token was checked against the session's."""
+    form = await request.form()
+    value = form.get(CSRF_FIELD)
+    check_csrf_value(request, value if isinstance(value, str) else None)
+    return form
+
+
+def form_text(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else default
+
+
+def form_list(form: FormData, name: str) -> list[str]:
+    return [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+
+
+def flash(request: Request, message: str, *, kind: str = "info") -> None:
+    messages = list(request.session.get("flash", []))
+    messages.append({"kind": kind, "text": message})
+    request.session["flash"] = messages[-5:]
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def login_redirect(next_url: str) -> RedirectResponse:
+    return redirect(f"/login?next={quote(next_url, safe='/')}")
+
+
+def render(request: Request, name: str, *, status_code: int = 200, **values: Any) -> Response:
+    messages = request.session.pop("flash", [])
+    return TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {
+            "user": session_user(request),
+            "csrf": csrf_token(request),
+            "csrf_field": CSRF_FIELD,
+            "messages": messages,
+            **values,
+        },
+        status_code=status_code,
+    )
+
+
+def status_for(exc: PinadsError) -> int:
+    """HTTP status for an error of the tree (the most specific class first)."""
+    table: tuple[tuple[type[PinadsError], int], ...] = (
+        (AccessDeniedError, 403),
+        (AuthError, 409),
+        (ConfigError, 400),
+        (ApiError, 502),
+        (ExtractError, 502),
+        (LoadError, 409),
+        (StateError, 503),
+    )
+    return next((status for kind, status in table if isinstance(exc, kind)), 500)

@@ -1,0 +1,51 @@
+"""What every request of the web app shares: settings, the user store, the service openers,
+background jobs and OAuth flows in progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from pinads.api.client import PinterestClient
+from pinads.auth import AuthorizerService
+from pinads.settings import AppSettings
+from pinads.web.jobs import JobRegistry
+from pinads.web.oauth import OAuthFlows
+from pinads.web.store import WebStore
+
+__all__ = ["WebContext"]
+
+
+@dataclass
+class WebContext:
+    settings: AppSettings
+    store: WebStore
+    # Injected in tests (the emulator in-process); None = real HTTP.
+    transport: httpx.BaseTransport | None = None
+    jobs: JobRegistry = field(default_factory=JobRegistry)
+    flows: OAuthFlows = field(default_factory=OAuthFlows)
+
+    def authorizers(self) -> AuthorizerService:
+        return AuthorizerService(self.settings, transport=self.transport)
+
+    def open_client(self, authorizer: str) -> PinterestClient:
+        """The runner's ClientOpener: the authorizer's client via pinads.auth."""
+        service = self.authorizers()
+        client = service.open_client(authorizer)
+        # The client owns no reference to the service; close its DB when the client closes.
+        original_close = client.close
+
+        def close() -> None:
+            try:
+                original_close()
+            finally:
+                service.close()
+
+        client.close = close  # type: ignore[method-assign]
+        return client
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+        self.flows.shutdown()
+        self.store.close()

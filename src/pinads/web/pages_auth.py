@@ -1,0 +1,207 @@
+"""Authorizers pages: list with expiry warnings, authorize (OAuth redirect and callback),
+import a refresh token, edit label, test, reauthorize, revoke, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from pinads.api import PRODUCTION_API_URL
+from pinads.auth import DEFAULT_SCOPES, REFRESH_WARNING, Authorizer, CodeFlowOptions
+from pinads.errors import ConfigError
+from pinads.web.common import (
+    checked_form,
+    context_of,
+    flash,
+    form_list,
+    form_text,
+    page_user,
+    redirect,
+    render,
+)
+
+__all__ = ["authorizer_warnings", "router"]
+
+router = APIRouter(include_in_schema=False)
+ALL_SCOPES = ("ads:read", "user_accounts:read", "catalogs:read", "pins:read", "boards:read")
+
+
+def authorizer_warnings(authorizer: Authorizer, *, now: datetime) -> list[str]:
+    """What a user must act on: revoked, refresh token expired or expiring soon."""
+    if authorizer.is_revoked:
+        return ["revoked: reauthorize it before sources can use it"]
+    expires = authorizer.refresh_expires_at
+    if expires is not None and expires <= now:
+        return ["the refresh token expired: reauthorize"]
+    if authorizer.refresh_expires_within(REFRESH_WARNING, now=now) and expires is not None:
+        days = max(0, (expires - now).days)
+        return [f"the refresh token expires in {days} day(s): reauthorize soon"]
+    return []
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") else "/authorizers"
+
+
+@router.get("/authorizers")
+def authorizers_page(request: Request, user: str = Depends(page_user)) -> Response:
+    now = datetime.now(UTC)
+    with context_of(request).authorizers() as service:
+        rows = [(a, authorizer_warnings(a, now=now)) for a in service.list()]
+    return render(request, "authorizers.html", rows=rows)
+
+
+@router.get("/authorizers/new")
+def new_authorizer_page(
+    request: Request, next: str = "/authorizers", user: str = Depends(page_user)
+) -> Response:
+    return render(
+        request,
+        "authorizer_new.html",
+        next=_safe_next(next),
+        default_api_url=PRODUCTION_API_URL,
+        all_scopes=ALL_SCOPES,
+        default_scopes=DEFAULT_SCOPES,
+    )
+
+
+def _scopes(values: list[str]) -> tuple[str, ...]:
+    unknown = [v for v in values if v not in ALL_SCOPES]
+    if unknown:
+        raise ConfigError(f"unknown scope(s) {', '.join(unknown)}: choose from the list")
+    return tuple(values) or DEFAULT_SCOPES
+
+
+@router.post("/authorizers/new")
+async def start_authorization(request: Request, user: str = Depends(page_user)) -> Response:
+    form = await checked_form(request)
+    ctx = context_of(request)
+    client_id, secret = form_text(form, "client_id"), form_text(form, "client_secret")
+    api_url = form_text(form, "api_url") or PRODUCTION_API_URL
+    label = form_text(form, "label") or None
+    tier = form_text(form, "rate_tier") or "standard"
+    scopes = _scopes(form_list(form, "scopes"))
+    if not client_id or not secret:
+        raise ConfigError("enter the app id (client id) and the app secret of your Pinterest app")
+
+    def work(options: CodeFlowOptions) -> Authorizer:
+        with ctx.authorizers() as service:
+            return service.add_with_code_flow(
+                client_id=client_id,
+                client_secret=secret,
+                flow=options,
+                api_url=api_url,
+                scopes=scopes,
+                label=label,
+                rate_tier=tier,
+            )
+
+    request.session["oauth_next"] = _safe_next(form_text(form, "next", "/authorizers"))
+    url = ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work)
+    return redirect(url)
+
+
+def _callback_uri(request: Request) -> str:
+    return str(request.url_for("oauth_callback"))
+
+
+@router.get("/authorizers/callback", name="oauth_callback")
+def oauth_callback(request: Request, state: str = "", user: str = Depends(page_user)) -> Response:
+    authorizer = context_of(request).flows.finish(
+        state=state, callback_url=str(request.url), user=user
+    )
+    flash(request, f"Authorizer {authorizer.label} saved.", kind="success")
+    target = request.session.pop("oauth_next", "/authorizers")
+    separator = "&" if "?" in target else "?"
+    if target.startswith("/sources/new"):
+        target = f"{target}{separator}authorizer={authorizer.label}"
+    return redirect(target)
+
+
+@router.post("/authorizers/import")
+async def import_refresh_token(request: Request, user: str = Depends(page_user)) -> Response:
+    form = await checked_form(request)
+    with context_of(request).authorizers() as service:
+        authorizer = service.add_with_refresh_token(
+            client_id=form_text(form, "client_id"),
+            client_secret=form_text(form, "client_secret"),
+            refresh_token=form_text(form, "refresh_token"),
+            api_url=form_text(form, "api_url") or PRODUCTION_API_URL,
+            label=form_text(form, "label") or None,
+            rate_tier=form_text(form, "rate_tier") or "standard",
+        )
+    flash(request, f"Authorizer {authorizer.label} saved.", kind="success")
+    return redirect(_safe_next(form_text(form, "next", "/authorizers")))
+
+
+@router.get("/authorizers/{authorizer_id}")
+def authorizer_page(
+    request: Request, authorizer_id: int, user: str = Depends(page_user)
+) -> Response:
+    with context_of(request).authorizers() as service:
+        authorizer = service.get(authorizer_id)
+    warnings = authorizer_warnings(authorizer, now=datetime.now(UTC))
+    return render(request, "authorizer.html", a=authorizer, warnings=warnings, report=None)
+
+
+@router.post("/authorizers/{authorizer_id}/rename")
+async def rename(request: Request, authorizer_id: int, user: str = Depends(page_user)) -> Response:
+    form = await checked_form(request)
+    with context_of(request).authorizers() as service:
+        authorizer = service.rename(authorizer_id, form_text(form, "label"))
+    flash(request, f"Renamed to {authorizer.label}.", kind="success")
+    return redirect(f"/authorizers/{authorizer_id}")
+
+
+@router.post("/authorizers/{authorizer_id}/test")
+async def test(request: Request, authorizer_id: int, user: str = Depends(page_user)) -> Response:
+    await checked_form(request)
+    with context_of(request).authorizers() as service:
+        report = service.test(authorizer_id)
+        accounts = service.accounts(authorizer_id)
+    warnings = authorizer_warnings(report.authorizer, now=datetime.now(UTC))
+    return render(
+        request,
+        "authorizer.html",
+        a=report.authorizer,
+        warnings=warnings,
+        report=report,
+        accounts=accounts,
+    )
+
+
+@router.post("/authorizers/{authorizer_id}/reauthorize")
+async def reauthorize(
+    request: Request, authorizer_id: int, user: str = Depends(page_user)
+) -> Response:
+    await checked_form(request)
+    ctx = context_of(request)
+
+    def work(options: CodeFlowOptions) -> Authorizer:
+        with ctx.authorizers() as service:
+            return service.reauthorize(authorizer_id, flow=options)
+
+    request.session["oauth_next"] = f"/authorizers/{authorizer_id}"
+    return redirect(ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work))
+
+
+@router.post("/authorizers/{authorizer_id}/revoke")
+async def revoke(request: Request, authorizer_id: int, user: str = Depends(page_user)) -> Response:
+    await checked_form(request)
+    with context_of(request).authorizers() as service:
+        result = service.revoke(authorizer_id)
+    where = "at Pinterest and here" if result.revoked_at_pinterest else "here"
+    flash(request, f"Revoked {where} ({result.detail}).", kind="success")
+    return redirect(f"/authorizers/{authorizer_id}")
+
+
+@router.post("/authorizers/{authorizer_id}/delete")
+async def delete(request: Request, authorizer_id: int, user: str = Depends(page_user)) -> Response:
+    await checked_form(request)
+    with context_of(request).authorizers() as service:
+        label = service.get(authorizer_id).label
+        service.delete(authorizer_id)
+    flash(request, f"Authorizer {label} deleted.", kind="success")
+    return redirect("/authorizers")

@@ -1,0 +1,202 @@
+"""Create Source wizard: connector and name -> dataset -> account -> attributes and metrics ->
+metadata -> snapshot -> destination and write mode -> Test Data -> Save. Also Edit, which walks
+the same steps from the saved config."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from pinads.errors import ConfigError, PinadsError
+from pinads.runner import PreviewResult
+from pinads.runner import service as runs
+from pinads.sources import DateRange
+from pinads.web.common import (
+    checked_form,
+    context_of,
+    flash,
+    form_text,
+    page_user,
+    redirect,
+    render,
+)
+from pinads.web.wizard_steps import (
+    NEW_AUTHORIZER,
+    STEPS,
+    TITLES,
+    apply_step,
+    check_step,
+    step_values,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+# Draft keys that are wizard state, not config.
+_UI_KEYS = ("test_start", "test_end", "show_advanced")
+
+
+def _render_step(
+    request: Request,
+    *,
+    step: str,
+    draft: dict[str, Any],
+    editing: bool,
+    problems: list[str] | None = None,
+    query: str = "",
+    **extra: Any,
+) -> Response:
+    ctx = context_of(request)
+    values = step_values(ctx, step, draft, query=query)
+    return render(
+        request,
+        "wizard.html",
+        step=step,
+        steps=STEPS,
+        titles=TITLES,
+        index=STEPS.index(step),
+        draft=draft,
+        draft_json=json.dumps(draft),
+        editing=editing,
+        problems=problems or [],
+        new_authorizer=NEW_AUTHORIZER,
+        **values,
+        **extra,
+    )
+
+
+@router.get("/sources/new")
+def new_source(
+    request: Request, resume: int = 0, authorizer: str = "", user: str = Depends(page_user)
+) -> Response:
+    saved = request.session.pop("wizard_draft", None) if resume else None
+    if isinstance(saved, dict):
+        draft = dict(saved.get("draft", {}))
+        if authorizer:
+            draft["authorizer"], draft["accounts"] = authorizer, "all"
+        editing = bool(saved.get("editing"))
+        return _render_step(request, step="account", draft=draft, editing=editing)
+    return _render_step(request, step="connector", draft={}, editing=False)
+
+
+@router.get("/sources/{name}/edit")
+def edit_source(request: Request, name: str, user: str = Depends(page_user)) -> Response:
+    config = runs.get_source(name, settings=context_of(request).settings)
+    draft = config.to_document()
+    draft["show_advanced"] = draft.get("schedule") is not None
+    return _render_step(request, step="connector", draft=draft, editing=True)
+
+
+def _draft_of(form: FormData) -> dict[str, Any]:
+    try:
+        draft = json.loads(form_text(form, "draft") or "{}")
+    except json.JSONDecodeError as exc:
+        raise ConfigError("the wizard's state was damaged: start Create Source again") from exc
+    if not isinstance(draft, dict):
+        raise ConfigError("the wizard's state was damaged: start Create Source again")
+    return draft
+
+
+def config_document(draft: dict[str, Any]) -> dict[str, Any]:
+    """The draft as a source config document (wizard-only keys and unset values dropped)."""
+    return {k: v for k, v in draft.items() if k not in _UI_KEYS and v is not None}
+
+
+@router.post("/sources/new")
+async def wizard_post(request: Request, user: str = Depends(page_user)) -> Response:
+    form = await checked_form(request)
+    draft = _draft_of(form)
+    step = form_text(form, "step")
+    if step not in STEPS:
+        raise ConfigError(f"unknown wizard step {step!r}: start Create Source again")
+    editing = form_text(form, "editing") == "1"
+    nav = form_text(form, "nav") or "next"
+    apply_step(step, form, draft)
+    if step == "account" and draft.get("authorizer") == NEW_AUTHORIZER:
+        draft.pop("authorizer")
+        request.session["wizard_draft"] = {"draft": draft, "editing": editing}
+        return redirect("/authorizers/new?next=/sources/new%3Fresume%3D1")
+    index = STEPS.index(step)
+    if nav == "back":
+        return _render_step(request, step=STEPS[max(0, index - 1)], draft=draft, editing=editing)
+    if nav in ("search", "refresh"):
+        query = form_text(form, "q")
+        return _render_step(request, step=step, draft=draft, editing=editing, query=query)
+    if nav == "test":
+        return _test(request, draft=draft, editing=editing)
+    if nav == "save":
+        return _save(request, draft=draft, editing=editing)
+    return _next(request, step=step, draft=draft, editing=editing, force=nav == "force")
+
+
+def _next(
+    request: Request, *, step: str, draft: dict[str, Any], editing: bool, force: bool
+) -> Response:
+    problems = check_step(context_of(request), step, draft, editing=editing)
+    # Incompatible columns are explained, not forced: "Continue anyway" goes on to Test Data,
+    # whose diagnosis says what Pinterest will make of them.
+    if problems and not (force and step == "columns"):
+        return _render_step(
+            request,
+            step=step,
+            draft=draft,
+            editing=editing,
+            problems=problems,
+            can_force=step == "columns",
+        )
+    following = STEPS[min(STEPS.index(step) + 1, len(STEPS) - 1)]
+    return _render_step(request, step=following, draft=draft, editing=editing)
+
+
+def _period(draft: dict[str, Any]) -> DateRange | None:
+    start, end = draft.get("test_start") or "", draft.get("test_end") or ""
+    if not start and not end:
+        return None
+    try:
+        return DateRange(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    except ValueError as exc:
+        raise ConfigError(
+            "the Test Data range needs a start and an end day (YYYY-MM-DD), start first"
+        ) from exc
+
+
+def _test(request: Request, *, draft: dict[str, Any], editing: bool) -> Response:
+    ctx = context_of(request)
+    result: PreviewResult | None = None
+    problems: list[str] = []
+    try:
+        result = runs.preview(
+            config_document(draft),
+            settings=ctx.settings,
+            opener=ctx.open_client,
+            period=_period(draft),
+        )
+    except PinadsError as exc:
+        problems = [str(exc)]
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    if result is not None and result.start and result.end:
+        draft["test_start"], draft["test_end"] = result.start.isoformat(), result.end.isoformat()
+    return _render_step(
+        request, step="test", draft=draft, editing=editing, problems=problems, result=result
+    )
+
+
+def _save(request: Request, *, draft: dict[str, Any], editing: bool) -> Response:
+    ctx = context_of(request)
+    try:
+        config = runs.create_source(
+            config_document(draft), settings=ctx.settings, opener=ctx.open_client, replace=editing
+        )
+    except PinadsError as exc:
+        return _render_step(
+            request, step="test", draft=draft, editing=editing, problems=str(exc).split("; ")
+        )
+    flash(request, f"Source {config.name} saved.", kind="success")
+    return redirect(f"/sources/{config.name}")

@@ -1,0 +1,105 @@
+"""Web fixtures: the app on a temporary PINADS_HOME, a logged-in TestClient, an API token, and
+an authorizer on a loopback emulator."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from pinads.settings import load_settings
+from pinads.web import WebStore, create_app
+
+if TYPE_CHECKING:
+    from pinads.emulator import EmulatorServer
+
+ADMIN = "admin"
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+class Browser:
+    """A TestClient that logs in and posts forms with the page's CSRF token."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def login(self, username: str = ADMIN, password: str = PASSWORD) -> httpx.Response:
+        page = self.client.get("/login")
+        response = self.client.post(
+            "/login",
+            data={"csrf_token": csrf_of(page.text), "username": username, "password": password},
+            follow_redirects=False,
+        )
+        self.refresh_csrf()
+        return response
+
+    def refresh_csrf(self) -> None:
+        self.csrf = csrf_of(self.client.get("/login").text)
+
+    def post_form(self, url: str, data: dict[str, object], **kwargs: object) -> httpx.Response:
+        return self.client.post(url, data={"csrf_token": self.csrf, **data}, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def web_store() -> Iterator[WebStore]:
+    store = WebStore(load_settings())
+    store.set_user(ADMIN, PASSWORD)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def web_app(web_store: WebStore) -> Iterator[FastAPI]:
+    yield create_app(load_settings())
+
+
+@pytest.fixture
+def client(web_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(web_app, base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def browser(client: TestClient) -> Browser:
+    session = Browser(client)
+    response = session.login()
+    assert response.status_code == 303
+    return session
+
+
+@pytest.fixture
+def api_token(web_store: WebStore) -> str:
+    return web_store.create_token(name="tests", username=ADMIN)
+
+
+@pytest.fixture
+def authorizer(emulator_server: EmulatorServer) -> str:
+    """An authorizer `demo` for the emulator's default user (imported refresh token)."""
+    from pinads.auth import AuthorizerService
+    from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    minted = httpx.post(
+        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
+    ).json()
+    with AuthorizerService(load_settings()) as service:
+        service.add_with_refresh_token(
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            refresh_token=minted["refresh_token"],
+            api_url=emulator_server.api_url,
+            label="demo",
+        )
+    return "demo"
