@@ -28,6 +28,7 @@ from pinads.api.models import utc_now
 from pinads.auth.accounts import AdAccount
 from pinads.auth.flow import DEFAULT_SCOPES, run_code_flow
 from pinads.auth.models import (
+    REFRESH_WARNING,
     Authorizer,
     RevokeResult,
     TestReport,
@@ -232,7 +233,13 @@ class AuthorizerService:
 
     def _fresh_tokens(self, record: AuthorizerRecord, app: OAuthApp) -> TokenSet:
         tokens = tokens_of(self.box, record)
-        if not tokens.access_expires_within(OPEN_REFRESH_MARGIN, now=self._clock()):
+        now = self._clock()
+        # Also refresh when the refresh token nears its end: Pinterest's continuous refresh
+        # tokens get a fresh 60-day life on every refresh, so any use renews them.
+        renew = tokens.refresh_expires_at is not None and (
+            tokens.refresh_expires_at - REFRESH_WARNING <= now
+        )
+        if not renew and not tokens.access_expires_within(OPEN_REFRESH_MARGIN, now=now):
             return tokens
         if tokens.refresh_expired(now=self._clock()):
             raise AuthError(
