@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,29 @@ def test_duckdb_file_that_is_not_a_database_fails_check(tmp_path: Path) -> None:
     dest = open_destination(f"duckdb://{bogus}", settings=load_settings())
     with pytest.raises(LoadError, match="cannot open the DuckDB file"):
         dest.check()
+
+
+def test_duckdb_file_held_by_another_process_fails_check(tmp_path: Path) -> None:
+    path = tmp_path / "busy.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            "con = duckdb.connect(sys.argv[1])\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        dest = open_destination(f"duckdb://{path}", settings=load_settings())
+        with pytest.raises(LoadError, match=r"open in another process.*close that program"):
+            dest.check()
+    finally:
+        holder.kill()
+        holder.wait()
