@@ -157,3 +157,21 @@ def test_shared_budgets_per_user_and_app() -> None:
     assert replaced is not first
     assert replaced.limits == trial
     assert shared_budgets("u1:app") is replaced
+
+
+def test_every_catalog_endpoint_has_a_budgeted_category() -> None:
+    """An endpoint missing from the table would only be paced by the universal limit."""
+    from pinads.catalog import DATASETS
+
+    paths = {("GET", "/user_account"), ("POST", "/ad_accounts/{ad_account_id}/reports")}
+    for dataset in DATASETS.values():
+        for endpoint in (dataset.list_endpoint, dataset.sync):
+            if endpoint is not None:
+                paths.add(("GET", endpoint.path))
+        if dataset.async_report is not None:
+            paths.add(("GET", "/ad_accounts/{ad_account_id}/reports"))
+    assert len(paths) > 10
+    for method, path in sorted(paths):
+        assert (method, path) in OPERATION_CATEGORIES, (method, path)
+        concrete = path.replace("{ad_account_id}", "549755813001")
+        assert category_for(method, concrete) in STANDARD_TIER.categories, (method, path)

@@ -159,11 +159,14 @@ class RateLimits(BaseModel):
 _MINUTE = 60.0
 _DAY = 86400.0
 # Pinterest's Standard tier: per minute per user per app; universal 100 per second.
+# ads_analytics and ads_read are Pinterest's published figures; org_read and catalogs_read come
+# from a third-party copy of the table (shared/reference/pinterest-api.md section 5).
 STANDARD_TIER = RateLimits(
     categories={
         "ads_analytics": RateLimit(calls=300, per_seconds=_MINUTE),
         "ads_read": RateLimit(calls=1000, per_seconds=_MINUTE),
         "org_read": RateLimit(calls=1000, per_seconds=_MINUTE),
+        "catalogs_read": RateLimit(calls=100, per_seconds=_MINUTE),
     },
     total=RateLimit(calls=100, per_seconds=1.0),
 )
@@ -173,6 +176,7 @@ TRIAL_TIER = RateLimits(
         "ads_analytics": RateLimit(calls=1000, per_seconds=_DAY),
         "ads_read": RateLimit(calls=1000, per_seconds=_DAY),
         "org_read": RateLimit(calls=1000, per_seconds=_DAY),
+        "catalogs_read": RateLimit(calls=1000, per_seconds=_DAY),
     },
     total=RateLimit(calls=1000, per_seconds=_DAY),
     max_wait_seconds=0.0,
