@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import pytest
 
 from pinads.auth import AuthorizerService
 from pinads.emulator import (
@@ -20,6 +21,7 @@ from pinads.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     EUR_ADVERTISER_ID,
+    EmulatorConfig,
     EmulatorServer,
 )
 from pinads.emulator.analytics import attribution_from
@@ -32,6 +34,13 @@ SECOND_ACCOUNT = "549755813003"  # the default user is an admin there
 ACCOUNTS = (EUR_ADVERTISER_ID, SECOND_ACCOUNT)
 METRICS = ("SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "CLICKTHROUGH_1", "TOTAL_CONVERSIONS")
 DAYS = 600  # 4 reports of <= 186 days per account: 8 reports, 4 running at a time
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    # A report is FINISHED at its second poll (~2.5 s with the client's backoff): long enough to
+    # kill the run while the second wave is polled, short enough for the suite.
+    return EmulatorConfig(seed=7, report_polls_until_finished=1)
 
 
 def _authorize(server: EmulatorServer) -> None:
@@ -98,10 +107,11 @@ def test_backfill_survives_sigkill(emulator_server: EmulatorServer, tmp_path: Pa
     first = _backfill(start, end)
     jobs = emulator_server.state.reports.jobs
     deadline = time.monotonic() + 120
-    # Kill once the second wave of reports has started: the first ones are written (or being
-    # written), the later ones are not.
-    while len(jobs) < 6 and first.poll() is None and time.monotonic() < deadline:
+    # Kill once the second wave of reports has started (the first wave was downloaded) and
+    # the first wave had a moment to be written, while the second wave is still being polled.
+    while len(jobs) < 5 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(1.0)
     assert first.poll() is None, first.communicate()
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from pinads.cli.sources_cmd import _read_file, preview_table
 from pinads.errors import ConfigError
-from pinads.extract.plan import Plan
+from pinads.extract.plan import Plan, StepKind
 from pinads.runner import service
 from pinads.runner.core import RunKind, RunProgress, RunResult
 from pinads.sources.dates import DateRange
@@ -46,9 +46,13 @@ def _period(start: str | None, end: str | None) -> DateRange | None:
 
 def print_plan(plan: Plan, console: Console = _out) -> None:
     span = f" {plan.date_range}" if plan.date_range else ""
+    reports = sum(step.kind is StepKind.REPORT for step in plan.steps)
+    minimum = "at least " if reports else ""
     console.print(
-        f"plan for {plan.dataset}{span}: {len(plan.steps)} steps, {plan.api_calls} API calls "
-        f"({plan.discovery_calls} to list accounts and entities)"
+        f"plan for {plan.dataset}{span}: {len(plan.steps)} steps, {minimum}{plan.api_calls} API "
+        f"calls ({plan.discovery_calls} to list accounts and entities"
+        + (f"; {reports} async reports, one more call per extra poll" if reports else "")
+        + ")"
     )
     for step in plan.steps[:20]:
         console.print(f"  {step.step_id}  {step.api_calls} call(s)  {step.describe()}")
@@ -62,7 +66,8 @@ def print_result(result: RunResult, console: Console = _out) -> None:
         f"[bold green]done[/] {result.kind.value} run {result.run_id} of {result.source}{span}: "
         f"{result.rows_written} rows into {result.table} ({escape(result.destination)}), "
         f"{result.steps} steps ({result.steps_skipped} already done), {result.api_calls} API "
-        f"calls (planned {result.planned_calls}), {result.rate_limited} rate limits waited, "
+        f"calls (planned {'at least ' if result.planned_is_minimum else ''}"
+        f"{result.planned_calls}), {result.rate_limited} rate limits waited, "
         f"{result.duration_seconds:.1f} s"
     )
     if result.skipped_accounts:

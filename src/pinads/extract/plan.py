@@ -43,6 +43,7 @@ __all__ = [
     "list_calls",
     "plan_analytics",
     "plan_entities",
+    "sync_period",
 ]
 
 
@@ -155,6 +156,25 @@ def _split(
         return period, None
     old = DateRange(start=period.start, end=cutoff - timedelta(days=1))
     return old, DateRange(start=cutoff, end=period.end)
+
+
+def sync_period(
+    dataset: Dataset,
+    *,
+    period: DateRange,
+    granularity: Granularity,
+    today: date,
+    strategy: Strategy = Strategy.AUTO,
+) -> DateRange | None:
+    """The part of `period` the synchronous endpoints will read (None: reports read it all)."""
+    cutoff = earliest_day(dataset, granularity, today=today, sync=True)
+    return _split(
+        period,
+        cutoff=cutoff,
+        strategy=strategy,
+        has_sync=dataset.sync is not None,
+        has_async=dataset.async_report is not None,
+    )[1]
 
 
 def plan_analytics(

@@ -73,6 +73,11 @@ class RunResult(BaseModel):
     steps_skipped: int = Field(description="Steps already checkpointed (resumed backfill).")
     api_calls: int = Field(description="API calls this run made (client's count).")
     planned_calls: int = Field(description="API calls the planner predicted.")
+    planned_is_minimum: bool = Field(
+        default=False,
+        description="The plan has async reports, each polled until Pinterest finishes it: the "
+        "planned count assumes one poll each.",
+    )
     rate_limited: int = Field(description="429 answers waited out.")
     waited_seconds: float
     duration_seconds: float

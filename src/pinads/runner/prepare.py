@@ -20,6 +20,7 @@ from pinads.extract.plan import (
     list_calls,
     plan_analytics,
     plan_entities,
+    sync_period,
 )
 from pinads.extract.table import Selection, build_table_spec, resolve_selection
 from pinads.load.spec import TableSpec
@@ -83,14 +84,22 @@ def _accounts(
     return chosen, tuple(skipped), calls
 
 
+def _needed(config: SourceConfig, selection: Selection, *, sync: bool) -> dict[str, set[str]]:
+    """Entity lists to read: for enrichment fields, and for ids only when synchronous calls
+    batch them or archived entities must be filtered out of reports."""
+    needed = entity_fields(selection)
+    if sync or not config.include_archived:
+        return needed
+    return {name: fields for name, fields in needed.items() if fields}
+
+
 def _entities(
     client: PinterestClient,
     config: SourceConfig,
-    selection: Selection,
+    needed: Mapping[str, set[str]],
     account_ids: Sequence[str],
     workers: int,
 ) -> dict[str, AccountEntities]:
-    needed = entity_fields(selection)
     if not needed or not account_ids:
         return {a: AccountEntities(account_id=a) for a in account_ids}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(account_ids)))) as pool:
@@ -123,8 +132,16 @@ def prepare(
     accounts, skipped, account_calls = _accounts(client, config, dataset)
     ids = list(accounts)
     if dataset.is_analytics:
-        entities = _entities(client, config, selection, ids, workers)
         assert period is not None
+        sync = sync_period(
+            dataset,
+            period=period,
+            granularity=selection.granularity,
+            today=today,
+            strategy=strategy,
+        )
+        needed = _needed(config, selection, sync=sync is not None)
+        entities = _entities(client, config, needed, ids, workers)
         plan = plan_analytics(
             dataset,
             period=period,
@@ -137,10 +154,11 @@ def prepare(
             strategy=strategy,
             report_polls=report_polls,
             discovery_calls=account_calls + sum(e.calls for e in entities.values()),
-            entity_lists=tuple(sorted(entity_fields(selection))),
+            entity_lists=tuple(sorted(needed)),
         )
     else:
-        entities = _entities(client, config, selection, ids, workers) if _needs(selection) else {}
+        needed = entity_fields(selection)
+        entities = _entities(client, config, needed, ids, workers) if needed else {}
         plan = plan_entities(
             dataset,
             account_ids=ids,
@@ -157,10 +175,6 @@ def prepare(
         skipped_accounts=skipped,
         plan=plan,
     )
-
-
-def _needs(selection: Selection) -> bool:
-    return bool(entity_fields(selection))
 
 
 def sync_floor(dataset: Dataset, selection: Selection, today: date) -> date:

@@ -13,7 +13,7 @@ from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Dataset
 from pinads.errors import PinadsError
 from pinads.extract.engine import DEFAULT_WORKERS
-from pinads.extract.plan import Plan, Strategy
+from pinads.extract.plan import Plan, StepKind, Strategy
 from pinads.load.spec import Destination
 from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
@@ -183,6 +183,7 @@ def _run(
         steps_skipped=counters.steps_skipped,
         api_calls=after.calls - before.calls,
         planned_calls=prepared.plan.api_calls,
+        planned_is_minimum=any(step.kind is StepKind.REPORT for step in prepared.plan.steps),
         rate_limited=after.rate_limited_responses - before.rate_limited_responses,
         waited_seconds=round(after.waited_seconds - before.waited_seconds, 3),
         duration_seconds=round(time.monotonic() - started, 3),
