@@ -116,19 +116,20 @@ class DuckDBDestination:
                 )
         rows = collect_step(target, batches, require_key=mode.uses_key)
         view = f"_pinads_step_{uuid.uuid4().hex}"
+        step = (scope, step_id)
         with self._lock:
             conn = self._conn()
             # Registered outside the transaction: an aborted transaction refuses (un)registering.
             conn.register(view, rows)
             try:
-                with self._transaction() as conn:
-                    if mode is WriteMode.APPEND and step_id in self._steps(
-                        conn, target.name, scope
-                    ):
-                        return 0
-                    written = self._write(conn, target, rows, view, mode=mode)
-                    _save_checkpoint(conn, target.name, scope=scope, step_id=step_id, rows=written)
-                    return written
+                try:
+                    return self._write_step(target, rows, view, mode=mode, step=step)
+                except duckdb.ConstraintException:
+                    # The optimistic plain INSERT met a key already there (or repeated in the
+                    # step); it was rolled back and the step is merged properly instead.
+                    return self._write_step(
+                        target, rows, view, mode=mode, step=step, optimistic=False
+                    )
             except duckdb.Error as exc:
                 raise LoadError(
                     f"DuckDB refused the write to table {table.name!r}: {_first_line(exc)}; "
@@ -137,26 +138,38 @@ class DuckDBDestination:
             finally:
                 conn.unregister(view)
 
-    def _write(
+    def _write_step(
         self,
-        conn: duckdb.DuckDBPyConnection,
         table: TableSpec,
         rows: pa.Table,
         view: str,
         *,
         mode: WriteMode,
+        step: tuple[str, str],
+        optimistic: bool = True,
     ) -> int:
-        has_key = self._ensure_table(conn, table, with_key=mode.uses_key)
-        if mode is WriteMode.APPEND and has_key:
-            raise LoadError(
-                f"table {table.name!r} has a primary key, so append mode cannot keep "
-                "several snapshots of a row; append into a new table or use upsert"
-            )
-        if mode.uses_key and table.key and _has_duplicates(conn, view, table.key):
-            # Rare (the API repeating a row): the last one wins, decided in Arrow.
-            conn.unregister(view)
-            conn.register(view, last_per_key(rows, table.key))
-        return _apply(conn, table, view, mode=mode, has_key=has_key)
+        scope, step_id = step
+        with self._transaction() as conn:
+            if mode is WriteMode.APPEND and step_id in self._steps(conn, table.name, scope):
+                return 0
+            has_key = self._ensure_table(conn, table, with_key=mode.uses_key)
+            if mode is WriteMode.APPEND and has_key:
+                raise LoadError(
+                    f"table {table.name!r} has a primary key, so append mode cannot keep "
+                    "several snapshots of a row; append into a new table or use upsert"
+                )
+            if optimistic and has_key:
+                # New keys only (first loads, backfills): a plain INSERT is about twice as fast
+                # as ON CONFLICT, and the index stops it at once if a key exists after all.
+                written = _insert(conn, table, view)
+            else:
+                if mode.uses_key and table.key and _has_duplicates(conn, view, table.key):
+                    # Rare (the API repeating a row): the last one wins, decided in Arrow.
+                    conn.unregister(view)
+                    conn.register(view, last_per_key(rows, table.key))
+                written = _apply(conn, table, view, mode=mode, has_key=has_key)
+            _save_checkpoint(conn, table.name, scope=scope, step_id=step_id, rows=written)
+            return written
 
     def _ensure_table(
         self, conn: duckdb.DuckDBPyConnection, table: TableSpec, *, with_key: bool
@@ -298,6 +311,11 @@ def _has_duplicates(conn: duckdb.DuckDBPyConnection, view: str, key: tuple[str, 
     return bool(row and row[0])
 
 
+def _insert(conn: duckdb.DuckDBPyConnection, table: TableSpec, view: str) -> int:
+    cols = ", ".join(map(quote_ident, table.column_names))
+    return _count(conn, f"INSERT INTO {quote_ident(table.name)} ({cols}) SELECT {cols} FROM {view}")
+
+
 def _apply(
     conn: duckdb.DuckDBPyConnection,
     table: TableSpec,
@@ -306,30 +324,27 @@ def _apply(
     mode: WriteMode,
     has_key: bool,
 ) -> int:
-    """Merge the step's rows (an Arrow view) into the table by `mode`; return rows written."""
+    """Merge the step's rows (an Arrow view, keys unique) into the table; return rows written.
+
+    With the key as primary key, ON CONFLICT finds existing rows through the index (measured
+    faster than DELETE + INSERT, which DuckDB commits slowly on an indexed table). Without one
+    (a table created by append mode), the step's keys are deleted first.
+    """
     name = quote_ident(table.name)
     cols = ", ".join(map(quote_ident, table.column_names))
-    insert = f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view}"
     if mode is WriteMode.APPEND or not table.key:
-        return _count(conn, insert)
+        return _insert(conn, table, view)
     keys = ", ".join(map(quote_ident, table.key))
-    overlap = _one(conn, f"SELECT count(*) FROM {name} SEMI JOIN {view} USING ({keys})")
-    if not overlap or not overlap[0]:
-        # New keys only (the usual first load): a plain insert is twice as fast as ON CONFLICT.
-        return _count(conn, insert)
-    if mode is WriteMode.INSERT_IGNORE:
-        return _count(
-            conn,
-            (
-                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view} "
-                f"ANTI JOIN {name} USING ({keys})"
-            ),
-        )
+    select = f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {view}"
     if has_key:
-        conflict = f"ON CONFLICT ({keys}) {_on_conflict_update(conn, table)}"
-        return _count(conn, f"{insert} {conflict}")
+        action = (
+            "DO NOTHING" if mode is WriteMode.INSERT_IGNORE else _on_conflict_update(conn, table)
+        )
+        return _count(conn, f"{select} ON CONFLICT ({keys}) {action}")
+    if mode is WriteMode.INSERT_IGNORE:
+        return _count(conn, f"{select} ANTI JOIN {name} USING ({keys})")
     _exec(conn, f"DELETE FROM {name} WHERE ({keys}) IN (SELECT ({keys}) FROM {view})")
-    return _count(conn, insert)
+    return _insert(conn, table, view)
 
 
 def _on_conflict_update(conn: duckdb.DuckDBPyConnection, table: TableSpec) -> str:
