@@ -78,8 +78,8 @@ def create_app(
     _install_login(app)
     app.include_router(api.router)
     app.include_router(pages_auth.router)
+    app.include_router(wizard.router)  # before /sources/{name}, which would take /sources/new
     app.include_router(pages_sources.router)
-    app.include_router(wizard.router)
     app.router.add_event_handler("shutdown", app.state.web.close)
     return app
 

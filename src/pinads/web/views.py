@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinads.runner import RunProgress, RunRecord, RunResult
 from pinads.runner import service as runs
 from pinads.schedule import Frequency, next_run_after
-from pinads.sources import SourceConfig
+from pinads.sources import DateRange, SourceConfig
 from pinads.web.context import WebContext
 from pinads.web.jobs import Job
 
@@ -68,6 +68,7 @@ def start_run(ctx: WebContext, name: str) -> Job:
 def start_backfill(ctx: WebContext, name: str, *, start: date, end: date | None) -> Job:
     # Checked here, so a wrong range is an answer to the request, not a failed job.
     runs.get_source(name, settings=ctx.settings)
+    DateRange(start=start, end=end or datetime.now(UTC).date())
 
     def work(progress: Callable[[RunProgress], None]) -> RunResult:
         return runs.backfill(

@@ -1,0 +1,88 @@
+"""Sources pages: list columns, detail, Run now with its job, backfill form, delete."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pinads.emulator import EUR_ADVERTISER_ID
+from pinads.runner import service as runs
+from pinads.settings import load_settings
+
+from .conftest import Browser
+
+
+def _create(tmp_path: Path, authorizer: str) -> None:
+    runs.create_source(
+        {
+            "name": "shop",
+            "dataset": "campaign_analytics",
+            "authorizer": authorizer,
+            "accounts": [EUR_ADVERTISER_ID],
+            "date_range": "last_7_days",
+            "schedule": "daily 06:00 Europe/Prague",
+            "destination": f"duckdb:///{tmp_path}/pages.duckdb",
+        },
+        settings=load_settings(),
+    )
+
+
+def _finish(browser: Browser, location: str) -> dict[str, object]:
+    job_id = location.split("job=")[1]
+    page = browser.client.get(location).text
+    assert f'data-job="{job_id}"' in page and "<progress" in page
+    for _ in range(600):
+        job: dict[str, object] = browser.client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] != "running":
+            return job
+        time.sleep(0.05)
+    raise AssertionError("the job did not finish")
+
+
+def test_list_detail_run_now_backfill_delete(
+    browser: Browser, authorizer: str, tmp_path: Path
+) -> None:
+    _create(tmp_path, authorizer)
+    listing = browser.client.get("/sources").text
+    row = re.search(r"<tr>\s*<td><a href=\"/sources/shop\">shop</a>.*?</tr>", listing, re.S)
+    assert row is not None
+    assert "campaign_analytics" in row.group(0) and EUR_ADVERTISER_ID in row.group(0)
+    assert "daily at 06:00 Europe/Prague" in row.group(0) and "never" in row.group(0)
+    assert "UTC</td>" in row.group(0)  # next run
+
+    started = browser.post_form("/sources/shop/run", {}, follow_redirects=False)
+    assert started.status_code == 303
+    job = _finish(browser, started.headers["location"])
+    assert job["status"] == "succeeded", job
+    with duckdb.connect(str(tmp_path / "pages.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM shop").fetchone()
+    assert rows is not None and rows[0] == job["rows"]
+    detail = browser.client.get("/sources/shop").text
+    assert '<span class="badge succeeded">succeeded</span>' in detail
+
+    today = datetime.now(UTC).date()
+    backfill = browser.post_form(
+        "/sources/shop/backfill",
+        {
+            "start": (today - timedelta(days=120)).isoformat(),
+            "end": (today - timedelta(days=118)).isoformat(),
+        },
+        follow_redirects=False,
+    )
+    job = _finish(browser, backfill.headers["location"])
+    assert job["status"] == "succeeded" and job["kind"] == "backfill", job
+    bad = browser.post_form("/sources/shop/backfill", {"start": "yesterday"})
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+
+    deleted = browser.post_form("/sources/shop/delete", {})
+    assert "Source shop deleted" in deleted.text
+    assert runs.list_sources(settings=load_settings()) == []
+
+
+def test_unknown_source_page_is_an_error_page(browser: Browser) -> None:
+    page = browser.client.get("/sources/nope")
+    assert page.status_code == 400 and 'id="error-message"' in page.text
