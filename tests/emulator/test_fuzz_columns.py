@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from pinads.emulator import LARGE_ADVERTISER_ID, EmulatorConfig, InProcessTransport
+from pinads.emulator import EUR_ADVERTISER_ID, EmulatorConfig, InProcessTransport
 from pinads.emulator.limits import RateLimitConfig
 from pinads.emulator.spec import enum_of, operation, param_max_items
 
@@ -31,7 +31,9 @@ TARGETING = (
     "ad_groups_targeting_analytics/get",
     "ad_targeting_analytics/get",
 )
-START, END = TODAY - timedelta(days=3), TODAY - timedelta(days=1)
+START, END = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
+# A small advertiser (66 ads, EUR) keeps ~1,700 requests quick; it has product groups too.
+ACCOUNT = EUR_ADVERTISER_ID
 
 
 @pytest.fixture
@@ -46,18 +48,22 @@ def http(emulator_transport: InProcessTransport) -> Iterator[httpx.Client]:
 
 
 def _id_params(app: Starlette, op_id: str) -> list[tuple[str, str]]:
-    """The ids parameter an operation requires, filled with ids of the large advertiser."""
+    """The ids parameter an operation requires, filled with ids of the advertiser."""
     world = app.state.emulator.world
-    account = LARGE_ADVERTISER_ID
     names = {p["name"] for p in operation(op_id)["parameters"] if p.get("required")}
-    ads = world.ads_by_account[account][:3]
+    # Ads running through the whole window, and their parents, so the answers have rows.
+    live = [
+        world.ads[ad_id]
+        for ad_id in world.ads_by_account[ACCOUNT]
+        if world.ads[ad_id].start_day <= START.toordinal()
+        and (world.ads[ad_id].end_day or END.toordinal()) >= END.toordinal()
+    ]
+    ads = [ad.id for ad in live[:3]]
     sources = {
-        "campaign_ids": world.campaigns_by_account[account][:3],
-        "ad_group_ids": world.ad_groups_by_account[account][:3],
+        "campaign_ids": list(dict.fromkeys(ad.campaign_id for ad in live))[:3],
+        "ad_group_ids": list(dict.fromkeys(ad.ad_group_id for ad in live))[:3],
         "ad_ids": ads,
-        "product_group_ids": [
-            pg for pg, ad in world.product_groups.items() if world.ads[ad].account_id == account
-        ][:3],
+        "product_group_ids": [ad.product_group_id for ad in live if ad.product_group_id][:3],
     }
     params = [(name, value) for name in sorted(names & set(sources)) for value in sources[name]]
     if op_id == "ads/analytics":
@@ -65,7 +71,9 @@ def _id_params(app: Starlette, op_id: str) -> list[tuple[str, str]]:
     return params
 
 
-def _get(http: httpx.Client, app: Starlette, op_id: str, columns: list[str]) -> httpx.Response:
+def _get(
+    http: httpx.Client, app: Starlette, op_id: str, columns: list[str], *, all_types: bool = False
+) -> httpx.Response:
     params = [
         ("start_date", START.isoformat()),
         ("end_date", END.isoformat()),
@@ -74,11 +82,11 @@ def _get(http: httpx.Client, app: Starlette, op_id: str, columns: list[str]) -> 
         *_id_params(app, op_id),
     ]
     if op_id in TARGETING:
-        # As many targeting types as the spec allows in one request (maxItems).
+        # One type per column alone (speed); as many as the spec allows (maxItems) at once.
         types = sorted(enum_of(op_id, "targeting_types"))
-        limit = param_max_items(op_id, "targeting_types") or len(types)
+        limit = (param_max_items(op_id, "targeting_types") or len(types)) if all_types else 1
         params.append(("targeting_types", ",".join(types[:limit])))
-    path = "/v5" + operation(op_id)["path"].replace("{ad_account_id}", LARGE_ADVERTISER_ID)
+    path = "/v5" + operation(op_id)["path"].replace("{ad_account_id}", ACCOUNT)
     return http.get(path, params=params)
 
 
@@ -102,7 +110,7 @@ def test_every_column_alone_and_all_together(
             continue
         assert_response_matches_spec(response)
     assert not failures, f"{op_id}: {len(failures)} columns fail:\n" + "\n".join(failures[:10])
-    together = _get(http, emulator_app, op_id, columns)
+    together = _get(http, emulator_app, op_id, columns, all_types=True)
     assert together.status_code == 200, together.text[:300]
     assert_response_matches_spec(together)
-    assert together.json(), "three days of the large advertiser have data"
+    assert together.json(), "two days of the advertiser have data"
