@@ -1,5 +1,22 @@
 """Pinterest API v5 client: OAuth, token refresh, rate budgets, retries, paging, reports.
 
+    app = OAuthApp(client_id="...", client_secret=SecretStr("..."), api_url=PRODUCTION_API_URL)
+    with PinterestClient(app, tokens, sink, budgets=shared_budgets(f"{user}:{app.client_id}")) as c:
+        for campaign in c.iter_items(f"/ad_accounts/{account}/campaigns"):
+            ...
+        with run_report(c, account, body) as report:
+            for row in report.rows():
+                ...
+
+- Tokens: refreshed before expiry and once on a 401 (code 2); every rotated token set goes to
+  `sink.save()` before it is used (`TokenSink` must be durable).
+- Pacing: a sliding-window budget per rate-limit category (`RateLimits`, Standard tier by
+  default, `TRIAL_TIER` for trial apps) shared by all threads; `shared_budgets` shares it
+  across clients of one user and app in the process.
+- Failures: 429/5xx/timeouts/resets are retried within `RetryPolicy`; everything else maps to
+  `pinads.errors` through one table (`pinads.api.errors.ERROR_TABLE`); messages never carry a
+  token, secret or signed URL.
+
 `pinads.api` never imports `load`, `state`, `web` or `cli`; token persistence is the caller's,
 through the `TokenSink` protocol.
 """
