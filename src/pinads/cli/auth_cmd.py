@@ -6,7 +6,7 @@ Tokens and client secrets are never printed: only labels, users, scopes and expi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,7 +26,15 @@ from pinads.state import sources_using_authorizer
 
 __all__ = ["register"]
 
-_out = Console(highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """A console made at print time, so the terminal width (COLUMNS) of the moment applies."""
+
+    def print(self, *objects: object, **kwargs: Any) -> None:
+        Console(highlight=False, soft_wrap=True).print(*objects, **kwargs)
+
+
+_out = _LazyConsole()
 
 LabelArg = Annotated[str, typer.Argument(help="The authorizer's label or id.")]
 NoBrowser = Annotated[
