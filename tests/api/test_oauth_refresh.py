@@ -93,6 +93,11 @@ def test_proactive_refresh_before_expiry(
     # No 401 round trip: the refresh came first.
     assert journal.requests() == ["POST /v5/oauth/token", "GET /v5/user_account"]
     assert client.stats.refreshes == 1
+    refresh = recording.sent[0]
+    form = parse_qs(refresh.content.decode())
+    assert form["grant_type"] == ["refresh_token"]
+    assert form["continuous_refresh"] == ["true"]  # needed by apps created before 2025-09-25
+    assert refresh.headers["authorization"].startswith("Basic ")
 
 
 def test_reactive_refresh_on_401_replays_once(
