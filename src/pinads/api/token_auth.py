@@ -5,6 +5,10 @@
 - Rotation-safe: the new token set goes to `sink.save()` *before* the new access token is used,
   because Pinterest invalidates the previous refresh token as soon as it rotates it.
 - Thread-safe: one refresh at a time; threads that were waiting reuse the fresh tokens.
+
+One hazard no client can remove: if Pinterest rotates the refresh token but its answer is lost
+(connection reset after the server committed), the old token is dead and the new one unknown;
+the next refresh fails with "re-authorize this authorizer".
 """
 
 from __future__ import annotations
