@@ -41,6 +41,14 @@ def client(emulator_transport: InProcessTransport) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def raw_client(emulator_transport: InProcessTransport) -> Iterator[httpx.Client]:
+    """Without the schema hook: for walking thousands of items whose first page a test
+    validates itself (jsonschema over every page would dominate the suite's time)."""
+    with httpx.Client(transport=emulator_transport, base_url="http://emulator.test") as http:
+        yield http
+
+
+@pytest.fixture
 def mint(client: httpx.Client) -> MintHeaders:
     """mint(user_id=..., scopes=[...]) -> Authorization headers for a fresh access token."""
 
