@@ -83,6 +83,11 @@ def test_create_dry_run_run_preview_history(authorizer: str, tmp_path: Path) -> 
     assert code == 0, output
     assert " rows for " in output and "campaign_name" in output
 
+    code, output = _invoke("runs", "shop")
+    assert code == 0
+    kinds = [line.split("│")[3].strip() for line in output.splitlines() if "│ shop" in line]
+    assert kinds == ["preview", "manual"]  # newest first; the dry run is not a run
+
     code, output = _invoke("sources", "show", "shop")
     assert code == 0 and "last run: succeeded" in output
 

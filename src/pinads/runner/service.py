@@ -236,6 +236,17 @@ def dry_run(
         ).plan
 
 
+def _config_of(source: str | Mapping[str, Any], settings: AppSettings) -> SourceConfig:
+    if isinstance(source, str):
+        return get_source(source, settings=settings)
+    config, _, problems = document_problems(source, today=_today())
+    if config is None:  # a shape error: no request can be made from it
+        name = str(source.get("name", ""))
+        raise_problems(problems, what=f"source {name!r}" if name else "source")
+    assert config is not None
+    return config
+
+
 def preview(
     source: str | Mapping[str, Any],
     *,
@@ -244,12 +255,18 @@ def preview(
     period: DateRange | None = None,
     today: date | None = None,
 ) -> PreviewResult:
-    """Test Data for a saved source (by name) or an unsaved config document."""
+    """Test Data for a saved source (by name) or an unsaved config document: the rows of a
+    small range, or the reason there are none. A saved source's preview is recorded in its run
+    history (kind preview; it takes no run lock and writes nothing)."""
     settings = settings or load_settings()
     today = today or _today()
-    if isinstance(source, str):
-        config = get_source(source, settings=settings)
-    else:
-        config = SourceConfig.model_validate(dict(source))
+    config = _config_of(source, settings)
     with _opener(opener, settings)(config.authorizer) as client:
-        return preview_source(config, client, today=today, period=period)
+        result = preview_source(config, client, today=today, period=period)
+    if isinstance(source, str):
+        store = SourceStore(settings)
+        try:
+            store.record_preview(result, api_calls=result.api_calls)
+        finally:
+            store.close()
+    return result

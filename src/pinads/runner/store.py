@@ -22,6 +22,7 @@ from pinads.state import RunRecord as StateRun
 
 if TYPE_CHECKING:
     from pinads.runner.core import RunResult
+    from pinads.runner.preview import PreviewResult
 
 __all__ = ["RunRecord", "SourceStore"]
 
@@ -133,6 +134,20 @@ class SourceStore:
             api_calls=result.api_calls if result else 0,
             rate_limited_waits=result.rate_limited if result else 0,
             error=error,
+        )
+
+    def record_preview(self, result: PreviewResult, *, api_calls: int) -> None:
+        """A Test Data run in the history (no lock: it writes nothing)."""
+        source_id = self._existing(result.source).id
+        run = self.db.runs.start(
+            source_id, kind=RunKind.PREVIEW, range_start=result.start, range_end=result.end
+        )
+        self.db.runs.finish(
+            run.id,
+            status=RunStatus.SUCCEEDED if result.has_data else RunStatus.FAILED,
+            rows_written=0,
+            api_calls=api_calls,
+            error=None if result.has_data else result.message,
         )
 
     def runs(self, source: str | None = None, *, limit: int = 20) -> Sequence[RunRecord]:
