@@ -40,8 +40,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_SCOPES: tuple[str, ...] = ("ads:read", "user_accounts:read")
-# Paste mode needs a redirect URI registered on the Pinterest app; nothing has to listen on it.
+# Pinterest accepts only redirect URIs registered on the app, so with Pinterest's own API pinads
+# uses this fixed one (register it once); paste mode uses it too (nothing has to listen on it).
+# Other API URLs (the emulator) accept any loopback port: a random free one is used.
 DEFAULT_PASTE_REDIRECT_URI = "http://127.0.0.1:8085/callback"
+_PINTEREST_HOSTS = frozenset({"api.pinterest.com", "api-sandbox.pinterest.com"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _NOTHING_STORED = "nothing was stored"
 
@@ -200,6 +203,8 @@ def run_code_flow(
     """Consent URL -> redirect (loopback server, or `paste()` when given) -> checked code ->
     tokens. `announce(url, opened)` shows the consent URL to the user."""
     state = secrets.token_urlsafe(24)
+    if redirect_uri is None and urlsplit(app.api_url).hostname in _PINTEREST_HOSTS:
+        redirect_uri = DEFAULT_PASTE_REDIRECT_URI
     if paste is not None:
         uri = redirect_uri or DEFAULT_PASTE_REDIRECT_URI
         announce(consent_url(app, redirect_uri=uri, scopes=scopes, state=state), False)

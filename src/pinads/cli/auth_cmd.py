@@ -48,7 +48,10 @@ RedirectUri = Annotated[
     typer.Option(
         "--redirect-uri",
         envvar="PINADS_REDIRECT_URI",
-        help="Redirect URI registered on your Pinterest app (default: a loopback URL).",
+        help=(
+            "Redirect URI registered on your Pinterest app (default with Pinterest: "
+            "http://127.0.0.1:8085/callback; with the emulator: a random loopback port)."
+        ),
     ),
 ]
 RefreshToken = Annotated[
@@ -130,7 +133,7 @@ def _summary(verb: str, authorizer: Authorizer) -> None:
 def _add(
     *,
     label: str | None,
-    client_id: str,
+    client_id: str | None,
     client_secret: str | None,
     api_url: str,
     scopes: str,
@@ -140,6 +143,7 @@ def _add(
     timeout: float,
     rate_tier: str,
 ) -> None:
+    client_id = client_id or str(typer.prompt("Client id (app id) of your Pinterest app"))
     secret = _client_secret(client_secret)
     with AuthorizerService() as service:
         if refresh_token:
@@ -229,8 +233,9 @@ def _register_auth(auth: typer.Typer) -> None:  # noqa: C901 - one small functio
     def add(  # noqa: PLR0917 - Typer options
         label: Annotated[str | None, typer.Option("--label", help="A name for it.")] = None,
         client_id: Annotated[
-            str, typer.Option("--client-id", envvar="PINADS_CLIENT_ID", prompt="Client id")
-        ] = "",
+            str | None,
+            typer.Option("--client-id", envvar="PINADS_CLIENT_ID", help="Your Pinterest app's id."),
+        ] = None,
         client_secret: Annotated[
             str | None,
             typer.Option(
