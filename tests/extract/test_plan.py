@@ -125,3 +125,19 @@ def test_windows_cover_the_range_without_overlap() -> None:
 def test_list_calls() -> None:
     assert [list_calls(n) for n in (0, 1, 250, 251, 5_000)] == [1, 1, 1, 2, 20]
     assert list_calls(900, paginated=False) == 1
+
+
+def test_product_item_reports_are_31_days_within_92() -> None:
+    dataset = BY_NAME["product_item_analytics"]
+    period = DateRange(start=TODAY - timedelta(days=92), end=TODAY - timedelta(days=1))
+    plan = plan_analytics(
+        dataset,
+        period=period,
+        granularity=Granularity.DAY,
+        today=TODAY,
+        account_ids=["1"],
+        entity_ids={},
+        strategy=Strategy.REPORTS,
+    )
+    assert [s.kind for s in plan.steps] == [StepKind.REPORT] * 3
+    assert max((s.end - s.start).days + 1 for s in plan.steps if s.start and s.end) == 31

@@ -157,6 +157,7 @@ def run(
         dataset = get_dataset(config.dataset)
         destination = open_destination(config.destination, settings=settings)
         try:
+            destination.check()  # before opening the client: that may already call Pinterest
             with _opener(opener, settings)(config.authorizer) as client:
                 return run_source(
                     config,
