@@ -73,9 +73,11 @@ def test_rename_save_tokens_and_mark_revoked(db: ControlDB) -> None:
     assert revoked.is_revoked
     assert revoked.access_token_enc is None
     assert revoked.refresh_token_enc is None
-    db.authorizers.save_tokens(first.id, _tokens("3"))  # re-authorized
+    with pytest.raises(StateError, match="deleted or revoked while in use"):
+        db.authorizers.save_tokens(first.id, _tokens("3"))  # a late rotation must not revive it
+    db.authorizers.save_tokens(first.id, _tokens("3"), reactivate=True)  # re-authorized
     assert not db.authorizers.get(first.id).is_revoked
-    with pytest.raises(StateError, match="disappeared"):
+    with pytest.raises(StateError, match="deleted or revoked"):
         db.authorizers.save_tokens(9999, _tokens("4"))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,14 @@ import sqlalchemy as sa
 
 from pinads.errors import StateError
 from pinads.settings import load_settings
-from pinads.state import ControlDB, RunKind, RunStatus, open_control_db, pid_alive
+from pinads.state import (
+    ControlDB,
+    RunKind,
+    RunLockHeartbeat,
+    RunStatus,
+    open_control_db,
+    pid_alive,
+)
 from pinads.state.db import utc_now
 from pinads.state.schema import RUN_LOCKS
 
@@ -131,3 +140,23 @@ def test_stale_heartbeat_on_another_host_is_taken_over(db: ControlDB) -> None:
             sa.update(RUN_LOCKS).values(heartbeat_at=now - db.runs.stale_after - timedelta(1))
         )
     assert db.runs.acquire_run_lock(source.id, "mine").run_id == "mine"
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in 10 s")
+
+
+def test_heartbeat_keeps_the_lock_fresh_and_reports_a_takeover(db: ControlDB) -> None:
+    source = db.sources.create("s", {}, authorizer_id=None)
+    lock = db.runs.acquire_run_lock(source.id, "long")
+    with RunLockHeartbeat(db.runs, source.id, "long", interval=timedelta(milliseconds=20)) as hb:
+        _wait_for(lambda: hb.beats >= 2)
+        current = db.runs.lock_of(source.id)
+        assert current is not None and current.heartbeat_at > lock.heartbeat_at
+        db.runs.release_run_lock(source.id, "long")  # as if another host took it over
+        _wait_for(lambda: hb.lost is not None)
+    assert hb.lost is not None and "lost its lock" in hb.lost.message

@@ -7,6 +7,7 @@ the schema is versioned and migrated on open.
 from pinads.state.authorizers import AuthorizerRepository, sources_using_authorizer
 from pinads.state.control import ControlDB, open_control_db
 from pinads.state.db import create_control_engine, redacted_url
+from pinads.state.heartbeat import RunLockHeartbeat
 from pinads.state.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from pinads.state.records import (
     AuthorizerRecord,
@@ -33,6 +34,7 @@ __all__ = [
     "NewAuthorizer",
     "RunKind",
     "RunLock",
+    "RunLockHeartbeat",
     "RunRecord",
     "RunRepository",
     "RunStatus",
