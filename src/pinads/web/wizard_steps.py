@@ -4,6 +4,7 @@ validated in full by `pinads.runner.service.create_source` at Save."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -105,8 +106,15 @@ def _apply_account(form: FormData, draft: dict[str, Any]) -> None:
 
 
 def _apply_columns(form: FormData, draft: dict[str, Any]) -> None:
-    draft["attributes"] = form_list(form, "attributes")
-    draft["metrics"] = form_list(form, "metrics")
+    attributes, metrics = form_list(form, "attributes"), form_list(form, "metrics")
+    # Names pasted from another tool: attributes where the dataset has one of that name, the
+    # rest as metrics (unknown names are then explained with the closest valid ones).
+    dataset = _dataset(draft)
+    for name in re.split(r"[,\s]+", form_text(form, "more_columns").upper()):
+        target = attributes if dataset is not None and dataset.attribute(name) else metrics
+        if name and name not in attributes and name not in metrics:
+            target.append(name)
+    draft["attributes"], draft["metrics"] = attributes, metrics
     granularity = form_text(form, "granularity")
     if granularity:
         draft["granularity"] = granularity
