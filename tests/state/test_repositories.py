@@ -63,8 +63,12 @@ def test_rename_save_tokens_and_mark_revoked(db: ControlDB) -> None:
     db.authorizers.insert(_new("other"))
     with pytest.raises(ConfigError, match="labelled 'other' exists"):
         db.authorizers.rename(first.id, "other")
+    db.sources.create("by_label", {"authorizer": "main", "x": 1}, authorizer_id=None)
+    db.sources.create("by_id", {"authorizer": str(first.id)}, authorizer_id=first.id)
     renamed = db.authorizers.rename(first.id, "shop")
     assert renamed.label == "shop"
+    assert db.sources.get("by_label").config == {"authorizer": "shop", "x": 1}
+    assert db.sources.get("by_id").config == {"authorizer": str(first.id)}
     db.authorizers.save_tokens(first.id, _tokens("2"))
     saved = db.authorizers.get(first.id)
     assert saved.refresh_token_enc == "enc-refresh-2"
@@ -112,6 +116,14 @@ def test_delete_checks_the_runners_own_source_table(db: ControlDB) -> None:
         conn.execute(legacy.insert().values(name="old_source", config=config))
     with pytest.raises(ConfigError, match="old_source"):
         db.authorizers.delete(record.id)
+    with db.engine.begin() as conn:
+        conn.execute(
+            legacy.insert().values(name="by_label", config='{"authorizer": "legacy", "a": [1]}')
+        )
+    db.authorizers.rename(record.id, "renamed")
+    with db.engine.connect() as conn:
+        text = conn.execute(sa.select(legacy.c.config).where(legacy.c.name == "by_label")).scalar()
+    assert orjson.loads(str(text)) == {"authorizer": "renamed", "a": [1]}
 
 
 def test_sources_crud(db: ControlDB) -> None:

@@ -48,6 +48,24 @@ def sources_using_authorizer(conn: sa.Connection, *, authorizer_id: int, label: 
     return sorted(names)
 
 
+def _relabel_sources(conn: sa.Connection, *, old: str, new: str) -> None:
+    for source_id, config in conn.execute(sa.select(SOURCES.c.id, SOURCES.c.config)):
+        if isinstance(config, dict) and config.get("authorizer") == old:
+            conn.execute(
+                SOURCES.update()
+                .where(SOURCES.c.id == source_id)
+                .values(config={**config, "authorizer": new}, updated_at=utc_now())
+            )
+    if not sa.inspect(conn).has_table(_LEGACY_SOURCES):
+        return
+    legacy = sa.table(_LEGACY_SOURCES, sa.column("name"), sa.column("config"))
+    for name, text in conn.execute(sa.select(legacy.c.name, legacy.c.config)).all():
+        document = orjson.loads(text)
+        if isinstance(document, dict) and document.get("authorizer") == old:
+            updated = orjson.dumps({**document, "authorizer": new}).decode()
+            conn.execute(legacy.update().where(legacy.c.name == name).values(config=updated))
+
+
 def _token_values(tokens: StoredTokens) -> dict[str, Any]:
     return {
         "access_token_enc": tokens.access_token_enc,
@@ -145,8 +163,16 @@ class AuthorizerRepository:
             )
 
     def rename(self, authorizer_id: int, label: str) -> AuthorizerRecord:
+        """New label; source configs that name the old label follow (same transaction)."""
+        old = self.get(authorizer_id)
         try:
-            self._update(authorizer_id, label=label)
+            with self._engine.begin() as conn:
+                conn.execute(
+                    AUTHORIZERS.update()
+                    .where(AUTHORIZERS.c.id == authorizer_id)
+                    .values(label=label, updated_at=utc_now())
+                )
+                _relabel_sources(conn, old=old.label, new=label)
         except sa.exc.IntegrityError as exc:
             raise ConfigError(
                 f"an authorizer labelled {label!r} exists: choose another label"
