@@ -3,11 +3,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 
 from pinads.errors import StateError
+from pinads.extract.plan import PlanStep, StepKind
+from pinads.runner import store as store_module
 from pinads.runner.store import SourceStore
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
@@ -82,4 +86,45 @@ def test_lock_of_a_dead_process_is_released() -> None:
     assert runs["dead"].status == "failed"
     assert (runs["dead"].error or "").startswith("the run's process (")
     assert runs["alive"].status == "running"
+    store.close()
+
+
+def _until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_heartbeat_batches_and_a_lost_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "HEARTBEAT_SECONDS", 0.05)
+    store = SourceStore(load_settings())
+    store.save(CONFIG)
+    source_id = store.db.sources.get("shop").id
+    store.begin(source="shop", kind="backfill", run_id="r1", start=None, end=None)
+    first = store.db.runs.lock_of(source_id)
+    assert first is not None
+    assert _until(
+        lambda: (
+            (lock := store.db.runs.lock_of(source_id)) is not None
+            and lock.heartbeat_at > first.heartbeat_at
+        )
+    )
+    step = PlanStep(
+        step_id="report:1:2026-01-01:2026-06-30",
+        kind=StepKind.REPORT,
+        account_id="1",
+        api_calls=2,
+        start=date(2026, 1, 1),
+        end=date(2026, 6, 30),
+    )
+    store.step_done("r1", step, 10)
+    assert [(b.batch, b.rows_written) for b in store.db.runs.batches("r1")] == [(1, 10)]
+    store.db.runs.release_run_lock(source_id, "r1")  # as if another host took it over
+    with pytest.raises(StateError, match="lost its lock"):
+        assert _until(lambda: store._live["r1"].lost is not None)
+        store.step_done("r1", step, 1)
+    store.finish("r1", result=None, error="lost its lock")
     store.close()

@@ -113,6 +113,7 @@ def execute_run(
     resume: bool = False,
     workers: int = DEFAULT_WORKERS,
     polling: ReportPolling | None = None,
+    on_step: Callable[[PlanStep, int], None] | None = None,
 ) -> RunProgress:
     """Run every step of the plan (skipping checkpointed ones when `resume`); return the final
     counters. Raises ExtractError "No data retrieved" unless the source allows empty data."""
@@ -136,6 +137,8 @@ def execute_run(
             output.close()
         state.rows += written
         state.steps_done += 1
+        if on_step is not None:
+            on_step(output.step, written)
         state.api_calls = prepared.plan.discovery_calls + client.stats.calls - baseline_calls
         state.current = output.step.describe()
         if progress is not None:

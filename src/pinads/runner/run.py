@@ -13,7 +13,7 @@ from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Dataset
 from pinads.errors import PinadsError
 from pinads.extract.engine import DEFAULT_WORKERS
-from pinads.extract.plan import Plan, StepKind, Strategy
+from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy
 from pinads.load.spec import Destination
 from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
@@ -33,8 +33,17 @@ class RunLedger(Protocol):
     ) -> None:
         """Record a started run and take the source's lock (StateError when it is held)."""
 
+    def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
+        """After each committed step (raises StateError if the run lost its lock)."""
+
     def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
         """Record the outcome and release the lock."""
+
+
+def _step_hook(ledger: RunLedger | None, run_id: str) -> Callable[[PlanStep, int], None] | None:
+    if ledger is None:
+        return None
+    return lambda step, rows: ledger.step_done(run_id, step, rows)
 
 
 def new_run_id() -> str:
@@ -126,6 +135,7 @@ def run_source(
             workers=workers,
             polling=polling,
             started=started,
+            on_step=_step_hook(ledger, run_id),
         )
     except PinadsError as exc:
         if ledger is not None:
@@ -151,6 +161,7 @@ def _run(
     workers: int,
     polling: ReportPolling | None,
     started: float,
+    on_step: Callable[[PlanStep, int], None] | None = None,
 ) -> RunResult:
     strategy = Strategy.REPORTS if kind is RunKind.BACKFILL else Strategy.AUTO
     before = client.stats
@@ -168,6 +179,7 @@ def _run(
         resume=backfill,
         workers=workers,
         polling=polling,
+        on_step=on_step,
     )
     after = client.stats
     return RunResult(

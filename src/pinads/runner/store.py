@@ -8,23 +8,37 @@ another, is refused; a dead run's lock is taken over).
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from pinads.errors import ConfigError, StateError
 from pinads.settings import AppSettings
 from pinads.sources.config import SourceConfig
-from pinads.state import ControlDB, RunKind, RunStatus, SourceRecord, open_control_db
+from pinads.state import (
+    BackfillBatch,
+    ControlDB,
+    RunKind,
+    RunRepository,
+    RunStatus,
+    SourceRecord,
+    open_control_db,
+)
 from pinads.state import RunRecord as StateRun
 
 if TYPE_CHECKING:
+    from pinads.extract.plan import PlanStep
     from pinads.runner.core import RunResult
     from pinads.runner.preview import PreviewResult
 
-__all__ = ["RunRecord", "SourceStore"]
+__all__ = ["HEARTBEAT_SECONDS", "RunRecord", "SourceStore"]
+
+log = logging.getLogger(__name__)
 
 
 class RunRecord(BaseModel):
@@ -47,14 +61,49 @@ class RunRecord(BaseModel):
     error: str | None
 
 
+HEARTBEAT_SECONDS = 60.0  # well inside the control DB's 10 minutes before a lock counts as stale
+
+
+class _Heartbeat:
+    """Keeps a run's lock fresh from a background thread, so a long step (an async report can
+    take many minutes) is never mistaken for a dead run by another host."""
+
+    def __init__(self, runs: RunRepository, *, source_id: int, run_id: str, kind: str) -> None:
+        self.runs, self.source_id, self.run_id, self.kind = runs, source_id, run_id, kind
+        self.batches = 0
+        self.lost: StateError | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self._loop, name=f"pinads-heartbeat-{run_id[:8]}", daemon=True
+        )
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.runs.heartbeat(self.source_id, self.run_id)
+            except StateError as exc:  # taken over: the run learns it at its next step
+                self.lost = exc
+                return
+            except sa.exc.SQLAlchemyError as exc:  # the DB is briefly away: try next beat
+                log.warning("run %s: heartbeat failed (%s)", self.run_id, type(exc).__name__)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
 class SourceStore:
     """Sources, runs and run locks in the control DB; also the runner's `RunLedger`."""
 
     def __init__(self, settings: AppSettings) -> None:
         settings.ensure_home()
         self.db: ControlDB = open_control_db(settings)
+        self._live: dict[str, _Heartbeat] = {}
 
     def close(self) -> None:
+        for beat in self._live.values():
+            beat.close()
         self.db.close()
 
     # -- sources ---------------------------------------------------------------------------
@@ -125,8 +174,36 @@ class SourceStore:
         self.db.runs.start(
             source_id, kind=RunKind(kind), range_start=start, range_end=end, run_id=run_id
         )
+        self._live[run_id] = _Heartbeat(self.db.runs, source_id=source_id, run_id=run_id, kind=kind)
+
+    def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
+        """After each committed step: fail the run if its lock was taken over; for backfills,
+        record the batch's progress (shown by `pinads runs`; the data checkpoint itself is
+        committed with the rows in the destination)."""
+        beat = self._live.get(run_id)
+        if beat is None:
+            return
+        if beat.lost is not None:
+            raise beat.lost
+        if beat.kind == RunKind.BACKFILL.value and step.start and step.end:
+            beat.batches += 1
+            self.db.runs.record_batch(
+                BackfillBatch(
+                    run_id=run_id,
+                    batch=beat.batches,
+                    source_id=beat.source_id,
+                    range_start=step.start,
+                    range_end=step.end,
+                    status="done",
+                    rows_written=rows,
+                    updated_at=datetime.now(UTC),
+                )
+            )
 
     def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
+        beat = self._live.pop(run_id, None)
+        if beat is not None:
+            beat.close()
         self.db.runs.finish(
             run_id,
             status=RunStatus.FAILED if error else RunStatus.SUCCEEDED,
