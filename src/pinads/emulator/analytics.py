@@ -16,7 +16,7 @@ from starlette.responses import Response
 from pinads.emulator.constants import ANALYTICS_ROLES
 from pinads.emulator.errors import ApiProblemError
 from pinads.emulator.http import authenticate, emulator_state, json_response, require_account
-from pinads.emulator.jsonrows import row_dicts
+from pinads.emulator.jsonrows import collector_paused, row_dicts
 from pinads.emulator.metrics import Attribution
 from pinads.emulator.params import invalid, parse_query
 from pinads.emulator.reporting import ReportQuery, build_rows
@@ -129,7 +129,8 @@ async def analytics_endpoint(request: Request) -> Response:
     op = request.scope["route"].name
     query = _report_query(request, op, _FLAT[op], targeting=False)
     rows = build_rows(emulator_state(request).world, query)
-    return json_response(row_dicts(rows.table))
+    with collector_paused():
+        return json_response(row_dicts(rows.table))
 
 
 async def targeting_endpoint(request: Request) -> Response:
@@ -138,11 +139,12 @@ async def targeting_endpoint(request: Request) -> Response:
     query = _report_query(request, op, _TARGETING[op], targeting=True)
     rows = build_rows(emulator_state(request).world, query)
     targets = rows.targets or []
-    data = [
-        {"targeting_type": kind, "targeting_value": value, "metrics": metrics}
-        for (kind, value), metrics in zip(targets, row_dicts(rows.table), strict=True)
-    ]
-    return json_response({"data": data})
+    with collector_paused():
+        data = [
+            {"targeting_type": kind, "targeting_value": value, "metrics": metrics}
+            for (kind, value), metrics in zip(targets, row_dicts(rows.table), strict=True)
+        ]
+        return json_response({"data": data})
 
 
 FLAT_OPERATIONS = tuple(_FLAT)

@@ -51,26 +51,32 @@ class _Conversions:
     def __init__(self, grid: Grid, *, pad: int, attribution: Attribution) -> None:
         self.grid, self.pad, self.attribution = grid, pad, attribution
         self.n_out = grid.n_days - pad
-        self._hash: pa.Array | None = None
         self._potential: dict[str, pa.Array] = {}
         self._visible: dict[tuple[str, str], pa.Array] = {}
         self._narrow: pa.Array | None = None
+        self._shared: tuple[pa.Array, pa.Array, pa.Array, pa.Array] | None = None
+        self._factors: dict[int, pa.Array] = {}
         self.shopping = grid.per_ad([1 if a.product_group_id else 0 for a in grid.ads], _I64)
+
+    def _common(self) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+        """(hash, drive, drive capped at 1, conversion rate) per cell, shared by all events."""
+        if self._shared is None:
+            grid, f = self.grid, self.grid.fields
+            drive = pc.add(pc.add(f["CLK1"], f["OUT1"]), pc.divide(pc.add(f["REP1"], f["ENG1"]), 2))
+            drive = pc.cast(pc.add(drive, pc.divide(f["IMP1"], 200)), _F64)
+            rate = grid.per_ad([a.conversion_rate for a in grid.ads], _F64)
+            self._shared = (grid.hash(_CONV_MIX), drive, pc.min_element_wise(drive, 1.0), rate)
+        return self._shared
 
     def potential(self, event: str) -> pa.Array:
         """Conversions of `event` caused on each action day (before attribution and lag)."""
         if event not in self._potential:
-            grid, f = self.grid, self.grid.fields
-            if self._hash is None:
-                self._hash = grid.hash(_CONV_MIX)
-            noise = hash_unit(self._hash, 4 * _EVENT_INDEX[event], bits=4)
-            drive = pc.add(pc.add(f["CLK1"], f["OUT1"]), pc.divide(pc.add(f["REP1"], f["ENG1"]), 2))
-            drive = pc.cast(pc.add(drive, pc.divide(f["IMP1"], 200)), _F64)
-            rate = CONVERSION_EVENTS[event][0]
-            scale = grid.per_ad([a.conversion_rate * rate for a in grid.ads], _F64)
+            h, drive, capped, rate = self._common()
+            noise = hash_unit(h, 4 * _EVENT_INDEX[event], bits=4)
+            scale = pc.multiply(rate, CONVERSION_EVENTS[event][0])
             expected = pc.multiply(pc.multiply(drive, scale), pc.add(pc.multiply(noise, 0.8), 0.6))
             # Stochastic rounding keeps small expected counts alive; nothing without delivery.
-            dither = pc.multiply(noise, pc.min_element_wise(drive, 1.0))
+            dither = pc.multiply(noise, capped)
             self._potential[event] = pc.cast(pc.add(expected, dither), _I64, safe=False)
         return self._potential[event]
 
@@ -87,12 +93,14 @@ class _Conversions:
         return self._visible[key]
 
     def _by_action(self, parts: pa.Array, window: int) -> pa.Array:
-        allowed, today = buckets_within(window), self.attribution.today
-        factors = []
-        for day in self.grid.days:
-            known = min(allowed, buckets_within(today - 1 - day)) if day < today else 0
-            factors.append(LAG_CUMULATIVE[known - 1] if known else 0)
-        return pc.divide(pc.multiply(parts, self.grid.per_day(factors, _I64)), 1000)
+        if window not in self._factors:
+            allowed, today = buckets_within(window), self.attribution.today
+            factors = []
+            for day in self.grid.days:
+                known = min(allowed, buckets_within(today - 1 - day)) if day < today else 0
+                factors.append(LAG_CUMULATIVE[known - 1] if known else 0)
+            self._factors[window] = self.grid.per_day(factors, _I64)
+        return pc.divide(pc.multiply(parts, self._factors[window]), 1000)
 
     def _by_conversion(self, parts: pa.Array, window: int) -> pa.Array:
         """Bucket k of action day d is booked on day d + LAG_DAYS[k]."""

@@ -4,13 +4,29 @@ they have a value. Either way empty values end up as absent keys, as Pinterest r
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["row_dicts"]
+__all__ = ["collector_paused", "row_dicts"]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while tens of thousands of row dicts are built and
+    serialised: they hold no cycles, and generation passes over them cost a third of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def row_dicts(table: pa.Table) -> list[dict[str, Any]]:
@@ -20,7 +36,8 @@ def row_dicts(table: pa.Table) -> list[dict[str, Any]]:
     sparse: list[tuple[str, pa.Array]] = []
     for name in table.column_names:
         column = table[name].combine_chunks()
-        (sparse if column.null_count * 2 > n else dense).append((name, column))
+        # Building a key into every dict costs about a third of deleting or adding it later.
+        (sparse if column.null_count * 10 > 3 * n else dense).append((name, column))
     names = [name for name, _ in dense]
     values = [column.to_pylist() for _, column in dense]
     rows: list[dict[str, Any]] = (

@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 
 from pinads.emulator.analytics import attribution_from
 from pinads.emulator.columns import Metric, resolve
-from pinads.emulator.jsonrows import row_dicts
+from pinads.emulator.jsonrows import collector_paused, row_dicts
 from pinads.emulator.render import summary_status
 from pinads.emulator.reporting import ID_KEYS, ReportQuery, RowSet, build_rows
 from pinads.emulator.world import Ad, World
@@ -161,7 +161,13 @@ def _csv(table: pa.Table, names: list[str]) -> bytes:
 
 
 def _json(table: pa.Table, owner_ids: list[str] | None, body: dict[str, Any]) -> bytes:
-    dicts = row_dicts(table)
+    with collector_paused():
+        return _grouped_json(row_dicts(table), owner_ids, body)
+
+
+def _grouped_json(
+    dicts: list[dict[str, Any]], owner_ids: list[str] | None, body: dict[str, Any]
+) -> bytes:
     grouped: dict[str, list[dict[str, Any]]] = {}
     by_date = body.get("primary_sort") == "BY_DATE"
     for i, row in enumerate(dicts):
