@@ -121,3 +121,18 @@ def test_entity_datasets_ad_accounts_and_campaigns(tmp_path: Path) -> None:
     assert second.rows_written == 8  # 4 campaigns in each of the two accounts
     assert second.api_calls == 3
     dest.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "rows_after_two_runs"), [("append", 60), ("replace", 30), ("insert_ignore", 30)]
+)
+def test_write_modes(tmp_path: Path, mode: str, rows_after_two_runs: int) -> None:
+    config, dataset = _config(tmp_path, write_mode=mode)
+    dest = open_destination(config.destination, settings=load_settings())
+    with fake_client(FakePinterest(campaigns=3)) as client:
+        run_source(config, dataset, client=client, destination=dest, today=TODAY)
+        run_source(config, dataset, client=client, destination=dest, today=TODAY)
+    table = dest.read_table("campaign_daily")
+    dest.close()
+    assert table.num_rows == rows_after_two_runs
+    assert len(set(table.column("_pinads_run_id").to_pylist())) == (2 if mode == "append" else 1)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.api.client import PinterestClient
@@ -48,7 +49,8 @@ class RunProgress:
     steps_total: int
     steps_done: int = 0
     steps_skipped: int = 0
-    rows: int = 0
+    rows: int = 0  # written (insert_ignore skips known keys, append skips known steps)
+    rows_retrieved: int = 0  # read from Pinterest
     api_calls: int = 0
     current: str = ""
 
@@ -90,6 +92,19 @@ class _Counters:
     rows: int = 0
 
 
+class _Counted:
+    """Batches passed through, counting their rows (rows read, whatever the write keeps)."""
+
+    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
+        self.batches = batches
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self.batches:
+            self.rows += batch.num_rows
+            yield batch
+
+
 def no_data_message(prepared: Prepared) -> str:
     period = prepared.plan.date_range
     days = f" for {period}" if period else ""
@@ -129,13 +144,15 @@ def execute_run(
     if mode is WriteMode.REPLACE:
         destination.begin_replace(table)
     for output in run_steps(job, steps, workers=workers):
+        counted = _Counted(output.batches)
         try:
             written = destination.write_step(
-                table, output.batches, mode=mode, scope=scope, step_id=output.step.step_id
+                table, counted, mode=mode, scope=scope, step_id=output.step.step_id
             )
         finally:
             output.close()
         state.rows += written
+        state.rows_retrieved += counted.rows
         state.steps_done += 1
         if on_step is not None:
             on_step(output.step, written)
@@ -145,7 +162,7 @@ def execute_run(
             progress(state)
     if mode is WriteMode.REPLACE:
         destination.finish_replace(table)
-    if state.rows == 0 and not config.allow_empty and not done:
+    if state.rows_retrieved == 0 and not config.allow_empty and not done:
         raise ExtractError(no_data_message(prepared))
     return state
 
