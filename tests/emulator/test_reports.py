@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -319,3 +320,36 @@ def test_filters_and_hourly_rows(client: httpx.Client, headers: dict[str, str]) 
     assert {row["HOUR"] for row in rows} <= set(range(9, 18))
     assert all(row["CAMPAIGN_NAME"].split(" · ")[1].startswith("Awareness") for row in rows)
     assert all(row["SPEND_IN_MICRO_DOLLAR"] > 500_000 for row in rows)
+
+
+def test_every_async_column_has_a_sensible_value_or_is_absent(
+    client: httpx.Client, headers: dict[str, str]
+) -> None:
+    columns = extract()["enums"]["ReportingColumnAsync"]
+    large = f"/v5/ad_accounts/{LARGE_ADVERTISER_ID}/reports"
+    body = _body(level="ADVERTISER", granularity="TOTAL", start_date=_day(-60), columns=columns)
+    token = client.post(large, headers=headers, json=body).json()["token"]
+    status: dict[str, Any] = {}
+    for _ in range(3):
+        status = client.get(large, headers=headers, params={"token": token}).json()
+    report = orjson.loads(_download(client, status["url"]).content)
+    (rows,) = report.values()
+    (row,) = rows
+    assert set(row) <= {*columns, "AD_ACCOUNT_ID"}
+    for name, value in row.items():
+        assert value is not None and value != "", name
+        assert not isinstance(value, float) or math.isfinite(value), name
+    assert len(row) > 350  # most columns have data over a month of a large advertiser
+
+
+def test_reset_restores_the_clock_and_forgets_reports(
+    client: httpx.Client, headers: dict[str, str]
+) -> None:
+    token = _create(client, headers, _body())
+    client.post("/_emulator/clock", json={"today": "2026-07-01"})
+    assert client.get("/_emulator/clock").json()["today"] == "2026-07-01"
+    client.post("/_emulator/reset")
+    assert client.get("/_emulator/clock").json()["today"] == TODAY.isoformat()
+    fresh = client.post("/_emulator/tokens", json={"user_id": "1000000000000001"}).json()
+    auth = {"Authorization": f"Bearer {fresh['access_token']}"}
+    assert _poll(client, auth, token)["report_status"] == "DOES_NOT_EXIST"

@@ -2,7 +2,14 @@
 
 Every parameter is checked against the spec extract (column enums per endpoint, granularity,
 windows, conversion_report_time, id counts) and against Pinterest's documented date limits:
-start at most 90 days back and at most 90 days long; HOUR at most 8 days back and 3 days long.
+start at most 90 days back and end at most 90 days after start; HOUR at most 8 days back and
+3 days long.
+
+Row keys: the level's id (`AD_ACCOUNT_ID`, `CAMPAIGN_ID`, ...), `DATE` (`YYYY-MM-DD`, UTC;
+the first day of the week or month for WEEK and MONTH; absent for TOTAL) and the requested
+columns, absent when empty. How Pinterest encodes the hour of HOUR rows is undocumented; the
+emulator sends `DATE` plus an integer `HOUR` key (0-23, UTC) and, as Pinterest documents, no
+conversion metrics in hourly rows.
 """
 
 from __future__ import annotations
