@@ -33,7 +33,11 @@ __all__ = ["DEMO_SOURCE", "MemorySink", "authorize", "demo_config", "register", 
 
 DEMO_SOURCE = "demo_campaign_daily"
 _SCOPES = ("ads:read", "user_accounts:read")
-_out = Console(highlight=False, soft_wrap=True)
+
+
+def _out() -> Console:
+    """A console sized when it prints (the terminal, or COLUMNS, of this invocation)."""
+    return Console(highlight=False, soft_wrap=True)
 
 
 class MemorySink:
@@ -123,9 +127,9 @@ def run_demo() -> None:
     settings = load_settings()
     settings.ensure_home()
     with EmulatorServer(EmulatorConfig(auto_approve=True)) as server:
-        _out.print(f"emulator serving Pinterest API v5 at {server.api_url}")
+        _out().print(f"emulator serving Pinterest API v5 at {server.api_url}")
         app, tokens = authorize(server.base_url, server.api_url)
-        _out.print("authorized the demo app (OAuth code flow, auto-approved)")
+        _out().print("authorized the demo app (OAuth code flow, auto-approved)")
         config = demo_config(ACCOUNT)
         store = SourceStore(settings)
         destination = open_destination(config.destination, settings=settings)
@@ -142,9 +146,9 @@ def run_demo() -> None:
         finally:
             destination.close()
             store.close()
-    print_result(result, _out)
-    _out.print(_preview(str(settings.default_duckdb_path), config.name))
-    _out.print(
+    print_result(result, _out())
+    _out().print(_preview(str(settings.default_duckdb_path), config.name))
+    _out().print(
         f"DuckDB file: {settings.default_duckdb_path} (table {config.name}); "
         f"finished {datetime.now(UTC):%H:%M:%S} UTC"
     )

@@ -27,7 +27,11 @@ from pinads.sources.dates import DateRange
 
 __all__ = ["print_plan", "print_result", "register"]
 
-_out = Console(highlight=False, soft_wrap=True)
+
+def _out() -> Console:
+    """A console sized when it prints (the terminal, or COLUMNS, of this invocation)."""
+    return Console(highlight=False, soft_wrap=True)
+
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
@@ -44,7 +48,8 @@ def _period(start: str | None, end: str | None) -> DateRange | None:
         raise ConfigError(f"--from/--to must be YYYY-MM-DD with --from <= --to ({exc})") from exc
 
 
-def print_plan(plan: Plan, console: Console = _out) -> None:
+def print_plan(plan: Plan, console: Console | None = None) -> None:
+    console = console or _out()
     span = f" {plan.date_range}" if plan.date_range else ""
     reports = sum(step.kind is StepKind.REPORT for step in plan.steps)
     minimum = "at least " if reports else ""
@@ -60,7 +65,8 @@ def print_plan(plan: Plan, console: Console = _out) -> None:
         console.print(f"  ... {len(plan.steps) - 20} more steps")
 
 
-def print_result(result: RunResult, console: Console = _out) -> None:
+def print_result(result: RunResult, console: Console | None = None) -> None:
+    console = console or _out()
     span = f" {result.start}..{result.end}" if result.start else ""
     console.print(
         f"[bold green]done[/] {result.kind.value} run {result.run_id} of {result.source}{span}: "
@@ -182,7 +188,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option("--limit", "-n", help="How many.")] = 20,
     ) -> None:
         """Run history: kind, range, status, rows, API calls, 429s, duration, error."""
-        _out.print(_runs_table(source, limit))
+        _out().print(_runs_table(source, limit))
 
     @app.command("preview")
     def preview(source_or_file: str, start: FromOpt = None, end: ToOpt = None) -> None:
@@ -191,7 +197,7 @@ def register(app: typer.Typer) -> None:
         target = _read_file(path) if path.suffix in (".yaml", ".yml") else source_or_file
         result = service.preview(target, period=_period(start, end))
         if result.has_data:
-            _out.print(preview_table(result))
+            _out().print(preview_table(result))
         else:
-            _out.print(escape(result.message))
+            _out().print(escape(result.message))
             raise typer.Exit(1)

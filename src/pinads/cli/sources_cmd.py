@@ -21,7 +21,10 @@ from pinads.sources.config import SourceConfig
 
 __all__ = ["preview_table", "register", "wizard_document"]
 
-_out = Console(highlight=False, soft_wrap=True)
+
+def _out() -> Console:
+    """A console sized when it prints (the terminal, or COLUMNS, of this invocation)."""
+    return Console(highlight=False, soft_wrap=True)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -86,11 +89,11 @@ def _create(file: Path | None, *, replace: bool) -> None:
     document = _read_file(file) if file else wizard_document()
     if file is None and typer.confirm("Test Data now (preview a few days)?", default=False):
         result = service.preview(document)
-        _out.print(preview_table(result) if result.has_data else escape(result.message))
+        _out().print(preview_table(result) if result.has_data else escape(result.message))
         if not typer.confirm("Save the source?", default=result.has_data):
             raise typer.Exit(1)
     config = service.create_source(document, replace=replace)
-    _out.print(
+    _out().print(
         f"saved source [bold]{config.name}[/] ({config.dataset}); "
         f"run it with `pinads run {config.name}`"
     )
@@ -105,15 +108,15 @@ def _next_due(config: SourceConfig) -> str:
 
 def _show(name: str) -> None:
     config = service.get_source(name)
-    _out.print(escape(yaml.safe_dump(config.to_document(), sort_keys=False)))
-    _out.print(_next_due(config))
+    _out().print(escape(yaml.safe_dump(config.to_document(), sort_keys=False)))
+    _out().print(_next_due(config))
     runs = service.list_runs(name, limit=1)
     if not runs:
-        _out.print("last run: never")
+        _out().print("last run: never")
         return
     last = runs[0]
     error = f" - {escape(last.error)}" if last.error else ""
-    _out.print(
+    _out().print(
         f"last run: {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC, "
         f"{last.rows_written} rows, {last.api_calls} API calls{error}"
     )
@@ -141,7 +144,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"the file names source {document.get('name')!r}, not {name!r}")
         service.get_source(name)
         service.create_source({**document, "name": name}, replace=True)
-        _out.print(f"updated source [bold]{name}[/]")
+        _out().print(f"updated source [bold]{name}[/]")
 
     @sources.command("list")
     def list_() -> None:
@@ -159,7 +162,7 @@ def register(app: typer.Typer) -> None:
                 str(config.date_range),
                 config.destination,
             )
-        _out.print(table)
+        _out().print(table)
 
     @sources.command("show")
     def show(name: str) -> None:
@@ -175,4 +178,4 @@ def register(app: typer.Typer) -> None:
         if not yes and not typer.confirm(f"Delete source {name}?", default=False):
             raise typer.Exit(1)
         service.delete_source(name)
-        _out.print(f"deleted source {name} (its table is kept)")
+        _out().print(f"deleted source {name} (its table is kept)")
