@@ -152,6 +152,10 @@ def run_demo() -> None:
         f"DuckDB file: {settings.default_duckdb_path} (table {config.name}); "
         f"finished {datetime.now(UTC):%H:%M:%S} UTC"
     )
+    _out().print(
+        "next: `pinads runs` shows the run history; `pinads emulator --auto-approve` serves the "
+        "emulator for `pinads auth add`, then `pinads sources create` and `pinads run`"
+    )
 
 
 def register(app: typer.Typer) -> None:
