@@ -71,6 +71,7 @@ class RunResult(BaseModel):
     table: str
     destination: str
     rows_written: int = Field(description="Rows written by this run (upserts included).")
+    rows_retrieved: int = Field(default=0, description="Rows read from Pinterest.")
     steps: int
     steps_skipped: int = Field(description="Steps already checkpointed (resumed backfill).")
     api_calls: int = Field(description="API calls this run made (client's count).")

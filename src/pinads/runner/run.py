@@ -191,6 +191,7 @@ def _run(
         table=prepared.table.name,
         destination=destination.url,
         rows_written=counters.rows,
+        rows_retrieved=counters.rows_retrieved,
         steps=len(prepared.plan.steps),
         steps_skipped=counters.steps_skipped,
         api_calls=after.calls - before.calls,
