@@ -11,7 +11,7 @@ are always absent, as Pinterest omits empty values.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,62 +20,54 @@ import pyarrow.compute as pc
 
 from pinads.emulator.metrics import CONVERSION_EVENTS, SOURCES, SPLITS, ConversionLeaf, Leaf
 
-__all__ = ["Attribute", "Metric", "resolve"]
+__all__ = ["Attribute", "Metric", "Term", "resolve"]
 
-Sums = Mapping[Leaf, pa.Array]
+Term = tuple[Leaf, ...]  # a sum of leaves: what rows carry and aggregate
 
 
 @dataclass(frozen=True, slots=True)
 class Metric:
+    """`scale * sum(num) / sum(den)`; without `den` an exact integer sum (scale 1) or a
+    scaled float (e.g. micro-units to currency units)."""
+
     name: str
-    leaves: tuple[Leaf, ...]
-    compute: Callable[[Sums], pa.Array]
+    num: Term
+    den: Term = ()
+    scale: float = 1.0
+
+    @property
+    def leaves(self) -> Term:
+        return self.num + self.den
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (self.num, self.den) if self.den else (self.num,)
+
+    def compute(self, terms: Mapping[Term, pa.Array]) -> pa.Array:
+        top = terms[self.num]
+        if not self.den:
+            return top if self.scale == 1.0 else pc.multiply(pc.cast(top, pa.float64()), self.scale)
+        denominator = pc.cast(terms[self.den], pa.float64())
+        safe = pc.if_else(pc.equal(denominator, 0.0), None, denominator)
+        return pc.divide(pc.multiply(pc.cast(top, pa.float64()), self.scale), safe)
 
 
 @dataclass(frozen=True, slots=True)
 class Attribute:
     name: str
-    field: str  # key into the row's entity attributes (see `reporting.entity_attributes`)
+    field: str  # key into the row owner's attributes (see `owners`)
 
 
-def _total(*leaves: Leaf) -> Callable[[Sums], pa.Array]:
-    def compute(sums: Sums) -> pa.Array:
-        out = sums[leaves[0]]
-        for leaf in leaves[1:]:
-            out = pc.add(out, sums[leaf])
-        return out
-
-    return compute
-
-
-def _ratio(
-    num: tuple[Leaf, ...], den: tuple[Leaf, ...], scale: float = 1.0
-) -> Callable[[Sums], pa.Array]:
-    top, bottom = _total(*num), _total(*den)
-
-    def compute(sums: Sums) -> pa.Array:
-        denominator = pc.cast(bottom(sums), pa.float64())
-        safe = pc.if_else(pc.equal(denominator, 0.0), None, denominator)
-        return pc.divide(pc.multiply(pc.cast(top(sums), pa.float64()), scale), safe)
-
-    return compute
-
-
-def _dollars(*leaves: Leaf) -> Callable[[Sums], pa.Array]:
-    total = _total(*leaves)
-    return lambda sums: pc.divide(pc.cast(total(sums), pa.float64()), 1e6)
-
-
-def _m(name: str, compute: Callable[[Sums], pa.Array], *leaves: Leaf) -> Metric:
-    return Metric(name, leaves, compute)
+def _m(name: str, scale: float, *leaves: Leaf) -> Metric:
+    return Metric(name, leaves, (), scale)
 
 
 def _sum(name: str, *leaves: Leaf) -> Metric:
-    return Metric(name, leaves, _total(*leaves))
+    return Metric(name, leaves)
 
 
-def _rate(name: str, num: tuple[Leaf, ...], den: tuple[Leaf, ...], scale: float = 1.0) -> Metric:
-    return Metric(name, num + den, _ratio(num, den, scale))
+def _rate(name: str, num: Term, den: Term, scale: float = 1.0) -> Metric:
+    return Metric(name, num, den, scale)
 
 
 _IMP = ("IMP1", "IMP2")
@@ -87,7 +79,7 @@ _MICRO = 1e-6
 
 _FIXED: tuple[Metric, ...] = (
     _sum("SPEND_IN_MICRO_DOLLAR", "SPEND"),
-    _m("SPEND_IN_DOLLAR", _dollars("SPEND"), "SPEND"),
+    _m("SPEND_IN_DOLLAR", _MICRO, "SPEND"),
     _sum("PAID_IMPRESSION", "IMP1"),
     _rate("CPC_IN_MICRO_DOLLAR", ("SPEND",), ("CLK1",)),
     _rate("ECPC_IN_MICRO_DOLLAR", ("SPEND",), _CLK),
@@ -140,7 +132,7 @@ _FIXED: tuple[Metric, ...] = (
     _sum("VIDEO_MRC_VIEWS_2", "MRC2"),
     _sum("TOTAL_VIDEO_MRC_VIEWS", "MRC1", "MRC2"),
     _rate("PAID_VIDEO_VIEWABLE_RATE", ("MRC1",), ("VIDEO_IMP1",)),
-    _m("VIDEO_SPEND_IN_DOLLAR", _dollars("VIDEO_SPEND"), "VIDEO_SPEND"),
+    _m("VIDEO_SPEND_IN_DOLLAR", _MICRO, "VIDEO_SPEND"),
     _rate("ECPV_IN_DOLLAR", ("VIDEO_SPEND",), ("MRC1",), _MICRO),
     _rate("ECPCV_IN_DOLLAR", ("VIDEO_SPEND",), ("P100_1",), _MICRO),
     _rate("ECPCV_P95_IN_DOLLAR", ("VIDEO_SPEND",), ("P95_1",), _MICRO),

@@ -39,6 +39,7 @@ _OWN_IDS = {
     "PRODUCT_GROUP": "product_group_ids",
 }
 _AD_STATUS = {"ACTIVE": "APPROVED"}
+_JSON_SLICE_ROWS = 20_000
 _ID_FILTERS = (
     ("campaign_ids", "campaign_id"),
     ("ad_group_ids", "ad_group_id"),
@@ -160,23 +161,44 @@ def _csv(table: pa.Table, names: list[str]) -> bytes:
     return sink.getvalue()
 
 
+def _group_keys(table: pa.Table, owner_ids: list[str] | None, body: dict[str, Any]) -> list[str]:
+    """The top-level key of each row: its entity id (BY_ID) or its date (BY_DATE)."""
+    if body.get("primary_sort") == "BY_DATE" and "DATE" in table.column_names:
+        return [str(d) for d in table["DATE"].to_pylist()]
+    if owner_ids is not None:
+        return owner_ids
+    return [body["start_date"]] * table.num_rows
+
+
 def _json(table: pa.Table, owner_ids: list[str] | None, body: dict[str, Any]) -> bytes:
-    with collector_paused():
-        return _grouped_json(row_dicts(table), owner_ids, body)
-
-
-def _grouped_json(
-    dicts: list[dict[str, Any]], owner_ids: list[str] | None, body: dict[str, Any]
-) -> bytes:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    by_date = body.get("primary_sort") == "BY_DATE"
-    for i, row in enumerate(dicts):
-        if by_date:
-            key = str(row.get("DATE", body["start_date"]))
-        else:
-            key = owner_ids[i] if owner_ids is not None else body["start_date"]
-        grouped.setdefault(key, []).append(row)
-    return orjson.dumps(grouped)
+    """`{key: [row, ...], ...}` rendered in slices of rows, so a report of hundreds of
+    thousands of rows never holds more than one slice of row dicts at a time."""
+    keys = _group_keys(table, owner_ids, body)
+    if body.get("primary_sort") == "BY_DATE":
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: entity order kept
+        table = table.take(pa.array(order, pa.int64()))
+        keys = [keys[i] for i in order]
+    parts: list[bytes] = []
+    start = 0
+    while start < len(keys):
+        # A slice ends on a key boundary, so each key's rows are serialised together.
+        end = min(len(keys), start + _JSON_SLICE_ROWS)
+        while end < len(keys) and keys[end] == keys[end - 1]:
+            end += 1
+        with collector_paused():
+            rows = row_dicts(table.slice(start, end - start))
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for key, row in zip(keys[start:end], rows, strict=True):
+                groups.setdefault(key, []).append(row)
+            for key, group in groups.items():
+                parts.extend((b",", orjson.dumps(key), b":", orjson.dumps(group)))
+        start = end
+    if parts:
+        parts[0] = b"{"
+    else:
+        parts.append(b"{")
+    parts.append(b"}")
+    return b"".join(parts)  # one copy of the report, however large
 
 
 def render_report(

@@ -9,7 +9,7 @@ absent keys for empty values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pinads.emulator.breakdowns import breakdown_for
-from pinads.emulator.columns import Attribute, Metric, resolve
+from pinads.emulator.columns import Attribute, Metric, Term, resolve
 from pinads.emulator.engine import compute_grid
 from pinads.emulator.metrics import Attribution, ConversionLeaf, Leaf
 from pinads.emulator.owners import Owner, owners_for
@@ -35,7 +35,7 @@ ID_KEYS = {
     "PRODUCT_ITEM": "PRODUCT_ITEM_ID",
     "KEYWORD": "KEYWORD_ID",
 }
-_CELLS_PER_CHUNK = 150_000  # bounds one grid's memory (cells x leaves x 8 bytes)
+_CELLS_PER_CHUNK = 60_000  # bounds one grid's memory (cells x ~150 arrays x 8 bytes)
 _WHOLE = 1_000_000  # share unit of the splits
 # Share of a day's delivery per UTC hour (night low, evening peak).
 _HOUR_WEIGHTS = (
@@ -106,10 +106,11 @@ def _bucket(day: int, granularity: str, start: int) -> int:
 
 def _plan(
     columns: Sequence[str], *, hourly: bool
-) -> tuple[list[Metric], list[Attribute], list[Leaf]]:
+) -> tuple[list[Metric], list[Attribute], list[Term]]:
+    """Metrics, attributes and the distinct terms (sums of leaves) rows must carry."""
     metrics: list[Metric] = []
     attributes: list[Attribute] = []
-    leaves: dict[Leaf, None] = {"IMP1": None, "IMP2": None}  # L0, L1: activity test
+    terms: dict[Term, None] = {("IMP1",): None, ("IMP2",): None}  # L0, L1: activity test
     for name in dict.fromkeys(columns):
         spec = resolve(name)
         if isinstance(spec, Attribute):
@@ -119,12 +120,26 @@ def _plan(
             if hourly and any(isinstance(leaf, ConversionLeaf) for leaf in spec.leaves):
                 continue
             metrics.append(spec)
-            leaves.update(dict.fromkeys(spec.leaves))
-    return metrics, attributes, list(leaves)
+            terms.update(dict.fromkeys(spec.terms))
+    return metrics, attributes, list(terms)
 
 
-def _names(leaves: Sequence[Leaf]) -> list[str]:
-    return [f"L{i}" for i in range(len(leaves))]
+def _names(terms: Sequence[Term]) -> list[str]:
+    return [f"L{i}" for i in range(len(terms))]
+
+
+def _is_conversion(term: Term) -> bool:
+    return any(isinstance(leaf, ConversionLeaf) for leaf in term)
+
+
+def _term_arrays(grid: Mapping[Leaf, pa.Array], terms: Sequence[Term]) -> list[pa.Array]:
+    out = []
+    for term in terms:
+        total = grid[term[0]]
+        for leaf in term[1:]:
+            total = pc.add(total, grid[leaf])
+        out.append(total)
+    return out
 
 
 def _grouped(table: pa.Table, names: Sequence[str]) -> pa.Table:
@@ -136,8 +151,9 @@ def _grouped(table: pa.Table, names: Sequence[str]) -> pa.Table:
     )
 
 
-def _sums(query: ReportQuery, owners: Sequence[Owner], leaves: Sequence[Leaf]) -> pa.Table:
-    """Per (owner, bucket) sums of every leaf over the owners' ads, computed in chunks."""
+def _sums(query: ReportQuery, owners: Sequence[Owner], terms: Sequence[Term]) -> pa.Table:
+    """Per (owner, bucket) sums of every term over the owners' ads, computed in chunks."""
+    leaves = list(dict.fromkeys(leaf for term in terms for leaf in term))
     days = range(query.start_day, query.end_day + 1)
     last = min(query.end_day, query.attribution.today)
     pairs = [
@@ -146,7 +162,7 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], leaves: Sequence[Leaf]) -
         for ad in owner.ads
         if ad.start_day <= last and (ad.end_day is None or ad.end_day >= query.start_day)
     ]
-    names = _names(leaves)
+    names = _names(terms)
     buckets = [_bucket(d, query.granularity, query.start_day) for d in days]
     step = max(1, _CELLS_PER_CHUNK // max(1, len(days)))
     # One ad per owner at daily buckets: every cell is its own row, no grouping needed.
@@ -168,11 +184,12 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], leaves: Sequence[Leaf]) -
                 pa.array(buckets * len(chunk), pa.int64()),
                 pa.array([-1] * cells, pa.int64()),
                 pa.array([-1] * cells, pa.int64()),
-                *(grid[leaf] for leaf in leaves),
+                *_term_arrays(grid, terms),
             ],
             names=["g", "b", "h", "t", *names],
         )
-        parts.append(table if unique else _grouped(table, names))
+        # Inactive (ad, day) cells are dropped per chunk: most of a long report's grid is empty.
+        parts.append(_active(table if unique else _grouped(table, names), terms))
     if not parts:
         empty = pa.array([], pa.int64())
         return pa.table([empty] * (4 + len(names)), names=["g", "b", "h", "t", *names])
@@ -183,13 +200,13 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], leaves: Sequence[Leaf]) -
     return merged.sort_by([("g", "ascending"), ("b", "ascending")])
 
 
-def _active(table: pa.Table, leaves: Sequence[Leaf]) -> pa.Table:
+def _active(table: pa.Table, terms: Sequence[Term]) -> pa.Table:
     """Drop rows without any delivery or conversion (Pinterest has no row for them)."""
     if table.num_rows == 0:
         return table
     mask = pc.greater(pc.add(table["L0"], table["L1"]), 0)
-    for i, leaf in enumerate(leaves):
-        if isinstance(leaf, ConversionLeaf):
+    for i, term in enumerate(terms):
+        if _is_conversion(term):
             mask = pc.or_(mask, pc.greater(table[f"L{i}"], 0))
     return table.filter(mask)
 
@@ -250,21 +267,21 @@ def _shape(
     query: ReportQuery,
     owners: Sequence[Owner],
     table: pa.Table,
-    leaves: Sequence[Leaf],
+    terms: Sequence[Term],
 ) -> tuple[pa.Table, list[tuple[str, str]]]:
-    names = _names(leaves)
+    names = _names(terms)
     if any(o.share_permille != 1000 for o in owners) and table.num_rows:
         shares = [[(-1, 0, owners[g].share_permille * 1000)] for g in table["g"].to_pylist()]
         table = _split(table, names, shares, "t")
     if query.granularity == "HOUR" and table.num_rows:
         table = _active(
-            _split(table, names, [_hour_parts(query.hours)] * table.num_rows, "h"), leaves
+            _split(table, names, [_hour_parts(query.hours)] * table.num_rows, "h"), terms
         )
     targets: list[tuple[str, str]] = []
     if query.targeting_types and table.num_rows:
         by_owner = _target_parts(world, query, owners, targets)
         table = _active(
-            _split(table, names, [by_owner[g] for g in table["g"].to_pylist()], "t"), leaves
+            _split(table, names, [by_owner[g] for g in table["g"].to_pylist()], "t"), terms
         )
     return table, targets
 
@@ -279,10 +296,10 @@ def _column(values: list[Any]) -> pa.Array:
 def build_rows(world: World, query: ReportQuery) -> RowSet:
     """Every row of the query, in (owner, date, hour, targeting) order, as a table of the
     output columns (id key, attributes, DATE, HOUR, metrics); null = absent value."""
-    metrics, attributes, leaves = _plan(query.columns, hourly=query.granularity == "HOUR")
+    metrics, attributes, terms = _plan(query.columns, hourly=query.granularity == "HOUR")
     owners = owners_for(world, query)
     table, targets = _shape(
-        world, query, owners, _active(_sums(query, owners, leaves), leaves), leaves
+        world, query, owners, _active(_sums(query, owners, terms), terms), terms
     )
     owner_of = table["g"].combine_chunks()
     names: list[str] = []
@@ -305,7 +322,7 @@ def build_rows(world: World, query: ReportQuery) -> RowSet:
     if query.granularity == "HOUR":
         names.append("HOUR")
         columns.append(table["h"].combine_chunks())
-    sums = {leaf: table[f"L{i}"].combine_chunks() for i, leaf in enumerate(leaves)}
+    sums = {term: table[f"L{i}"].combine_chunks() for i, term in enumerate(terms)}
     for metric in metrics:
         values = metric.compute(sums)
         names.append(metric.name)
