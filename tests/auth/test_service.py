@@ -3,8 +3,10 @@ persisted, revocation, re-authorization, accounts and roles, delete refused whil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -240,3 +242,37 @@ def test_refresh_token_expiring_soon_is_renewed_on_use(
     assert service.test("main").ok
     renewed = service.get("main")
     assert renewed.refresh_expires_at is not None and renewed.refresh_expires_at > soon
+
+
+class _RotateFirst(httpx.BaseTransport):
+    """Lets another process-like service rotate the token just before our first token call."""
+
+    def __init__(self, inner: httpx.BaseTransport, before: Callable[[], None]) -> None:
+        self.inner = inner
+        self.before: Callable[[], None] | None = before
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth/token") and self.before is not None:
+            before, self.before = self.before, None
+            before()
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(seed=7, access_token_lifetime_days=1 / 1440)]
+)
+def test_rotation_by_another_service_meanwhile_is_adopted_not_fatal(
+    emulator_transport: InProcessTransport, emulator_tokens: IssuedTokens
+) -> None:
+    with AuthorizerService(transport=emulator_transport) as first:
+        authorizer_id = _add(first, emulator_tokens, label="main")
+
+        def rotate_elsewhere() -> None:
+            first.open_client("main").close()  # refreshes at open and stores the new tokens
+
+        racing = AuthorizerService(transport=_RotateFirst(emulator_transport, rotate_elsewhere))
+        with racing, racing.open_client("main") as client:
+            assert client.user_account()["id"] == DEFAULT_USER_ID
+            assert client.tokens.refresh_token.get_secret_value() == _stored_refresh(
+                first, authorizer_id
+            )
