@@ -120,3 +120,12 @@ def test_server_serves_over_loopback(emulator_server: EmulatorServer) -> None:
     assert response.status_code == 200
     assert response.json()["id"] == SECOND_USER_ID
     assert emulator_server.state.identify(token) is not None
+
+
+def test_server_stops_cleanly_and_frees_its_port() -> None:
+    server = EmulatorServer()
+    with server:
+        url = server.base_url
+        assert httpx.get(url + "/_emulator/clock").status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/_emulator/clock", timeout=2)
