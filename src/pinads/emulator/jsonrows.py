@@ -5,6 +5,7 @@ they have a value. Either way empty values end up as absent keys, as Pinterest r
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import repeat
@@ -16,17 +17,41 @@ import pyarrow.compute as pc
 __all__ = ["collector_paused", "row_dicts"]
 
 
+class _CollectorPause:
+    """Counts nested and concurrent pauses (handlers run in a thread pool): the collector is
+    re-enabled when the last pause ends, and only if a pause had disabled it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._disabled_it = False
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._disabled_it = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._disabled_it:
+                gc.enable()
+
+
+_PAUSE = _CollectorPause()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while tens of thousands of row dicts are built and
     serialised: they hold no cycles, and generation passes over them cost a third of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    _PAUSE.enter()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _PAUSE.leave()
 
 
 def row_dicts(table: pa.Table) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -134,7 +135,7 @@ async def get_report(request: Request) -> Response:
         return json_response({"report_status": "DOES_NOT_EXIST", "url": None, "size": None})
     job.polls += 1
     if job.status == "IN_PROGRESS" and job.polls > state.config.report_polls_until_finished:
-        _finish(state, job)
+        await run_in_threadpool(_finish, state, job)  # rendering is CPU-bound
     if job.status == "FINISHED" and job.finished_at is not None:
         age = (state.now() - job.finished_at).total_seconds()
         if age >= state.config.report_ttl_seconds:
