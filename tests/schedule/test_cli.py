@@ -80,7 +80,7 @@ def test_run_due_runs_only_due_sources_as_scheduled_runs_once(
         history = store.runs("hourly_spend")
     finally:
         store.close()
-    assert [(r.kind, r.status) for r in history] == [("scheduled", "ok")]
+    assert [(r.kind, r.status) for r in history] == [("scheduled", "succeeded")]
     # the slot is served: asking again at the same moment runs nothing
     assert run_due(settings, opener=emulator_opener, now=now) == []
 

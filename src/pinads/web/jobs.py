@@ -92,7 +92,8 @@ class JobRegistry:
     """Background runs, at most a few at a time (the rest wait in the pool's queue)."""
 
     def __init__(self, workers: int = 4) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinads-web-run")
+        self._workers = workers
+        self._pool = self._new_pool()
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -107,7 +108,7 @@ class JobRegistry:
                 if self._jobs[oldest].status == "running":
                     break
                 del self._jobs[oldest]
-        self._pool.submit(self._run, job, work)
+            self._pool.submit(self._run, job, work)
         return job
 
     @staticmethod
@@ -139,5 +140,12 @@ class JobRegistry:
         with self._lock:
             return [job for job in self._jobs.values() if job.source == source]
 
+    def _new_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="pinads-web-run")
+
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for running jobs; the registry stays usable, because an ASGI app can be started
+        again after a shutdown (test clients do, per client) and threads start only on demand."""
+        with self._lock:
+            pool, self._pool = self._pool, self._new_pool()
+        pool.shutdown(wait=True, cancel_futures=True)
