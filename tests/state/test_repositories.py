@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import orjson
 import pytest
-import sqlalchemy as sa
 
 from pinads.errors import ConfigError, StateError
 from pinads.state import (
@@ -102,28 +100,25 @@ def test_delete_refused_while_a_source_uses_the_authorizer(db: ControlDB) -> Non
     assert [r.label for r in db.authorizers.all()] == ["b"]
 
 
-def test_delete_checks_the_runners_own_source_table(db: ControlDB) -> None:
-    record = db.authorizers.insert(_new("legacy"))
-    legacy = sa.Table(
-        "runner_sources",
-        sa.MetaData(),
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("config", sa.Text),
-    )
-    with db.engine.begin() as conn:
-        legacy.create(conn)
-        config = orjson.dumps({"authorizer": str(record.id)}).decode()
-        conn.execute(legacy.insert().values(name="old_source", config=config))
-    with pytest.raises(ConfigError, match="old_source"):
-        db.authorizers.delete(record.id)
-    with db.engine.begin() as conn:
-        conn.execute(
-            legacy.insert().values(name="by_label", config='{"authorizer": "legacy", "a": [1]}')
-        )
+def test_rename_relabels_the_sources_that_name_the_old_label(db: ControlDB) -> None:
+    record = db.authorizers.insert(_new("old"))
+    other = db.authorizers.insert(_new("other"))
+    db.sources.create("by_label", {"authorizer": "old", "a": [1]}, authorizer_id=record.id)
+    db.sources.create("by_id", {"authorizer": str(record.id)}, authorizer_id=record.id)
+    db.sources.create("elsewhere", {"authorizer": "other"}, authorizer_id=other.id)
+    before = db.sources.get("by_label").updated_at
     db.authorizers.rename(record.id, "renamed")
-    with db.engine.connect() as conn:
-        text = conn.execute(sa.select(legacy.c.config).where(legacy.c.name == "by_label")).scalar()
-    assert orjson.loads(str(text)) == {"authorizer": "renamed", "a": [1]}
+    assert db.sources.get("by_label").config == {"authorizer": "renamed", "a": [1]}
+    assert db.sources.get("by_label").updated_at >= before
+    assert db.sources.get("by_id").config == {"authorizer": str(record.id)}
+    assert db.sources.get("elsewhere").config == {"authorizer": "other"}
+    with pytest.raises(ConfigError, match=r"'renamed' is used by source\(s\) by_id, by_label"):
+        db.authorizers.delete(record.id)
+    # A clash leaves the label and the sources' configs as they were (one transaction).
+    with pytest.raises(ConfigError, match="labelled 'other' exists"):
+        db.authorizers.rename(record.id, "other")
+    assert db.authorizers.get(record.id).label == "renamed"
+    assert db.sources.get("by_label").config["authorizer"] == "renamed"
 
 
 def test_sources_crud(db: ControlDB) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from pinads.errors import ConfigError, StateError
@@ -15,10 +14,6 @@ from pinads.state.schema import AUTHORIZERS, SOURCES
 
 __all__ = ["AuthorizerRepository", "sources_using_authorizer"]
 
-# The runner kept its own `runner_sources` table before moving to `sources`; a source saved
-# there names its authorizer in the config document, so both places are checked.
-_LEGACY_SOURCES = "runner_sources"
-
 
 def _record(row: sa.Row[Any]) -> AuthorizerRecord:
     data = dict(row._mapping)
@@ -27,8 +22,7 @@ def _record(row: sa.Row[Any]) -> AuthorizerRecord:
 
 
 def _refers(config: Any, *, authorizer_id: int, label: str) -> bool:
-    if isinstance(config, str):
-        config = orjson.loads(config)
+    """Whether a source config document names the authorizer (by label or id)."""
     ref = config.get("authorizer") if isinstance(config, dict) else None
     return ref is not None and str(ref) in {label, str(authorizer_id)}
 
@@ -40,30 +34,17 @@ def sources_using_authorizer(conn: sa.Connection, *, authorizer_id: int, label: 
     for name, ref_id, config in rows:
         if ref_id == authorizer_id or _refers(config, authorizer_id=authorizer_id, label=label):
             names.add(name)
-    if sa.inspect(conn).has_table(_LEGACY_SOURCES):
-        legacy = sa.table(_LEGACY_SOURCES, sa.column("name"), sa.column("config"))
-        for name, config in conn.execute(sa.select(legacy.c.name, legacy.c.config)):
-            if _refers(config, authorizer_id=authorizer_id, label=label):
-                names.add(name)
     return sorted(names)
 
 
 def _relabel_sources(conn: sa.Connection, *, old: str, new: str) -> None:
-    for source_id, config in conn.execute(sa.select(SOURCES.c.id, SOURCES.c.config)):
+    for source_id, config in conn.execute(sa.select(SOURCES.c.id, SOURCES.c.config)).all():
         if isinstance(config, dict) and config.get("authorizer") == old:
             conn.execute(
                 SOURCES.update()
                 .where(SOURCES.c.id == source_id)
                 .values(config={**config, "authorizer": new}, updated_at=utc_now())
             )
-    if not sa.inspect(conn).has_table(_LEGACY_SOURCES):
-        return
-    legacy = sa.table(_LEGACY_SOURCES, sa.column("name"), sa.column("config"))
-    for name, text in conn.execute(sa.select(legacy.c.name, legacy.c.config)).all():
-        document = orjson.loads(text)
-        if isinstance(document, dict) and document.get("authorizer") == old:
-            updated = orjson.dumps({**document, "authorizer": new}).decode()
-            conn.execute(legacy.update().where(legacy.c.name == name).values(config=updated))
 
 
 def _token_values(tokens: StoredTokens) -> dict[str, Any]:
