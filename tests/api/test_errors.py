@@ -104,6 +104,9 @@ def test_non_json_error_body() -> None:
 
 def test_safe_url_drops_query() -> None:
     assert safe_url(URL) == "https://api.pinterest.com/v5/ad_accounts/549755885175/campaigns"
+    # The port says which server was meant; user info (a password) never shows.
+    assert safe_url("http://me:pw@127.0.0.1:8777/v5/x?token=t") == "http://127.0.0.1:8777/v5/x"
+    assert safe_url("http://[::1]:8085/callback?code=c") == "http://[::1]:8085/callback"
 
 
 def test_emulator_errors_map_through_the_table(

@@ -5,33 +5,51 @@ Sleeps are injected (nothing waits for real); call counts come from `/_emulator/
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from pinads.api import PinterestClient, RetryPolicy, SlidingWindowBudgets
-from pinads.emulator import DEFAULT_USER_ID, LARGE_ADVERTISER_ID, EmulatorState
-from pinads.emulator.tokens import IssuedTokens
+from pinads.emulator import (
+    DEFAULT_USER_ID,
+    DEMO_CLIENT_ID,
+    LARGE_ADVERTISER_ID,
+    EmulatorServer,
+    EmulatorState,
+)
+from pinads.emulator.tokens import IssuedTokens, TokenInfo
 from pinads.errors import AuthError, RateLimitedError, RetriableApiError
 
-from .conftest import FakeTime, RecordingSink, demo_app, token_set
+from .conftest import IN_PROCESS_API_URL, FakeTime, RecordingSink, demo_app, token_set
 
 CAMPAIGNS = f"/ad_accounts/{LARGE_ADVERTISER_ID}/campaigns"
 
 
-def _control(transport: httpx.BaseTransport, path: str, body: Any = None) -> Any:
-    with httpx.Client(transport=transport, base_url="http://emulator.test") as http:
+def _control(
+    transport: httpx.BaseTransport | None,
+    path: str,
+    body: Any = None,
+    *,
+    base_url: str = "http://emulator.test",
+) -> Any:
+    with httpx.Client(transport=transport, base_url=base_url) as http:
         response = http.post(path, json=body) if body is not None else http.get(path)
     response.raise_for_status()
     return response.json()
 
 
 def _client(
-    tokens: IssuedTokens, transport: httpx.BaseTransport, fake: FakeTime, attempts: int
+    tokens: IssuedTokens,
+    transport: httpx.BaseTransport | None,
+    fake: FakeTime,
+    attempts: int,
+    *,
+    api_url: str = IN_PROCESS_API_URL,
 ) -> PinterestClient:
     return PinterestClient(
-        demo_app(),
+        demo_app(api_url),
         token_set(tokens),
         RecordingSink(),
         transport=transport,
@@ -41,9 +59,36 @@ def _client(
     )
 
 
+@dataclass
+class _Target:
+    """Where the emulator answers: in-process (an ASGI transport) or over loopback (uvicorn,
+    where a reset really drops the TCP connection)."""
+
+    tokens: IssuedTokens
+    transport: httpx.BaseTransport | None
+    api_url: str
+    base_url: str
+
+
+def _target(over: str, request: pytest.FixtureRequest) -> _Target:
+    if over == "in-process":
+        return _Target(
+            request.getfixturevalue("emulator_tokens"),
+            request.getfixturevalue("emulator_transport"),
+            IN_PROCESS_API_URL,
+            "http://emulator.test",
+        )
+    server: EmulatorServer = request.getfixturevalue("emulator_server")
+    info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read", "user_accounts:read"}))
+    tokens = server.state.tokens.mint(info, now=server.state.now())
+    return _Target(tokens, None, server.api_url, server.base_url)
+
+
+@pytest.mark.parametrize("over", ["in-process", "loopback"])
 def test_mixed_faults_every_request_succeeds_with_bounded_calls(
-    emulator_tokens: IssuedTokens, emulator_transport: httpx.BaseTransport
+    over: str, request: pytest.FixtureRequest
 ) -> None:
+    target = _target(over, request)
     faults = {
         "seed": 3,
         "rate_limit_probability": 0.1,
@@ -53,14 +98,14 @@ def test_mixed_faults_every_request_succeeds_with_bounded_calls(
         "truncated_body_probability": 0.05,
         "malformed_body_probability": 0.05,
     }
-    _control(emulator_transport, "/_emulator/faults", faults)
+    _control(target.transport, "/_emulator/faults", faults, base_url=target.base_url)
     fake = FakeTime()
     attempts = 8
-    with _client(emulator_tokens, emulator_transport, fake, attempts) as client:
+    with _client(target.tokens, target.transport, fake, attempts, api_url=target.api_url) as client:
         campaigns = list(client.iter_items(CAMPAIGNS))
         users = [client.user_account()["id"] for _ in range(30)]
         stats = client.stats
-    server = _control(emulator_transport, "/_emulator/stats")
+    server = _control(target.transport, "/_emulator/stats", base_url=target.base_url)
     assert len(campaigns) == 1000
     assert len({c["id"] for c in campaigns}) == 1000
     assert users == [DEFAULT_USER_ID] * 30

@@ -125,9 +125,14 @@ ERROR_TABLE: tuple[ErrorRule, ...] = (
 
 
 def safe_url(url: httpx.URL | str) -> str:
-    """Scheme, host and path only: query strings may hold tokens or signatures."""
+    """Scheme, host, port and path only: query strings may hold tokens or signatures, and
+    user info a password. The port stays: "cannot reach 127.0.0.1:1" must say which port."""
     parsed = httpx.URL(str(url))
-    return f"{parsed.scheme}://{parsed.host}{parsed.path}" if parsed.host else parsed.path
+    if not parsed.host:
+        return parsed.path
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{host}{port}{parsed.path}"
 
 
 def parse_error_body(content: bytes) -> PinterestError:

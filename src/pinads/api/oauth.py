@@ -40,7 +40,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Grant = Literal["authorization_code", "refresh_token", "revoke"]
+# "import": a refresh token the user brought (`--refresh-token`), not one pinads stored.
+Grant = Literal["authorization_code", "refresh_token", "import", "revoke"]
 _REAUTHORIZE = "re-authorize this authorizer"
 
 
@@ -67,6 +68,34 @@ def consent_url(
     return f"{base}{'&' if '?' in base else '?'}{query}"
 
 
+# What a refusal (other than of the app's credentials) means, per grant; `{client}` is filled.
+_REFUSED: dict[Grant, str] = {
+    "refresh_token": f"the refresh token was refused (invalid, expired or revoked): {_REAUTHORIZE}",
+    "authorization_code": (
+        "the authorization code was refused (expired, already used, or the redirect URI "
+        "differs from the registered one): run the authorization again"
+    ),
+    # Pinterest answers a bad secret and a dead refresh token alike (401 code 2), so an imported
+    # token's refusal names both causes, whatever the status.
+    "import": (
+        "Pinterest refused the refresh token for {client}: it is expired, revoked or already "
+        "used (each refresh token works once), or the client id and secret are not those of "
+        "the app that issued it; nothing was stored: get a new refresh token, or authorize in "
+        "the browser (leave out --refresh-token)"
+    ),
+    "revoke": "Pinterest refused to revoke the token for {client}",
+}
+_BAD_CREDENTIALS: dict[Grant, str] = {
+    "refresh_token": (
+        f"Pinterest refused to refresh the token for {{client}}: {_REAUTHORIZE} (and check "
+        "the app's client id and secret if they changed)"
+    ),
+}
+_BAD_CREDENTIALS_DEFAULT = (
+    "Pinterest rejected the app credentials for {client}: check the client id and client secret"
+)
+
+
 def _client_error(app: OAuthApp, grant: Grant, response: httpx.Response) -> PinadsError:
     """Token-endpoint failures in words that say what to do; never the secret or the token."""
     body = parse_error_body(response.content)
@@ -75,28 +104,13 @@ def _client_error(app: OAuthApp, grant: Grant, response: httpx.Response) -> Pina
     details += f", request id {rid}" if rid else ""
     said = f"Pinterest said: {body.message} ({details})"
     client = f"client id {app.client_id}"
-    if response.status_code == 401 or "invalid_client" in response.text:
-        if grant == "refresh_token":
-            return AuthError(
-                f"Pinterest refused to refresh the token for {client}: {_REAUTHORIZE} (and check "
-                f"the app's client id and secret if they changed); {said}"
-            )
-        return AuthError(
-            f"Pinterest rejected the app credentials for {client}: check the client id and "
-            f"client secret; {said}"
-        )
     if response.status_code == 403:
         return AccessDeniedError(f"Pinterest did not allow {client} to do this; {said}")
-    if grant == "refresh_token":
-        return AuthError(
-            f"the refresh token was refused (invalid, expired or revoked): {_REAUTHORIZE}; {said}"
-        )
-    if grant == "authorization_code":
-        return AuthError(
-            "the authorization code was refused (expired, already used, or the redirect URI "
-            f"differs from the registered one): run the authorization again; {said}"
-        )
-    return AuthError(f"Pinterest refused to revoke the token for {client}; {said}")
+    if grant != "import" and (response.status_code == 401 or "invalid_client" in response.text):
+        text = _BAD_CREDENTIALS.get(grant, _BAD_CREDENTIALS_DEFAULT)
+    else:
+        text = _REFUSED[grant]
+    return AuthError(f"{text.format(client=client)}; {said}")
 
 
 def _send_form(
@@ -179,9 +193,11 @@ def refresh_tokens(
     clock: Callable[[], datetime] | None = None,
     retry: RetryPolicy | None = None,
     sleep: Sleep = time.sleep,
+    imported: bool = False,
 ) -> TokenSet:
     """Trade a refresh token for a new token set. Pinterest rotates the refresh token: the
-    caller must persist the result before using it."""
+    caller must persist the result before using it. `imported`: the user brought the token
+    (`--refresh-token`), so a refusal is explained as such rather than as a stored one."""
     secret = refresh_token if isinstance(refresh_token, SecretStr) else SecretStr(refresh_token)
     form = {"grant_type": "refresh_token", "refresh_token": secret.get_secret_value()}
     with plain_client(transport) as http:
@@ -190,7 +206,7 @@ def refresh_tokens(
                 http,
                 app,
                 _continuous(form, continuous_refresh),
-                grant="refresh_token",
+                grant="import" if imported else "refresh_token",
                 now=(clock or utc_now)(),
                 previous_refresh_token=secret,
             )
