@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 
 from pinads.auth import AuthorizerService
 from pinads.emulator import DEMO_CLIENT_SECRET, InProcessTransport
+from pinads.emulator.tokens import IssuedTokens, TokenStore
 
 IN_PROCESS_API_URL = "http://emulator.test/v5"
 
@@ -95,6 +97,22 @@ class CliProcess:
 def cli_env(emulator_server: object) -> dict[str, str]:
     # BROWSER=true: webbrowser "opens" the URL with /bin/true, so no real browser starts.
     return {"PINADS_CLIENT_SECRET": DEMO_CLIENT_SECRET, "BROWSER": "true"}
+
+
+@pytest.fixture
+def issued(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[IssuedTokens]]:
+    """Every token pair the emulator issues during the test (the emulator's own bookkeeping is
+    observed, not pinads')."""
+    seen: list[IssuedTokens] = []
+    original = TokenStore.mint
+
+    def recording(self: TokenStore, *args: Any, **kwargs: Any) -> IssuedTokens:
+        tokens = original(self, *args, **kwargs)
+        seen.append(tokens)
+        return tokens
+
+    monkeypatch.setattr(TokenStore, "mint", recording)
+    yield seen
 
 
 @pytest.fixture

@@ -147,3 +147,25 @@ def test_revoked_tokens_say_reauthorize_with_exit_3_and_no_traceback(
     assert done.returncode == 3
     assert done.stderr.startswith("error: authorizer 'here' was revoked: re-authorize this")
     assert "Traceback" not in done.stderr
+
+
+def test_accounts_list_of_every_authorizer_skips_a_broken_one_and_exits_non_zero(
+    emulator_server: EmulatorServer,
+) -> None:
+    _add(emulator_server, "broken")
+    _add(emulator_server, "fine")
+    _add(emulator_server, "gone")
+    assert _invoke("auth", "revoke", "gone", "--yes")[0] == 0
+    with AuthorizerService() as service:
+        broken = service.db.authorizers.find("broken")
+        refresh = tokens_of(service.box, broken).refresh_token.get_secret_value()
+    emulator_server.state.tokens.revoke(refresh)  # access removed at Pinterest for this one only
+    code, out = _invoke("accounts", "list")
+    assert code == 3, out
+    assert "skipped revoked authorizer gone" in out
+    assert "skipped authorizer broken: " in out and "re-authorize this authorizer" in out
+    rows = [line for line in out.splitlines() if "5497558130" in line]
+    assert len(rows) == 7 and all("│ fine " in row for row in rows)
+    code, out = _invoke("accounts", "list", "--authorizer", "broken")
+    assert code == 3 and "re-authorize this authorizer" in out
+    assert "ad accounts" not in out  # a named authorizer that fails is an error, no table

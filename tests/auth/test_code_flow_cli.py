@@ -8,6 +8,7 @@ import pytest
 
 from pinads.auth import AuthorizerService
 from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, EmulatorServer
+from pinads.emulator.tokens import TokenInfo
 
 from .conftest import CliProcess, advance_emulator_clock, consent_redirect, with_state
 
@@ -85,3 +86,59 @@ def test_failures_give_one_clear_line_and_store_nothing(
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert "not-the-secret" not in err + out
     assert _stored_labels() == []
+
+
+def test_reauthorize_a_revoked_authorizer_by_pasting_the_redirect(
+    emulator_server: EmulatorServer, cli_env: dict[str, str]
+) -> None:
+    cli = _add(emulator_server, cli_env, "--label", "shop", "--no-browser")
+    code, out, err = cli.finish(consent_redirect(cli.consent_url()) + "\n")
+    assert code == 0, err
+    revoked = CliProcess("auth", "revoke", "shop", "--yes", env=cli_env)
+    assert revoked.finish()[0] == 0
+    with AuthorizerService() as service:
+        assert service.get("shop").is_revoked
+    cli = CliProcess("auth", "reauthorize", "shop", "--no-browser", env=cli_env)
+    url = cli.consent_url()
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A8085%2Fcallback" in url
+    code, out, err = cli.finish(consent_redirect(url) + "\n")
+    assert code == 0, err
+    assert "copy the address bar" in out
+    assert "re-authorized authorizer shop (id 1) for hearth_home_marketing" in out
+    with AuthorizerService() as service:
+        assert not service.get("shop").is_revoked
+        assert service.test("shop").ok
+
+
+def test_an_imported_refresh_token_that_was_already_used_is_explained(
+    emulator_server: EmulatorServer, cli_env: dict[str, str]
+) -> None:
+    state = emulator_server.state
+    info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read", "user_accounts:read"}))
+    token = state.tokens.mint(info, now=state.now()).refresh_token
+    first = CliProcess(
+        "auth", "add", "--client-id", DEMO_CLIENT_ID, "--api-url", emulator_server.api_url,
+        "--refresh-token", token, "--label", "first", env=cli_env,
+    )  # fmt: skip
+    assert first.finish()[0] == 0
+    again = CliProcess(
+        "auth", "add", "--client-id", DEMO_CLIENT_ID, "--api-url", emulator_server.api_url,
+        "--label", "again", env={**cli_env, "PINADS_REFRESH_TOKEN": token},
+    )  # fmt: skip
+    code, out, err = again.finish()
+    assert code == 3, (out, err)
+    assert err.startswith(
+        "error: Pinterest refused the refresh token for client id pinads-demo: it is expired, "
+        "revoked or already used"
+    )
+    assert "nothing was stored" in err and "leave out --refresh-token" in err
+    assert "re-authorize this authorizer" not in err  # there is no authorizer to re-authorize
+    assert token not in err + out and "Traceback" not in err
+    assert _stored_labels() == ["first"]
+    bad_url = _add(emulator_server, cli_env, "--api-url", "ftp://example.com/v5", "--label", "x")
+    code, out, err = bad_url.finish()
+    assert code == 2
+    assert err.strip() == (
+        "error: invalid app settings: --api-url: api_url must be an http(s) URL, got "
+        "'ftp://example.com/v5'"
+    )

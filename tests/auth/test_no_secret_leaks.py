@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +13,7 @@ from typer.testing import CliRunner
 from pinads.auth import AuthorizerService, CodeFlowOptions
 from pinads.cli import app
 from pinads.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorConfig, EmulatorServer
-from pinads.emulator.tokens import IssuedTokens, TokenStore
+from pinads.emulator.tokens import IssuedTokens
 from pinads.errors import PinadsError
 from pinads.settings import load_settings
 
@@ -28,21 +26,6 @@ runner = CliRunner()
 def emulator_config() -> EmulatorConfig:
     # One-minute access tokens: every client refreshes, so many tokens pass through pinads.
     return EmulatorConfig(seed=7, access_token_lifetime_days=1 / 1440)
-
-
-@pytest.fixture
-def issued(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[IssuedTokens]]:
-    """Every token pair the emulator issues during the test."""
-    seen: list[IssuedTokens] = []
-    original = TokenStore.mint
-
-    def recording(self: TokenStore, *args: Any, **kwargs: Any) -> IssuedTokens:
-        tokens = original(self, *args, **kwargs)
-        seen.append(tokens)
-        return tokens
-
-    monkeypatch.setattr(TokenStore, "mint", recording)
-    yield seen
 
 
 def _browser(url: str, opened: bool) -> None:

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Self
 
 import httpx
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from pinads.api import (
     PRODUCTION_API_URL,
@@ -40,7 +40,13 @@ from pinads.auth.secretbox import SecretBox
 from pinads.auth.tokens import DbTokenSink, app_of, seal_tokens, tokens_of
 from pinads.errors import AuthError, ConfigError
 from pinads.settings import AppSettings, load_settings
-from pinads.state import AuthorizerRecord, ControlDB, NewAuthorizer, open_control_db
+from pinads.state import (
+    AuthorizerRecord,
+    ControlDB,
+    NewAuthorizer,
+    open_control_db,
+    sources_using_authorizer,
+)
 
 __all__ = ["OPEN_REFRESH_MARGIN", "AuthorizerService", "CodeFlowOptions", "open_client"]
 
@@ -159,8 +165,14 @@ class AuthorizerService:
         secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
         try:
             return OAuthApp(client_id=client_id, client_secret=secret, api_url=api_url)
-        except ValueError as exc:
-            raise ConfigError(f"invalid app settings: {exc}".splitlines()[0]) from exc
+        except ValidationError as exc:
+            # Named as the options are (--api-url), without pydantic's "Value error, " prefix.
+            problems = "; ".join(
+                f"--{'.'.join(str(p) for p in error['loc']).replace('_', '-')}: "
+                f"{error['msg'].removeprefix('Value error, ')}"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"invalid app settings: {problems}") from exc
 
     @staticmethod
     def _tier(rate_tier: str) -> str:
@@ -210,7 +222,9 @@ class AuthorizerService:
         """Import an existing refresh token (it is exchanged, and so rotated, at once)."""
         self._check_label_free(label)
         app = self._app(client_id, client_secret, api_url)
-        tokens = refresh_tokens(app, refresh_token=refresh_token, transport=self.transport)
+        tokens = refresh_tokens(
+            app, refresh_token=refresh_token, transport=self.transport, imported=True
+        )
         return self._save_new(app, tokens, label=label, rate_tier=self._tier(rate_tier))
 
     # -- reading and editing ---------------------------------------------------------------
@@ -224,6 +238,12 @@ class AuthorizerService:
     def rename(self, ref: AuthorizerRef, new_label: str) -> Authorizer:
         record = self._record(ref)
         return self._view(self.db.authorizers.rename(record.id, check_label(new_label)))
+
+    def used_by(self, ref: AuthorizerRef) -> builtins.list[str]:
+        """Names of the sources that use the authorizer (by id or label)."""
+        record = self._record(ref)
+        with self.db.engine.connect() as conn:
+            return sources_using_authorizer(conn, authorizer_id=record.id, label=record.label)
 
     def delete(self, ref: AuthorizerRef) -> None:
         """Delete the local authorizer (refused while a source uses it)."""
@@ -304,7 +324,9 @@ class AuthorizerService:
         if client_secret is not None:
             app = self._app(record.client_id, client_secret, record.api_url)
         if refresh_token is not None:
-            tokens = refresh_tokens(app, refresh_token=refresh_token, transport=self.transport)
+            tokens = refresh_tokens(
+                app, refresh_token=refresh_token, transport=self.transport, imported=True
+            )
         elif flow is not None:
             tokens = run_code_flow(
                 app,

@@ -36,6 +36,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "emulator_cmd",
     "schedule_cmd",
     "auth_cmd",
+    "accounts_cmd",
     "web_cmd",
 )
 
