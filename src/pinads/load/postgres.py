@@ -59,6 +59,8 @@ class PostgresDestination:
             raise LoadError(connect_failure(self.target, exc)) from exc
         try:
             conn.execute("SET TIME ZONE 'UTC'")
+            # Text goes out as UTF-8 bytes (binary COPY included), whatever the server's encoding.
+            conn.execute("SET client_encoding TO 'UTF8'")
             with conn.transaction():
                 self._prepare_schema(conn.cursor())
         except psycopg.Error as exc:
