@@ -5,6 +5,9 @@ Pure functions over catalog data. Pinterest's limits shape the plan:
   per call, so recent days are read as (window <= 90 d) x (id batch <= 250) calls;
 - days older than that come from async reports: one report per account per <= 186 days
   (PRODUCT_ITEM: 31), without an id filter so one report covers every entity of the account;
+- a backfill (CHEAPEST) cuts its range into report batches, and reads the trailing batches the
+  synchronous endpoints reach through them instead when that takes no more calls than the
+  reports' minimum (so also less time: no report to wait for);
 - entity lists (ids to batch, names to enrich) are listed once per account per run and shared.
 
 Every step has a stable id built from what it reads (account, window, ids) so a checkpoint
@@ -44,6 +47,8 @@ __all__ = [
     "plan_analytics",
     "plan_entities",
     "sync_period",
+    "sync_tail",
+    "sync_tail_worth_listing",
 ]
 
 
@@ -55,7 +60,11 @@ class StepKind(enum.StrEnum):
 
 class Strategy(enum.StrEnum):
     AUTO = "auto"  # sync for the last 90 days, reports for older days (a normal run)
-    REPORTS = "reports"  # async reports for every day (backfill)
+    REPORTS = "reports"  # async reports for every day
+    # A backfill: report batches aligned on the range's start (as REPORTS, so a resumed
+    # backfill finds the same steps on any day), the trailing batches within the synchronous
+    # endpoints' reach read through them when that costs no more calls than their reports.
+    CHEAPEST = "cheapest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +167,34 @@ def _split(
     return old, DateRange(start=cutoff, end=period.end)
 
 
+def sync_tail(
+    dataset: Dataset, *, period: DateRange, granularity: Granularity, today: date
+) -> DateRange | None:
+    """The trailing report batches of `period` that lie wholly within the synchronous
+    endpoints' reach (None: no batch does, or the dataset lacks one of the two paths)."""
+    if dataset.sync is None or dataset.async_report is None:
+        return None
+    cutoff = earliest_day(dataset, granularity, today=today, sync=True)
+    windows = date_windows(period, _report_max_days(dataset, granularity))
+    tail = [window for window in windows if window.start >= cutoff]
+    return DateRange(start=tail[0].start, end=tail[-1].end) if tail else None
+
+
+def sync_tail_worth_listing(
+    dataset: Dataset,
+    *,
+    tail: DateRange,
+    granularity: Granularity,
+    report_polls: int,
+    list_calls_needed: int,
+) -> bool:
+    """Whether the synchronous endpoints might read `tail` in no more calls than its reports,
+    counting `list_calls_needed` calls to list the ids they take (one id batch at least)."""
+    syncs = sum(1 for _ in date_windows(tail, _sync_max_days(dataset, granularity)))
+    reports = sum(1 for _ in date_windows(tail, _report_max_days(dataset, granularity)))
+    return list_calls_needed + syncs <= reports * (1 + report_polls)
+
+
 def sync_period(
     dataset: Dataset,
     *,
@@ -166,7 +203,9 @@ def sync_period(
     today: date,
     strategy: Strategy = Strategy.AUTO,
 ) -> DateRange | None:
-    """The part of `period` the synchronous endpoints will read (None: reports read it all)."""
+    """The part of `period` the synchronous endpoints may read (None: reports read it all)."""
+    if strategy is Strategy.CHEAPEST:
+        return sync_tail(dataset, period=period, granularity=granularity, today=today)
     cutoff = earliest_day(dataset, granularity, today=today, sync=True)
     return _split(
         period,
@@ -191,7 +230,31 @@ def plan_analytics(
     entity_lists: tuple[str, ...] = (),
 ) -> Plan:
     """Steps for an analytics dataset. `entity_ids[account]` are the ids the sync endpoint takes
-    (ignored for account-level endpoints); `report_polls` is how many polls a report needs."""
+    (ignored for account-level endpoints); `report_polls` is how many polls a report needs.
+    With CHEAPEST, an account missing from `entity_ids` of an id-taking endpoint gets reports
+    only (its ids were not listed)."""
+    if strategy is Strategy.CHEAPEST:
+        tail = sync_tail(dataset, period=period, granularity=granularity, today=today)
+        cheapest = [
+            step
+            for account in account_ids
+            for step in _cheapest_steps(
+                dataset,
+                account,
+                period=period,
+                tail=tail,
+                granularity=granularity,
+                ids=entity_ids.get(account),
+                polls=report_polls,
+            )
+        ]
+        return Plan(
+            dataset=dataset.name,
+            date_range=period,
+            steps=tuple(cheapest),
+            discovery_calls=discovery_calls,
+            entity_lists=entity_lists,
+        )
     sync_cutoff = earliest_day(dataset, granularity, today=today, sync=True)
     old, recent = _split(
         period,
@@ -228,6 +291,30 @@ def _report_steps(
             start=window.start,
             end=window.end,
         )
+
+
+def _cheapest_steps(
+    dataset: Dataset,
+    account: str,
+    *,
+    period: DateRange,
+    tail: DateRange | None,
+    granularity: Granularity,
+    ids: Sequence[str] | None,
+    polls: int,
+) -> list[PlanStep]:
+    """The account's report batches, the trailing ones swapped for synchronous calls when
+    those cost no more (same days, same rows: reports are read as JSON, like the sync path)."""
+    reports = list(_report_steps(dataset, account, period, granularity, polls))
+    if tail is None or dataset.sync is None:
+        return reports
+    if ids is None and dataset.sync.id_param is not None:
+        return reports
+    syncs = list(_sync_steps(dataset, account, tail, granularity, ids or ()))
+    replaced = [step for step in reports if step.start and step.start >= tail.start]
+    if sum(s.api_calls for s in syncs) > sum(s.api_calls for s in replaced):
+        return reports
+    return [*(step for step in reports if step not in replaced), *syncs]
 
 
 def _sync_steps(

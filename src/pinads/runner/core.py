@@ -136,7 +136,9 @@ def execute_run(
     config = prepared.config
     mode = config.write_mode
     table = prepared.table
-    done = destination.completed_steps(table.name, scope) if resume else set()
+    planned = {step.step_id for step in prepared.plan.steps}
+    # Only this plan's checkpoints count: earlier backfills of other ranges left theirs too.
+    done = destination.completed_steps(table.name, scope) & planned if resume else set()
     steps = [step for step in prepared.plan.steps if step.step_id not in done]
     state = RunProgress(steps_total=len(prepared.plan.steps), steps_skipped=len(done))
     state.steps_done = len(prepared.plan.steps) - len(steps)

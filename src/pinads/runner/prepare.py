@@ -21,6 +21,8 @@ from pinads.extract.plan import (
     plan_analytics,
     plan_entities,
     sync_period,
+    sync_tail,
+    sync_tail_worth_listing,
 )
 from pinads.extract.table import Selection, build_table_spec, resolve_selection
 from pinads.load.spec import TableSpec
@@ -93,6 +95,36 @@ def _needed(config: SourceConfig, selection: Selection, *, sync: bool) -> dict[s
     return {name: fields for name, fields in needed.items() if fields}
 
 
+def _settle(
+    config: SourceConfig,
+    selection: Selection,
+    *,
+    period: DateRange,
+    today: date,
+    strategy: Strategy,
+    report_polls: int,
+) -> Strategy:
+    """CHEAPEST only when the synchronous endpoints might read the trailing batches in no more
+    calls than their reports (one id batch and a one-page list, if the ids are not listed
+    anyway); else plain reports, without listing ids that would not be used."""
+    dataset = selection.dataset
+    if strategy is not Strategy.CHEAPEST or dataset.sync is None:
+        return Strategy.REPORTS if strategy is Strategy.CHEAPEST else strategy
+    tail = sync_tail(dataset, period=period, granularity=selection.granularity, today=today)
+    if tail is None:
+        return Strategy.REPORTS
+    listed_anyway = dataset.ids_from in _needed(config, selection, sync=False)
+    extra_list = dataset.sync.id_param is not None and not listed_anyway
+    worth = sync_tail_worth_listing(
+        dataset,
+        tail=tail,
+        granularity=selection.granularity,
+        report_polls=report_polls,
+        list_calls_needed=1 if extra_list else 0,
+    )
+    return Strategy.CHEAPEST if worth else Strategy.REPORTS
+
+
 def _entities(
     client: PinterestClient,
     config: SourceConfig,
@@ -133,6 +165,14 @@ def prepare(
     ids = list(accounts)
     if dataset.is_analytics:
         assert period is not None
+        strategy = _settle(
+            config,
+            selection,
+            period=period,
+            today=today,
+            strategy=strategy,
+            report_polls=report_polls,
+        )
         sync = sync_period(
             dataset,
             period=period,

@@ -46,6 +46,12 @@ def _step_hook(ledger: RunLedger | None, run_id: str) -> Callable[[PlanStep, int
     return lambda step, rows: ledger.step_done(run_id, step, rows)
 
 
+def strategy_of(kind: RunKind) -> Strategy:
+    """Backfills cut their range into report batches (reading the trailing ones synchronously
+    when cheaper); other runs read the last 90 days synchronously and older days by reports."""
+    return Strategy.CHEAPEST if kind is RunKind.BACKFILL else Strategy.AUTO
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -75,14 +81,13 @@ def plan_source(
         if dataset.is_analytics
         else None
     )
-    strategy = Strategy.REPORTS if kind is RunKind.BACKFILL else Strategy.AUTO
     return prepare(
         client,
         config,
         dataset,
         period=span,
         today=today,
-        strategy=strategy,
+        strategy=strategy_of(kind),
         report_polls=report_polls,
     )
 
@@ -101,8 +106,10 @@ def run_source(
     on_plan: Callable[[Plan], None] | None = None,
     workers: int = DEFAULT_WORKERS,
     polling: ReportPolling | None = None,
+    strategy: Strategy | None = None,
 ) -> RunResult:
-    """Run a source once: destination check before any API call, lock, plan, steps, record."""
+    """Run a source once: destination check before any API call, lock, plan, steps, record.
+    `strategy` overrides the kind's (tests compare the report and synchronous paths)."""
     destination.check()
     today = today or datetime.now(UTC).date()
     run_id = new_run_id()
@@ -136,6 +143,7 @@ def run_source(
             polling=polling,
             started=started,
             on_step=_step_hook(ledger, run_id),
+            strategy=strategy or strategy_of(kind),
         )
     except PinadsError as exc:
         if ledger is not None:
@@ -161,9 +169,9 @@ def _run(
     workers: int,
     polling: ReportPolling | None,
     started: float,
+    strategy: Strategy,
     on_step: Callable[[PlanStep, int], None] | None = None,
 ) -> RunResult:
-    strategy = Strategy.REPORTS if kind is RunKind.BACKFILL else Strategy.AUTO
     before = client.stats
     prepared = prepare(client, config, dataset, period=span, today=today, strategy=strategy)
     if on_plan is not None:
