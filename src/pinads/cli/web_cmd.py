@@ -86,7 +86,9 @@ def tokens_list() -> None:
     finally:
         store.close()
     if not tokens:
-        typer.echo("no API tokens")
+        typer.echo("no API tokens: create one with `pinads tokens create NAME`")
+        return
+    typer.echo("id\tname\tuser\tcreated\tlast used")
     for t in tokens:
         used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never used"
         typer.echo(f"{t.id}\t{t.name}\t{t.username}\t{t.created_at:%Y-%m-%d}\t{used}")

@@ -4,33 +4,39 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
-from pinads.errors import PinadsError, redact
+from pinads.errors import ConfigError, PinadsError, redact
 from pinads.settings import AppSettings, load_settings
 from pinads.web import api, pages_auth, pages_sources, wizard
 from pinads.web.common import (
     LoginRequiredError,
     checked_form,
     context_of,
+    for_web,
     form_text,
     login_redirect,
+    page_user,
     redirect,
     render,
     status_for,
 )
 from pinads.web.context import WebContext
-from pinads.web.security import load_session_secret, session_user
-from pinads.web.store import WebStore
+from pinads.web.security import api_user, load_session_secret, session_user
+from pinads.web.store import MIN_PASSWORD_CHARS, WebStore
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -44,6 +50,11 @@ def _first_start_admin(store: WebStore) -> None:
     """PINADS_ADMIN_PASSWORD creates the user `admin` when no user exists yet."""
     password = os.environ.get("PINADS_ADMIN_PASSWORD")
     if password and not store.has_users():
+        if len(password) < MIN_PASSWORD_CHARS:
+            raise ConfigError(
+                f"PINADS_ADMIN_PASSWORD is too short: use at least {MIN_PASSWORD_CHARS} "
+                "characters, or create the user with `pinads users create`"
+            )
         store.set_user(ADMIN_USER, password)
         log.warning("created the web user %r from PINADS_ADMIN_PASSWORD", ADMIN_USER)
 
@@ -60,8 +71,10 @@ def create_app(
         description="pinads JSON API: authorizers, datasets, sources, runs, Test Data. "
         "Authenticate with an API token (`pinads tokens create`) as `Authorization: Bearer`, "
         "or with the session cookie plus the `X-CSRF-Token` header on changes.",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Served by our own routes below: behind the login, and without the CDN-hosted
+        # Swagger UI, which a self-hosted server may not reach.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     app.state.web = WebContext(settings=settings, store=store, transport=transport)
@@ -76,6 +89,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
     _install_handlers(app)
     _install_login(app)
+    _install_api_docs(app)
     app.include_router(api.router)
     app.include_router(pages_auth.router)
     app.include_router(wizard.router)  # before /sources/{name}, which would take /sources/new
@@ -88,6 +102,32 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
+def _error(request: Request, message: str, status_code: int) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status_code)
+    return render(
+        request,
+        "error.html",
+        status_code=status_code,
+        message=for_web(message),
+        back=_back(request),
+    )
+
+
+# Where FastAPI found a value: not part of the field's name for a user.
+_LOCATIONS = frozenset({"body", "value", "path", "query", "header", "cookie"})
+
+
+def _validation_text(errors: Sequence[Any]) -> str:
+    """pydantic's errors as one line: "field: what is wrong" (no "Value error, " noise)."""
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in _LOCATIONS)
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
@@ -95,23 +135,19 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PinadsError)
     async def _pinads(request: Request, exc: PinadsError) -> Response:
-        message = redact(str(exc))
-        if _is_api(request):
-            return JSONResponse({"detail": message}, status_code=status_for(exc))
-        return render(
-            request, "error.html", status_code=status_for(exc), message=message, back=_back(request)
-        )
+        return _error(request, redact(str(exc)), status_for(exc))
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: ValidationError) -> Response:
         # A model built from request data inside a service (a source document, a date range).
-        message = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        if _is_api(request):
-            return JSONResponse({"detail": message}, status_code=422)
-        return render(request, "error.html", status_code=422, message=message, back=_back(request))
+        return _error(request, _validation_text(exc.errors()), 422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):  # the API keeps FastAPI's documented 422 body
+            return await request_validation_exception_handler(request, exc)
+        text = _validation_text(exc.errors())
+        return _error(request, f"{text}: use the links and forms of the pages", 422)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
@@ -119,13 +155,17 @@ def _install_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        return render(
-            request,
-            "error.html",
-            status_code=exc.status_code,
-            message=str(exc.detail),
-            back=_back(request),
+        return _error(request, str(exc.detail), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # A bug, not a user error: the traceback goes to the server log, the page says so.
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        message = (
+            f"unexpected error ({type(exc).__name__}) in pinads: it is in the server's log; "
+            "try again, and report it if it happens again"
         )
+        return _error(request, message, 500)
 
 
 def _back(request: Request) -> str:
@@ -182,3 +222,39 @@ def _install_login(app: FastAPI) -> None:
     def health() -> dict[str, str]:
         """Liveness (no login needed)."""
         return {"status": "ok"}
+
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, str]]:
+    """The API's operations, for the docs page: method, path, tag, summary."""
+    found = []
+    for path, item in document.get("paths", {}).items():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            found.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "tag": (operation.get("tags") or ["other"])[0],
+                    "summary": operation.get("summary", ""),
+                    # The docstring's first paragraph, unwrapped.
+                    "description": " ".join(
+                        (operation.get("description") or "").split("\n\n")[0].split()
+                    ),
+                }
+            )
+    return found
+
+
+def _install_api_docs(app: FastAPI) -> None:
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_document(user: str = Depends(api_user)) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request, user: str = Depends(page_user)) -> Response:
+        return render(request, "api_docs.html", operations=_operations(app.openapi()))

@@ -30,6 +30,7 @@ __all__ = [
     "checked_form",
     "context_of",
     "flash",
+    "for_web",
     "page_user",
     "redirect",
     "render",
@@ -45,6 +46,30 @@ class LoginRequiredError(Exception):
     def __init__(self, next_url: str) -> None:
         super().__init__(next_url)
         self.next_url = next_url
+
+
+# Services phrase "what to do" for the CLI; on a page the same advice names the page instead.
+_CLI_HINTS: tuple[tuple[str, str], ...] = (
+    ("with `pinads auth add`", "on the Authorizers page (Authorize new service)"),
+    ("with `pinads auth reauthorize`", "with Reauthorize on its Authorizers page"),
+    ("with `pinads sources create`", "with Create Source"),
+    ("run `pinads datasets` to list them", "search them on the Dataset step"),
+    ("list them with `pinads datasets`", "search them on the Dataset step"),
+    ("(`pinads datasets`)", "(see the Dataset step)"),
+    ("(`pinads auth list`)", "(see the Authorizers page)"),
+    ("check `pinads runs`", "check the source's run history"),
+    ("`pinads runs` shows it", "the source's run history shows it"),
+)
+
+
+def for_web(message: str) -> str:
+    """A service's message with its CLI advice turned into the pages' words."""
+    for cli, web in _CLI_HINTS:
+        message = message.replace(cli, web)
+    return message
+
+
+TEMPLATES.env.filters["web"] = for_web
 
 
 def context_of(request: Request) -> WebContext:
