@@ -88,8 +88,10 @@ def page(web_url: str) -> Iterator[Any]:
         browser.close()
 
 
-def _login(page: Any, web_url: str) -> None:
+def _login(page: Any, web_url: str, *, check: bool = False) -> None:
     page.goto(f"{web_url}/sources")
+    if check:
+        _check_page(page, "login")
     page.fill("#username", "admin")
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Log in')")
@@ -106,15 +108,25 @@ UNLABELLED = """() => [...document.querySelectorAll(
     el => !el.closest('label') && el.labels.length === 0).map(el => el.name || el.id)"""
 
 
+# Cells of list tables that end beyond the phone's width (a table scrolled sideways hides
+# the last run and the warnings: on phones each row is a card instead).
+CUT_CELLS = """() => [...document.querySelectorAll('table.stack td')].filter(
+    td => td.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+).map(td => td.dataset.label)"""
+
+
 def _check_page(page: Any, name: str) -> None:
-    """Every field labelled; no horizontal overflow at 390 px; screenshots at both widths."""
+    """Every field labelled; no horizontal overflow at 390 px, no list table cut off;
+    screenshots at both widths."""
     assert page.evaluate(UNLABELLED) == [], name
     _shot(page, name)
     page.set_viewport_size({"width": 390, "height": 844})
     overflow = page.evaluate("document.documentElement.scrollWidth")
+    cut = page.evaluate(CUT_CELLS)
     _shot(page, f"{name}-390px")
     page.set_viewport_size({"width": 1280, "height": 900})
     assert overflow <= 390, f"{name} is {overflow} px wide at 390 px"
+    assert cut == [], f"{name}: cells {cut} cut off at 390 px"
 
 
 def _next(page: Any) -> None:
@@ -142,6 +154,11 @@ def _authorize_in_browser(page: Any, web_url: str, emulator: EmulatorServer) -> 
     page.wait_for_url(f"{web_url}/authorizers")
     assert "Authorizer demo saved." in page.inner_text("main")
     _check_page(page, "authorizers")
+    page.click("#authorizers a:has-text('demo')")
+    with page.expect_navigation():
+        page.click("button:has-text('Test')")
+    assert "Test passed" in page.inner_text("#test-report")
+    _check_page(page, "authorizer-detail")
 
 
 def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
@@ -156,6 +173,13 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
     check("wizard-1-connector")
     _next(page)
     assert _step(page) == "dataset"
+    # Typing narrows the list at once, and says which metrics made each dataset match.
+    total = int(page.inner_text("#dataset-count"))
+    page.type("#q", "TOTAL_CHECKOUT")
+    page.wait_for_function(f"document.getElementById('dataset-count').textContent != '{total}'")
+    assert page.is_hidden("label[data-dataset=campaigns]")
+    reason = page.inner_text("label[data-dataset=campaign_analytics] .why")
+    assert reason.startswith("matches metrics: TOTAL_CHECKOUT")
     page.fill("#q", "SPEND_IN_MICRO_DOLLAR")
     with page.expect_navigation():
         page.click("#search")
@@ -163,10 +187,13 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
     check("wizard-2-dataset")
     _next(page)
     assert _step(page) == "account"
+    options = page.eval_on_selector_all("#authorizer option", "os => os.map(o => o.value)")
+    assert options[-1] == "__new__"  # Add new account, at the bottom
     with page.expect_navigation():
         page.select_option("#authorizer", "demo")
-    page.uncheck("input[name=accounts][value=all]")
+    # Ticking one account unticks "All": what is ticked is what runs.
     page.check(f"input[name=accounts][value='{EUR_ADVERTISER_ID}']")
+    assert not page.is_checked("input[name=accounts][value=all]")
     check("wizard-3-account")
     _next(page)
     assert _step(page) == "columns"
@@ -184,6 +211,8 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
     page.select_option("#frequency", "daily")
     assert page.is_hidden("#at")
     page.check("#show_advanced")
+    assert page.is_visible("#at") and page.is_visible("#timezone")
+    assert page.is_hidden("#weekday") and page.is_hidden("#cron")  # not for daily runs
     page.fill("#at", "06:30")
     page.fill("#timezone", "Europe/Prague")
     page.fill("#date_range", "last_7_days")
@@ -200,7 +229,7 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
 def test_authorize_walk_wizard_test_data_save_run(
     page: Any, web_url: str, emulator_server: EmulatorServer, tmp_path: Path
 ) -> None:
-    _login(page, web_url)
+    _login(page, web_url, check=True)
     _authorize_in_browser(page, web_url, emulator_server)
     _walk_wizard(page, tmp_path, shots=True)
     with page.expect_navigation():
@@ -220,20 +249,50 @@ def test_authorize_walk_wizard_test_data_save_run(
     job = page.locator("[data-job]")
     assert job.get_attribute("data-finished") == "succeeded", job.inner_text()
     text = job.locator(".job-text").inner_text()
-    rows = int(text.split(" rows")[0].rsplit(" ", 1)[-1])
+    rows = int(text.removeprefix("done: ").split(" rows")[0].replace(",", ""))
     assert rows > 0
+    # The run history card was fetched again when the run ended: no reload needed.
+    assert "manual" in page.inner_text("#runs") and "succeeded" in page.inner_text("#runs")
     with duckdb.connect(str(tmp_path / "web.duckdb"), read_only=True) as con:
         stored = con.execute(
             "SELECT count(*), count(DISTINCT ad_account_id), min(_pinads_account_currency) "
             "FROM shop"
         ).fetchone()
     assert stored == (rows, 1, "EUR")
-    page.reload()
     _check_page(page, "source-detail")
-    assert "succeeded" in page.inner_text("#runs")
+    _backfill_with_live_progress(page)
     page.click("text=Sources")
     _check_page(page, "sources")
     assert "daily at 06:30 Europe/Prague" in page.inner_text("#sources")
+    assert "succeeded" in page.inner_text("#sources td[data-label='Last run']")
+    page.goto(f"{web_url}/api/docs")
+    _check_page(page, "api-docs")
+    page.goto(f"{web_url}/sources/shop/edit")
+    _check_page(page, "edit")
+    page.goto(f"{web_url}/sources/nope")
+    assert "open Sources to see yours" in page.inner_text("#error-message")
+    _check_page(page, "error")
+    page.goto(f"{web_url}/sources/shop")
+    with page.expect_navigation():
+        page.click("button:has-text('Delete')")  # the confirm dialog is accepted
+    assert "Source shop deleted" in page.inner_text("main")
+    assert "No source yet." in page.inner_text("main")
+
+
+def _backfill_with_live_progress(page: Any) -> None:
+    today = datetime.now(UTC).date()
+    page.fill("#bf_start", (today - timedelta(days=125)).isoformat())
+    page.fill("#bf_end", (today - timedelta(days=123)).isoformat())
+    with page.expect_navigation():
+        page.click("text=Start backfill")
+    box = page.locator("[data-job]")
+    assert "Backfill" in box.locator("h2").inner_text()
+    page.wait_for_selector("[data-job][data-finished]", timeout=120_000)
+    assert box.get_attribute("data-finished") == "succeeded", box.inner_text()
+    assert box.locator(".job-text").inner_text().startswith("done: ")
+    assert page.locator("progress").evaluate("bar => bar.value === bar.max")
+    assert "backfill" in page.inner_text("#runs")
+    _check_page(page, "source-backfill")
 
 
 @pytest.fixture

@@ -98,6 +98,13 @@ def test_catalog_endpoints(client: TestClient, api_token: str) -> None:
     found = client.get("/api/datasets", params={"q": "age bucket"}, headers=_auth(api_token))
     names = [d["name"] for d in found.json()]
     assert "campaign_by_age_bucket" in names
+    by_metric = client.get(
+        "/api/datasets", params={"q": "TOTAL_CHECKOUT"}, headers=_auth(api_token)
+    )
+    matched = {d["name"]: d["matched"] for d in by_metric.json()}
+    assert matched["campaign_analytics"].startswith("metrics: TOTAL_CHECKOUT")
+    by_name = client.get("/api/datasets", params={"q": "campaigns"}, headers=_auth(api_token))
+    assert {d["name"]: d["matched"] for d in by_name.json()}["campaigns"] == ""
     every = client.get("/api/datasets", headers=_auth(api_token)).json()
     assert len(every) > len(names)
     details = client.get("/api/datasets/campaign_analytics", headers=_auth(api_token)).json()

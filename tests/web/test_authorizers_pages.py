@@ -4,12 +4,14 @@ label, test, revoke, delete, import a refresh token."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from pinads.auth import AuthorizerService
+from pinads.auth.tokens import seal_tokens, tokens_of
 from pinads.emulator import (
     DEFAULT_USER_ID,
     DEMO_CLIENT_ID,
@@ -144,7 +146,7 @@ def test_forged_callback_state_is_refused(browser: Browser) -> None:
 
 
 @pytest.mark.parametrize("user_id", [SECOND_USER_ID])
-def test_import_refresh_token_and_expiry_warning(
+def test_import_refresh_token(
     browser: Browser, emulator_server: EmulatorServer, user_id: str
 ) -> None:
     minted = httpx.post(
@@ -179,3 +181,54 @@ def test_authorizer_delete_refused_while_a_source_uses_it(
     response = browser.post_form(f"/authorizers/{saved.id}/delete", {})
     assert response.status_code == 400
     assert "is used by source(s) shop" in response.text
+
+
+def _expire_in(days: int) -> int:
+    """Make the only authorizer's refresh token end `days` days from now (as Pinterest would
+    have said when it was issued); its id."""
+    with AuthorizerService(load_settings()) as service:
+        (saved,) = service.list()
+        tokens = tokens_of(service.box, service.db.authorizers.get(saved.id))
+        soon = tokens.model_copy(
+            update={"refresh_expires_at": datetime.now(UTC) + timedelta(days=days, hours=1)}
+        )
+        service.db.authorizers.save_tokens(saved.id, seal_tokens(service.box, soon))
+        return saved.id
+
+
+def test_expiry_warnings_on_authorizers_sources_and_wizard_until_test_renews(
+    browser: Browser, authorizer: str, tmp_path: object
+) -> None:
+    from pinads.runner import service as runs
+
+    runs.create_source(
+        {"name": "shop", "dataset": "campaigns", "authorizer": authorizer},
+        settings=load_settings(),
+    )
+    assert "warning" not in browser.client.get("/sources").text
+    authorizer_id = _expire_in(3)
+    expected = "the refresh token expires in 3 day(s): press Test on the authorizer to renew it"
+    listing = browser.client.get("/authorizers").text
+    assert f'<span class="badge warning">{expected}' in listing
+    sources = browser.client.get("/sources").text
+    assert f'Authorizer <a href="/authorizers/{authorizer_id}">demo</a>: {expected}' in sources
+    detail = browser.client.get(f"/authorizers/{authorizer_id}").text
+    assert expected in detail
+    wizard = browser.client.get("/sources/new").text
+    draft = '{"name": "other", "dataset": "campaigns"}'
+    account = browser.post_form(
+        "/sources/new",
+        {"draft": draft, "step": "account", "nav": "refresh", "authorizer": "demo"},
+    ).text
+    assert "sources/new" in wizard and 'id="authorizer-warning"' in account
+    assert f"demo: {expected}" in account
+    # Test refreshes the tokens, and Pinterest's refresh gives the refresh token a new life.
+    tested = browser.post_form(f"/authorizers/{authorizer_id}/test", {}).text
+    assert "Test passed" in tested and expected not in tested
+    assert "warning" not in browser.client.get("/sources").text
+
+
+def test_expired_authorizer_says_reauthorize(browser: Browser, authorizer: str) -> None:
+    _expire_in(-2)
+    listing = browser.client.get("/authorizers").text
+    assert "the refresh token expired: reauthorize" in listing

@@ -48,7 +48,9 @@ def test_list_detail_run_now_backfill_delete(
 ) -> None:
     _create(tmp_path, authorizer)
     listing = browser.client.get("/sources").text
-    row = re.search(r"<tr>\s*<td><a href=\"/sources/shop\">shop</a>.*?</tr>", listing, re.S)
+    row = re.search(
+        r'<tr>\s*<td data-label="Name"><a href="/sources/shop">shop</a>.*?</tr>', listing, re.S
+    )
     assert row is not None
     assert "campaign_analytics" in row.group(0) and EUR_ADVERTISER_ID in row.group(0)
     assert "daily at 06:00 Europe/Prague" in row.group(0) and "never" in row.group(0)
@@ -83,6 +85,60 @@ def test_list_detail_run_now_backfill_delete(
     assert runs.list_sources(settings=load_settings()) == []
 
 
-def test_unknown_source_page_is_an_error_page(browser: Browser) -> None:
-    page = browser.client.get("/sources/nope")
-    assert page.status_code == 400 and 'id="error-message"' in page.text
+def test_unknown_source_is_a_404_page_saying_where_sources_are(browser: Browser) -> None:
+    for path in ("/sources/nope", "/sources/nope/edit"):
+        page = browser.client.get(path)
+        assert page.status_code == 404 and 'id="error-message"' in page.text
+        assert "no source named &#39;nope&#39;: open Sources to see yours" in page.text
+    run = browser.post_form("/sources/nope/run", {})
+    assert run.status_code == 404
+
+
+def test_empty_lists_say_what_to_do(browser: Browser) -> None:
+    assert "No source yet." in browser.client.get("/sources").text
+    assert "No authorizer yet." in browser.client.get("/authorizers").text
+
+
+def test_detail_shows_settings_in_words_and_backfill_ranges_are_checked(
+    browser: Browser, authorizer: str, tmp_path: Path
+) -> None:
+    _create(tmp_path, authorizer)
+    detail = browser.client.get("/sources/shop").text
+    settings = re.search(r'<dl class="facts" id="settings">.*?</dl>', detail, re.S)
+    assert settings is not None
+    text = re.sub(r"<[^>]+>", " ", settings.group(0))
+    assert re.search(r"Allow Empty Data Extractions\s+no", text)
+    assert re.search(r"Each run reads\s+last_7_days", text)
+    assert re.search(r"Lookback days\s+—", text)
+    assert "allow_empty" not in text and "None" not in text and "False" not in text
+    assert "No run yet: use <strong>Run now</strong>" in detail
+    today = datetime.now(UTC).date()
+    future = browser.post_form("/sources/shop/backfill", {"start": str(today + timedelta(3))})
+    assert future.status_code == 400
+    assert "after today: choose a past day" in future.text
+    backwards = browser.post_form(
+        "/sources/shop/backfill",
+        {"start": str(today - timedelta(3)), "end": str(today - timedelta(9))},
+    )
+    assert backwards.status_code == 400 and "before its start" in backwards.text
+    assert "Value error" not in backwards.text
+
+
+def test_last_run_is_the_last_load_not_a_test_data_preview(
+    browser: Browser, authorizer: str, tmp_path: Path
+) -> None:
+    _create(tmp_path, authorizer)
+    settings = load_settings()
+    manual = runs.run("shop", settings=settings)
+    runs.preview("shop", settings=settings)  # recorded in run history, kind preview
+    history = runs.list_runs("shop", settings=settings)
+    assert [r.kind for r in history[:2]] == ["preview", "manual"]
+    listing = browser.client.get("/sources").text
+    row = re.search(r'<td data-label="Last run">(.*?)</td>', listing, re.S)
+    assert row is not None and "succeeded" in row.group(1)
+    started = history[1].started_at.strftime("%Y-%m-%d %H:%M")
+    assert started in row.group(1) and manual.rows_written > 0
+    api = browser.client.get("/api/sources/shop").json()
+    assert api["last_run"]["kind"] == "manual"
+    detail = browser.client.get("/sources/shop").text
+    assert '<td data-label="Kind">Test Data</td>' in detail  # the history still shows it

@@ -4,6 +4,7 @@ Test Data rows and diagnoses, Save, Edit, Add new account round trip."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,115 @@ def test_edit_walks_the_saved_config(browser: Browser, authorizer: str, tmp_path
     )
     assert response.status_code == 303, response.text
     assert runs.get_source("shop", settings=load_settings()).write_mode.value == "replace"
+
+
+def test_dataset_search_by_metric_says_what_matched(browser: Browser) -> None:
+    wizard = Wizard(browser)
+    wizard.post(name="shop")
+    page = wizard.post(nav="search", q="TOTAL_CHECKOUT")
+    shown = re.findall(r'<label class="check" data-dataset="([a-z_]+)" >', page)
+    hidden = re.findall(r'<label class="check" data-dataset="([a-z_]+)" hidden>', page)
+    assert "campaign_analytics" in shown and "campaigns" in hidden  # all there, for typing
+    found = re.search(r'<span id="dataset-count">(\d+)</span>', page)
+    assert found is not None and int(found.group(1)) == len(shown)
+    assert "matches metrics: TOTAL_CHECKOUT" in page
+    none = wizard.post(nav="search", q="nothing-like-this")
+    assert re.search(r'<p id="no-dataset" >\s*No dataset matches', none)
+
+
+def test_ticked_accounts_win_over_the_default_all(browser: Browser, authorizer: str) -> None:
+    wizard = Wizard(browser)
+    wizard.post(name="shop")
+    wizard.post(dataset="campaigns")
+    wizard.post(nav="refresh", authorizer="demo")
+    wizard.post(accounts=["all", EUR_ADVERTISER_ID])
+    assert wizard.step() == "columns"
+    assert json.loads(draft_of(wizard.page))["accounts"] == [EUR_ADVERTISER_ID]
+    wizard.post(nav="back")
+    wizard.post(accounts=["all"])
+    assert json.loads(draft_of(wizard.page))["accounts"] == "all"
+
+
+def test_no_authorizer_yet_points_to_add_new_account(browser: Browser) -> None:
+    wizard = Wizard(browser)
+    wizard.post(name="shop")
+    page = wizard.post(dataset="campaigns")
+    assert 'id="no-authorizer"' in page and "Add new account…" in page
+    options = re.findall(r"<option value=\"([^\"]*)\"", page)
+    assert options[-1] == "__new__"  # at the bottom of the drop-down
+
+
+def test_cron_needs_no_advanced_settings(browser: Browser, authorizer: str) -> None:
+    wizard = Wizard(browser)
+    for fields in ({"name": "shop"}, {"dataset": "campaigns"}):
+        wizard.post(**fields)
+    wizard.post(nav="refresh", authorizer="demo")
+    wizard.post(accounts=["all"])
+    wizard.post(attributes=["ID", "NAME"])
+    wizard.post(metadata=["extracted_at"])
+    wizard.post(frequency="cron", cron="0 6 * * 1-5")
+    assert wizard.step() == "destination", wizard.page
+    schedule = json.loads(draft_of(wizard.page))["schedule"]
+    assert schedule["cron"] == "0 6 * * 1-5" and schedule["timezone"] == "UTC"
+
+
+def test_step_names_jump_back_and_forward_past_steps_without_problems(
+    browser: Browser, authorizer: str, tmp_path: Path
+) -> None:
+    wizard = Wizard(browser)
+    walk_to_test(wizard, tmp_path)
+    assert 'value="goto:columns"' in wizard.page  # done steps are links
+    wizard.post(nav="goto:columns")
+    assert wizard.step() == "columns"
+    assert 'value="goto:destination"' not in wizard.page  # not yet reached in this walk
+    wizard.post(nav="goto:snapshot", granularity="HOUR", metrics=["TOTAL_CONVERSIONS"])
+    # The columns' problem stops the jump on the columns step, explained.
+    assert wizard.step() == "columns" and "TOTAL_CONVERSIONS" in wizard.page
+    wizard.post(nav="goto:snapshot", granularity="DAY", metrics=["SPEND_IN_MICRO_DOLLAR"])
+    assert wizard.step() == "snapshot"
+
+
+def test_edit_saves_from_any_step(browser: Browser, authorizer: str, tmp_path: Path) -> None:
+    runs.create_source(
+        {
+            "name": "shop",
+            "dataset": "campaigns",
+            "authorizer": authorizer,
+            "destination": f"duckdb:///{tmp_path}/x.duckdb",
+        },
+        settings=load_settings(),
+    )
+    wizard = Wizard(browser)
+    wizard.page = browser.client.get("/sources/shop/edit").text
+    assert 'value="goto:snapshot"' in wizard.page  # every step reachable when editing
+    wizard.post(nav="goto:snapshot")
+    assert wizard.step() == "snapshot" and 'id="save-now"' in wizard.page
+    response = browser.post_form(
+        "/sources/new",
+        {
+            "draft": draft_of(wizard.page),
+            "step": "snapshot",
+            "editing": "1",
+            "nav": "save",
+            "frequency": "daily",
+            "date_range": "last_7_days",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    saved = runs.get_source("shop", settings=load_settings())
+    assert saved.schedule is not None and saved.schedule.describe() == "daily at 00:00 UTC"
+
+
+def test_save_lists_each_problem_on_its_own_line(browser: Browser, authorizer: str) -> None:
+    draft = {"name": "shop", "dataset": "campaigns", "authorizer": "nope", "metrics": ["X"]}
+    page = browser.post_form(
+        "/sources/new",
+        {"draft": json.dumps(draft), "step": "test", "nav": "save", "editing": "0"},
+    ).text
+    items = re.findall(r"<li>(.*?)</li>", page.split('id="step-problems"')[1].split("</ul>")[0])
+    assert items[0] == "source &#39;shop&#39; is not valid:"
+    assert any(i.startswith("authorizer: no authorizer &#39;nope&#39;") for i in items)
+    # The service's CLI advice, in the pages' words.
+    assert "on the Authorizers page (Authorize new service)" in page
+    assert "`pinads auth add`" not in page

@@ -25,7 +25,7 @@ from pinads.sources import DateRange
 from pinads.web.common import context_of
 from pinads.web.jobs import JobView
 from pinads.web.security import api_user
-from pinads.web.views import SourceView, source_view, start_backfill, start_run
+from pinads.web.views import SourceView, match_reason, source_view, start_backfill, start_run
 
 __all__ = ["router"]
 
@@ -176,8 +176,12 @@ def authorizer_accounts(request: Request, ref: str) -> list[AdAccount]:
 
 @router.get("/datasets", tags=["catalog"])
 def datasets(q: str = "") -> list[dict[str, Any]]:
-    """Datasets matching `q` in name, title, attributes or metrics (all when empty)."""
-    return [dataset_summary(d) for d in search_datasets(q[:_MAX_NAME])]
+    """Datasets matching `q` in name, title, attributes or metrics (all when empty), best
+    first; `matched` names the attributes and metrics that matched (empty when the name or
+    title did)."""
+    query = q[:_MAX_NAME]
+    found = search_datasets(query)
+    return [{**dataset_summary(d), "matched": match_reason(d, query)} for d in found]
 
 
 @router.get("/datasets/{name}", tags=["catalog"])

@@ -126,7 +126,7 @@ class JobRegistry:
                 job.error = f"unexpected {type(exc).__name__}: {redact(str(exc))}"
             return
         with job.lock:
-            job.status = "succeeded"
+            job.status, job.current = "succeeded", ""
             job.result = result.model_dump(mode="json")
             job.rows = result.rows_written
             job.api_calls = result.api_calls

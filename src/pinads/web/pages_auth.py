@@ -37,7 +37,11 @@ def authorizer_warnings(authorizer: Authorizer, *, now: datetime) -> list[str]:
         return ["the refresh token expired: reauthorize"]
     if authorizer.refresh_expires_within(REFRESH_WARNING, now=now) and expires is not None:
         days = max(0, (expires - now).days)
-        return [f"the refresh token expires in {days} day(s): reauthorize soon"]
+        # Any refresh renews Pinterest's continuous refresh tokens: Test does one at once.
+        return [
+            f"the refresh token expires in {days} day(s): press Test on the authorizer to "
+            "renew it (a run renews it too)"
+        ]
     return []
 
 

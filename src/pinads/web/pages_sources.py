@@ -3,34 +3,100 @@ detail (settings, run history, Run now, backfill with live progress, edit, delet
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.responses import Response
 
+from pinads.auth import Authorizer
 from pinads.errors import ConfigError
 from pinads.runner import service as runs
+from pinads.sources import SourceConfig
 from pinads.web.common import (
     checked_form,
     context_of,
     flash,
+    for_web,
     form_text,
     page_user,
     redirect,
     render,
 )
-from pinads.web.views import source_view, start_backfill, start_run
+from pinads.web.context import WebContext
+from pinads.web.pages_auth import authorizer_warnings
+from pinads.web.views import SourceView, source_view, start_backfill, start_run
 
-__all__ = ["router"]
+__all__ = ["known_source", "router", "settings_rows"]
 
 router = APIRouter(include_in_schema=False)
+# The settings card's labels where the config key does not read well as words.
+_LABELS = {
+    "date_range": "Each run reads",
+    "metadata": "Metadata columns",
+    "allow_empty": "Allow Empty Data Extractions",
+    "include_archived": "Include archived",
+    "conversion_report_time": "Conversion report time",
+}
+_SHOWN_ABOVE = ("name", "dataset", "authorizer", "accounts", "schedule")
+
+
+def known_source(ctx: WebContext, name: str) -> SourceConfig:
+    """The saved source, or a 404 page that says where the sources are."""
+    if name not in {c.name for c in runs.list_sources(settings=ctx.settings)}:
+        raise HTTPException(
+            status_code=404,
+            detail=f"no source named {name!r}: open Sources to see yours, or use Create Source",
+        )
+    return runs.get_source(name, settings=ctx.settings)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def settings_rows(view: SourceView) -> list[tuple[str, str, str]]:
+    """(label, value, help) for each config key not already shown at the top of the card."""
+    fields = SourceConfig.model_fields
+    return [
+        (
+            _LABELS.get(key, key.replace("_", " ").capitalize()),
+            _shown(value),
+            for_web(fields[key].description or "") if key in fields else "",
+        )
+        for key, value in view.config.items()
+        if key not in _SHOWN_ABOVE
+    ]
+
+
+def _authorizer_alerts(ctx: WebContext, used: set[str]) -> list[tuple[Authorizer, str]]:
+    """Expiry and revocation warnings of the authorizers that sources use: where an analyst
+    looks every day, before the runs start failing."""
+    now = datetime.now(UTC)
+    with ctx.authorizers() as service:
+        return [
+            (a, warning)
+            for a in service.list()
+            if a.label in used or str(a.id) in used
+            for warning in authorizer_warnings(a, now=now)
+        ]
 
 
 @router.get("/sources")
 def sources_page(request: Request, user: str = Depends(page_user)) -> Response:
     ctx = context_of(request)
-    views = [source_view(ctx, c) for c in runs.list_sources(settings=ctx.settings)]
-    return render(request, "sources.html", sources=views)
+    configs = runs.list_sources(settings=ctx.settings)
+    views = [source_view(ctx, c) for c in configs]
+    alerts = _authorizer_alerts(ctx, {c.authorizer for c in configs}) if configs else []
+    return render(request, "sources.html", sources=views, alerts=alerts)
 
 
 @router.get("/sources/{name}")
@@ -38,19 +104,27 @@ def source_page(
     request: Request, name: str, job: str = "", user: str = Depends(page_user)
 ) -> Response:
     ctx = context_of(request)
-    view = source_view(ctx, runs.get_source(name, settings=ctx.settings))
+    view = source_view(ctx, known_source(ctx, name))
     history = runs.list_runs(name, limit=50, settings=ctx.settings)
     running = [j.view() for j in ctx.jobs.for_source(name) if j.status == "running"]
     shown = ctx.jobs.get(job) if job else None
     jobs = [shown.view()] if shown is not None and shown.source == name else running
-    return render(request, "source.html", s=view, runs=history, jobs=jobs)
+    return render(
+        request,
+        "source.html",
+        s=view,
+        settings=settings_rows(view),
+        runs=history,
+        jobs=jobs,
+        today=datetime.now(UTC).date().isoformat(),
+    )
 
 
 @router.post("/sources/{name}/run")
 async def run_now(request: Request, name: str, user: str = Depends(page_user)) -> Response:
     await checked_form(request)
     ctx = context_of(request)
-    runs.get_source(name, settings=ctx.settings)
+    known_source(ctx, name)
     job = start_run(ctx, name)
     flash(request, "Run started.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
@@ -66,10 +140,12 @@ def _day(text: str, label: str) -> date:
 @router.post("/sources/{name}/backfill")
 async def backfill(request: Request, name: str, user: str = Depends(page_user)) -> Response:
     form = await checked_form(request)
+    ctx = context_of(request)
+    known_source(ctx, name)
     start = _day(form_text(form, "start"), "start")
     end_text = form_text(form, "end")
     end = _day(end_text, "end") if end_text else None
-    job = start_backfill(context_of(request), name, start=start, end=end)
+    job = start_backfill(ctx, name, start=start, end=end)
     flash(request, "Backfill started.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
 
@@ -77,6 +153,8 @@ async def backfill(request: Request, name: str, user: str = Depends(page_user)) 
 @router.post("/sources/{name}/delete")
 async def delete(request: Request, name: str, user: str = Depends(page_user)) -> Response:
     await checked_form(request)
-    runs.delete_source(name, settings=context_of(request).settings)
+    ctx = context_of(request)
+    known_source(ctx, name)
+    runs.delete_source(name, settings=ctx.settings)
     flash(request, f"Source {name} deleted (its table stays in the destination).", kind="success")
     return redirect("/sources")

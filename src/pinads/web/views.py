@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinads.runner import RunProgress, RunRecord, RunResult
+from pinads.catalog import Dataset
+from pinads.errors import ConfigError
+from pinads.runner import RunKind, RunProgress, RunRecord, RunResult
 from pinads.runner import service as runs
 from pinads.schedule import Frequency, next_run_after
 from pinads.sources import DateRange, SourceConfig
 from pinads.web.context import WebContext
 from pinads.web.jobs import Job
 
-__all__ = ["SourceView", "source_view", "start_backfill", "start_run"]
+__all__ = [
+    "SourceView",
+    "last_run",
+    "match_reason",
+    "source_view",
+    "start_backfill",
+    "start_run",
+]
 
 
 class SourceView(BaseModel):
@@ -40,8 +50,17 @@ def next_run(config: SourceConfig, *, now: datetime | None = None) -> datetime |
     return next_run_after(schedule, now or datetime.now(UTC), source_name=config.name)
 
 
+# Test Data on a saved source is recorded in run history too, but "last run" means the last
+# time data was loaded: previews are skipped (looking this far back is plenty in practice).
+_LAST_RUN_LOOKBACK = 50
+
+
+def last_run(ctx: WebContext, name: str) -> RunRecord | None:
+    recent = runs.list_runs(name, limit=_LAST_RUN_LOOKBACK, settings=ctx.settings)
+    return next((r for r in recent if r.kind != RunKind.PREVIEW.value), None)
+
+
 def source_view(ctx: WebContext, config: SourceConfig) -> SourceView:
-    last = runs.list_runs(config.name, limit=1, settings=ctx.settings)
     schedule = config.schedule
     return SourceView(
         name=config.name,
@@ -50,7 +69,7 @@ def source_view(ctx: WebContext, config: SourceConfig) -> SourceView:
         accounts=config.accounts if isinstance(config.accounts, str) else list(config.accounts),
         schedule=schedule.describe() if schedule is not None else "manual",
         next_run=next_run(config),
-        last_run=last[0] if last else None,
+        last_run=last_run(ctx, config.name),
         config=config.to_document(),
     )
 
@@ -68,7 +87,12 @@ def start_run(ctx: WebContext, name: str) -> Job:
 def start_backfill(ctx: WebContext, name: str, *, start: date, end: date | None) -> Job:
     # Checked here, so a wrong range is an answer to the request, not a failed job.
     runs.get_source(name, settings=ctx.settings)
-    DateRange(start=start, end=end or datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    if start > today:
+        raise ConfigError(f"the backfill starts on {start}, after today: choose a past day")
+    if end is not None and end < start:
+        raise ConfigError(f"the backfill ends on {end}, before its start {start}: swap them")
+    DateRange(start=start, end=end or today)
 
     def work(progress: Callable[[RunProgress], None]) -> RunResult:
         return runs.backfill(
@@ -81,3 +105,30 @@ def start_backfill(ctx: WebContext, name: str, *, start: date, end: date | None)
         )
 
     return ctx.jobs.start(source=name, kind="backfill", work=work)
+
+
+def _norm(text: str) -> str:
+    # As the catalog's search compares: case, spaces, "_" and "-" do not matter.
+    return re.sub(r"[\s_\-]+", "", text.lower())
+
+
+def _names_matching(names: list[str], terms: list[str], limit: int = 3) -> str:
+    hits = [n for n in names if any(t in _norm(n) for t in terms)]
+    more = f" (+{len(hits) - limit} more)" if len(hits) > limit else ""
+    return ", ".join(hits[:limit]) + more
+
+
+def match_reason(dataset: Dataset, query: str) -> str:
+    """Why a search found the dataset, when not by its name or title: the attributes and
+    metrics that matched (so a search by metric shows which datasets offer it)."""
+    terms = [t for t in {_norm(query), *(_norm(w) for w in query.split())} if t]
+    if not terms or any(t in _norm(dataset.name) or t in _norm(dataset.title) for t in terms):
+        return ""
+    parts = []
+    attributes = _names_matching([a.name for a in dataset.attributes], terms)
+    if attributes:
+        parts.append(f"attributes: {attributes}")
+    metrics = _names_matching([m.name for m in dataset.metrics], terms)
+    if metrics:
+        parts.append(f"metrics: {metrics}")
+    return " · ".join(parts)

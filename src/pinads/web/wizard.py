@@ -5,6 +5,7 @@ the same steps from the saved config."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -21,11 +22,13 @@ from pinads.web.common import (
     checked_form,
     context_of,
     flash,
+    for_web,
     form_text,
     page_user,
     redirect,
     render,
 )
+from pinads.web.pages_sources import known_source
 from pinads.web.wizard_steps import (
     NEW_AUTHORIZER,
     STEPS,
@@ -64,7 +67,7 @@ def _render_step(
         draft=draft,
         draft_json=json.dumps(draft),
         editing=editing,
-        problems=problems or [],
+        problems=[for_web(p) for p in problems or []],
         new_authorizer=NEW_AUTHORIZER,
         **values,
         **extra,
@@ -87,7 +90,7 @@ def new_source(
 
 @router.get("/sources/{name}/edit")
 def edit_source(request: Request, name: str, user: str = Depends(page_user)) -> Response:
-    config = runs.get_source(name, settings=context_of(request).settings)
+    config = known_source(context_of(request), name)
     draft = config.to_document()
     draft["show_advanced"] = draft.get("schedule") is not None
     return _render_step(request, step="connector", draft=draft, editing=True)
@@ -122,9 +125,18 @@ async def wizard_post(request: Request, user: str = Depends(page_user)) -> Respo
         draft.pop("authorizer")
         request.session["wizard_draft"] = {"draft": draft, "editing": editing}
         return redirect("/authorizers/new?next=/sources/new%3Fresume%3D1")
-    index = STEPS.index(step)
+    return _navigate(request, form, nav=nav, step=step, draft=draft, editing=editing)
+
+
+def _navigate(
+    request: Request, form: FormData, *, nav: str, step: str, draft: dict[str, Any], editing: bool
+) -> Response:
+    """Where the pressed button leads, once the step's form is in the draft."""
     if nav == "back":
-        return _render_step(request, step=STEPS[max(0, index - 1)], draft=draft, editing=editing)
+        previous = STEPS[max(0, STEPS.index(step) - 1)]
+        return _render_step(request, step=previous, draft=draft, editing=editing)
+    if nav.startswith("goto:") and nav[5:] in STEPS:
+        return _goto(request, step=step, target=nav[5:], draft=draft, editing=editing)
     if nav in ("search", "refresh"):
         query = form_text(form, "q")
         return _render_step(request, step=step, draft=draft, editing=editing, query=query)
@@ -133,6 +145,26 @@ async def wizard_post(request: Request, user: str = Depends(page_user)) -> Respo
     if nav == "save":
         return _save(request, draft=draft, editing=editing)
     return _next(request, step=step, draft=draft, editing=editing, force=nav == "force")
+
+
+def _goto(
+    request: Request, *, step: str, target: str, draft: dict[str, Any], editing: bool
+) -> Response:
+    """A click on a step's name: back freely; forward only past steps without problems (an
+    edited source has every step filled, so each can be reached at once)."""
+    ctx = context_of(request)
+    for passed in STEPS[STEPS.index(step) : STEPS.index(target)]:
+        problems = check_step(ctx, passed, draft, editing=editing)
+        if problems:
+            return _render_step(
+                request,
+                step=passed,
+                draft=draft,
+                editing=editing,
+                problems=problems,
+                can_force=passed == "columns",
+            )
+    return _render_step(request, step=target, draft=draft, editing=editing)
 
 
 def _next(
@@ -166,6 +198,19 @@ def _period(draft: dict[str, Any]) -> DateRange | None:
         ) from exc
 
 
+_PROBLEMS = re.compile(r"^(?P<what>.+?) is not valid \(\d+ problems?\): (?P<rest>.+)$", re.S)
+# Each listed problem starts "field: "; a "; " inside a problem's own text is not a new one.
+_NEXT_PROBLEM = re.compile(r"; (?=[A-Za-z_][\w.\[\]]*: )")
+
+
+def problem_lines(message: str) -> list[str]:
+    """A "source ... is not valid (N problems): a: x; b: y" message as one line per problem."""
+    found = _PROBLEMS.match(message)
+    if found is None:
+        return [message]
+    return [f"{found['what']} is not valid:", *_NEXT_PROBLEM.split(found["rest"])]
+
+
 def _test(request: Request, *, draft: dict[str, Any], editing: bool) -> Response:
     ctx = context_of(request)
     result: PreviewResult | None = None
@@ -178,7 +223,7 @@ def _test(request: Request, *, draft: dict[str, Any], editing: bool) -> Response
             period=_period(draft),
         )
     except PinadsError as exc:
-        problems = [str(exc)]
+        problems = problem_lines(str(exc))
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
     if result is not None and result.start and result.end:
@@ -196,7 +241,7 @@ def _save(request: Request, *, draft: dict[str, Any], editing: bool) -> Response
         )
     except PinadsError as exc:
         return _render_step(
-            request, step="test", draft=draft, editing=editing, problems=str(exc).split("; ")
+            request, step="test", draft=draft, editing=editing, problems=problem_lines(str(exc))
         )
     flash(request, f"Source {config.name} saved.", kind="success")
     return redirect(f"/sources/{config.name}")

@@ -4,9 +4,12 @@ validated in full by `pinads.runner.service.create_source` at Save."""
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,10 +30,19 @@ from pinads.load.spec import WriteMode
 from pinads.runner import service as runs
 from pinads.schedule import Frequency, Schedule, Weekday
 from pinads.sources import DEFAULT_METADATA, NAMED_RANGES, MetadataColumn, SourceConfig
-from pinads.web.common import form_list, form_text
+from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
+from pinads.web.pages_auth import authorizer_warnings
+from pinads.web.views import match_reason
 
-__all__ = ["NEW_AUTHORIZER", "STEPS", "TITLES", "apply_step", "check_step", "step_values"]
+__all__ = [
+    "NEW_AUTHORIZER",
+    "STEPS",
+    "TITLES",
+    "apply_step",
+    "check_step",
+    "step_values",
+]
 
 NEW_AUTHORIZER = "__new__"
 STEPS = (
@@ -101,8 +113,9 @@ def _apply_account(form: FormData, draft: dict[str, Any]) -> None:
         draft["authorizer"] = authorizer
         draft["accounts"] = "all"
         return
-    accounts = form_list(form, "accounts")
-    draft["accounts"] = "all" if not accounts or "all" in accounts else accounts
+    # "All" is ticked by default: accounts ticked beside it are what the user meant.
+    chosen = [a for a in form_list(form, "accounts") if a != "all"]
+    draft["accounts"] = chosen or "all"
 
 
 def _apply_columns(form: FormData, draft: dict[str, Any]) -> None:
@@ -129,6 +142,9 @@ def schedule_from_form(form: FormData) -> dict[str, Any] | None:
     if frequency == Frequency.MANUAL.value:
         return None
     document: dict[str, Any] = {"frequency": frequency}
+    if frequency == Frequency.CRON.value and form_text(form, "cron"):
+        # A cron schedule is its expression: never hidden behind "advanced".
+        document["cron"] = form_text(form, "cron")
     if not form_text(form, "show_advanced"):
         return document
     known = {f.value: f for f in Frequency}
@@ -239,7 +255,12 @@ def _check_snapshot(ctx: WebContext, draft: dict[str, Any], *, editing: bool) ->
             draft["schedule"] = schedule.model_dump(mode="json", exclude_none=True)
     try:
         SourceConfig.model_validate(
-            {"name": "x", "dataset": "x", "authorizer": "x", "date_range": draft["date_range"]}
+            {
+                "name": "x",
+                "dataset": "x",
+                "authorizer": "x",
+                "date_range": draft.get("date_range") or "last_30_days",
+            }
         )
     except ValidationError as exc:
         problems += _field_errors(exc, "date_range")
@@ -248,7 +269,8 @@ def _check_snapshot(ctx: WebContext, draft: dict[str, Any], *, editing: bool) ->
 
 def _check_destination(ctx: WebContext, draft: dict[str, Any], *, editing: bool) -> list[str]:
     try:
-        destination = open_destination(str(draft.get("destination")), settings=ctx.settings)
+        where = str(draft.get("destination") or "duckdb")
+        destination = open_destination(where, settings=ctx.settings)
         try:
             destination.check()
         finally:
@@ -285,14 +307,19 @@ class AccountChoices:
 
 
 def _values_dataset(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[str, Any]:
-    found = search_datasets(query)
+    # Every dataset is on the page (the typing filter shows and hides them); the search's
+    # matches first, best first, the others hidden until the search changes.
+    found = search_datasets(query) if query.strip() else list(DATASETS.values())
     chosen = _dataset(draft)
     if chosen is not None and chosen not in found:
         found = [chosen, *found]
-    return {"datasets": found, "query": query}
+    rest = [d for d in DATASETS.values() if d not in found]
+    why = {d.name: match_reason(d, query) for d in found} if query.strip() else {}
+    return {"datasets": [*found, *rest], "shown": len(found), "query": query, "why": why}
 
 
 def _values_account(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
     with ctx.authorizers() as service:
         authorizers = service.list()
         label = draft.get("authorizer")
@@ -302,8 +329,9 @@ def _values_account(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[
             try:
                 accounts = service.accounts(str(label))
             except PinadsError as exc:
-                error = str(exc)
-    return {"choices": AccountChoices(authorizers, accounts, error)}
+                error = for_web(str(exc))
+    warnings = {a.label: authorizer_warnings(a, now=now) for a in authorizers}
+    return {"choices": AccountChoices(authorizers, accounts, error), "warnings": warnings}
 
 
 def _values_columns(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[str, Any]:
@@ -339,6 +367,11 @@ def _values_metadata(ctx: WebContext, draft: dict[str, Any], query: str) -> dict
     return {"metadata": list(MetadataColumn), "help": METADATA_HELP, "chosen": set(chosen)}
 
 
+@functools.cache
+def _timezones() -> tuple[str, ...]:
+    return ("UTC", *sorted(z for z in zoneinfo.available_timezones() if "/" in z))
+
+
 def _values_snapshot(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[str, Any]:
     fields = Schedule.model_fields
     return {
@@ -348,6 +381,7 @@ def _values_snapshot(ctx: WebContext, draft: dict[str, Any], query: str) -> dict
         "schedule": draft.get("schedule") or {},
         "help": {name: fields[name].description or "" for name in fields},
         "range_help": SourceConfig.model_fields["date_range"].description,
+        "timezones": _timezones(),
     }
 
 

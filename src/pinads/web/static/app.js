@@ -1,4 +1,5 @@
-// pinads: small progressive enhancements (no framework, no build step).
+// pinads: small progressive enhancements (no framework, no build step). Every page works
+// without them; they make choices explain themselves as they are made.
 "use strict";
 
 function csrfToken() {
@@ -29,12 +30,86 @@ function setupFilters() {
   });
 }
 
+// Dataset step: the list narrows as the user types, with the server's search (names,
+// attributes, metrics) and its reason for each match; the Search button stays for no-JS.
+function setupDatasetSearch() {
+  const input = document.querySelector("input[data-dataset-search]");
+  const list = document.getElementById("datasets");
+  if (!input || !list) return;
+  const count = document.getElementById("dataset-count");
+  const none = document.getElementById("no-dataset");
+  let timer = null;
+  let asked = 0;
+  const search = async () => {
+    const query = input.value.trim();
+    const mine = ++asked;
+    const response = await fetch(`/api/datasets?q=${encodeURIComponent(query)}`, {
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok || mine !== asked) return;
+    const found = await response.json();
+    const why = new Map(found.map((m) => [m.name, m.matched]));
+    // Best match first: move the matches, in the search's order, to the end of the list.
+    const labels = new Map([...list.querySelectorAll("label[data-dataset]")].map((l) => [l.dataset.dataset, l]));
+    found.forEach((m) => { if (labels.has(m.name)) list.insertBefore(labels.get(m.name), none); });
+    let shown = 0;
+    list.querySelectorAll("label[data-dataset]").forEach((label) => {
+      const radio = label.querySelector("input");
+      const match = why.has(label.dataset.dataset);
+      label.hidden = !match && !radio.checked;
+      if (!label.hidden) shown += 1;
+      const reason = label.querySelector(".why");
+      const text = match ? why.get(label.dataset.dataset) : "";
+      reason.textContent = text ? `matches ${text}` : "";
+      reason.hidden = !text;
+      label.querySelector(".why-break").hidden = !text;
+    });
+    count.textContent = String(shown);
+    none.hidden = shown > 0;
+    none.querySelector(".query").textContent = query;
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 200);
+  });
+  // Enter searches in place instead of submitting the step.
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      clearTimeout(timer);
+      search();
+    }
+  });
+}
+
+// Account step: "All" and single accounts exclude each other, so what is ticked is what runs.
+function setupExclusiveChecks() {
+  document.querySelectorAll("fieldset[data-exclusive]").forEach((box) => {
+    const all = box.querySelector(`input[value="${box.dataset.exclusive}"]`);
+    const others = [...box.querySelectorAll("input[type=checkbox]")].filter((i) => i !== all);
+    all.addEventListener("change", () => {
+      if (all.checked) others.forEach((i) => { i.checked = false; });
+    });
+    others.forEach((i) => i.addEventListener("change", () => {
+      if (i.checked) all.checked = false;
+      if (!others.some((o) => o.checked)) all.checked = true;
+    }));
+  });
+}
+
 // Attributes & metrics: explain incompatible choices as they are made.
 function setupSelectionCheck() {
   const form = document.querySelector("form[data-validate-selection]");
   if (!form) return;
   const out = document.getElementById("selection-problems");
+  const counts = () => {
+    form.querySelectorAll("[data-count]").forEach((span) => {
+      const n = form.querySelectorAll(`input[name="${span.dataset.count}"]:checked`).length;
+      span.textContent = `(${n} chosen)`;
+    });
+  };
   const check = async () => {
+    counts();
     const data = new FormData(form);
     const body = {
       dataset: form.dataset.validateSelection,
@@ -56,18 +131,51 @@ function setupSelectionCheck() {
     }));
     out.hidden = result.problems.length === 0;
   };
-  form.addEventListener("change", check);
-  check();
+  form.addEventListener("change", (event) => {
+    if (event.target.matches("input[type=checkbox], select")) check();
+  });
+  counts();
 }
 
-// Snapshot: "Show advanced settings" reveals exact time and timezone.
-function setupAdvanced() {
+// Snapshot: "Show advanced settings" reveals exact time and timezone; each field shows only
+// for the frequencies it applies to.
+function setupSchedule() {
   const toggle = document.getElementById("show_advanced");
   const box = document.getElementById("advanced-settings");
-  if (!toggle || !box) return;
-  const sync = () => { box.hidden = !toggle.checked; };
+  const frequency = document.getElementById("frequency");
+  if (!toggle || !box || !frequency) return;
+  const sync = () => {
+    box.hidden = !toggle.checked;
+    document.querySelectorAll("[data-for]").forEach((el) => {
+      el.hidden = !el.dataset.for.split(" ").includes(frequency.value);
+    });
+  };
   toggle.addEventListener("change", sync);
+  frequency.addEventListener("change", sync);
   sync();
+}
+
+function jobText(job) {
+  if (job.status === "failed") return job.error || "failed";
+  if (job.status === "succeeded") {
+    const seconds = job.result ? ` in ${job.result.duration_seconds.toFixed(1)} s` : "";
+    return `done: ${job.rows.toLocaleString()} rows written, ${job.steps_done} steps, ` +
+      `${job.api_calls} API calls${seconds}`;
+  }
+  if (!job.steps_total) return "starting: listing ad accounts and planning the requests…";
+  return `${job.steps_done}/${job.steps_total} steps, ${job.rows.toLocaleString()} rows, ` +
+    `${job.api_calls} API calls${job.current ? ` · now: ${job.current}` : ""}`;
+}
+
+// The run history card, fetched again once a run ends (it now has the run's record).
+async function refreshHistory() {
+  const card = document.getElementById("run-history");
+  if (!card) return;
+  const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+  if (!response.ok) return;
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const fresh = page.getElementById("run-history");
+  if (fresh) card.replaceWith(fresh);
 }
 
 // Live progress of background runs: poll the job's JSON endpoint.
@@ -78,16 +186,24 @@ function setupJobs() {
     const status = box.querySelector(".job-status");
     const poll = async () => {
       const response = await fetch(`/api/jobs/${box.dataset.job}`, { headers: { Accept: "application/json" } });
-      if (!response.ok) { text.textContent = "progress unavailable"; return; }
+      if (!response.ok) {
+        text.textContent = "progress unavailable (the server restarted?): the run history below has the outcome";
+        return;
+      }
       const job = await response.json();
       bar.max = Math.max(job.steps_total, 1);
-      bar.value = job.steps_done;
+      bar.value = job.status === "succeeded" ? bar.max : job.steps_done;
       status.textContent = job.status;
       status.className = `job-status badge ${job.status}`;
-      text.textContent = job.status === "failed" ? job.error
-        : `${job.steps_done}/${job.steps_total} steps, ${job.rows} rows, ${job.api_calls} API calls ${job.current || ""}`;
-      if (job.status === "running") setTimeout(poll, 700);
-      else box.dataset.finished = job.status;
+      text.textContent = jobText(job);
+      if (job.status === "running") {
+        setTimeout(poll, 700);
+        return;
+      }
+      const note = box.querySelector(".job-note");
+      if (note) note.hidden = true;
+      await refreshHistory();
+      box.dataset.finished = job.status;
     };
     poll();
   });
@@ -95,8 +211,10 @@ function setupJobs() {
 
 document.addEventListener("DOMContentLoaded", () => {
   setupFilters();
+  setupDatasetSearch();
+  setupExclusiveChecks();
   setupSelectionCheck();
-  setupAdvanced();
+  setupSchedule();
   setupJobs();
 });
 
