@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,8 @@ def test_list_show_delete_and_runs() -> None:
     code, output = _invoke("sources", "show", "shop")
     assert code == 0 and "dataset: campaign_analytics" in output
     assert "next due: " in output and " 06:00 UTC" in output
-    assert "last run: failed" in output and "No data retrieved: example" in output
+    assert "last run: manual run r1 for 2026-11-01..2026-11-02 failed at " in output
+    assert "No data retrieved: example" in output
     code, output = _invoke("runs", "shop")
     assert code == 0 and "r1" in output and "failed" in output
     code, output = _invoke("sources", "delete", "shop", "--yes")
@@ -115,7 +116,11 @@ def test_backfill_beyond_the_limit_names_the_earliest_date() -> None:
     store = SourceStore(load_settings())
     store.save(CONFIG)
     store.close()
+    earliest = datetime.now(UTC).date() - timedelta(days=914)
     code, output = _invoke("backfill", "shop", "--from", "2020-01-01", "--to", "2020-02-01")
     assert code == 2
-    assert "date_range: start date 2020-01-01 is " in output
-    assert "Pinterest serves async reports from " in output and "(914 days back)" in output
+    assert output == (
+        "--from 2020-01-01 is past Pinterest's limit: campaign_analytics (DAY) keeps 914 days "
+        f"of history through async reports, so the earliest day is {earliest}; run "
+        f"`pinads backfill shop --from {earliest}`"
+    )

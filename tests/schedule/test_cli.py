@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -19,14 +20,29 @@ from pinads.cli.schedule_cmd import load_candidates, run_due, scheduled_runner
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.load import open_destination
 from pinads.runner import RunKind, RunResult, SourceStore
-from pinads.schedule import OutcomeStatus, parse_schedule, run_due_once, utc_now
+from pinads.schedule import (
+    OutcomeStatus,
+    next_run_after,
+    parse_schedule,
+    run_due_once,
+    utc_now,
+)
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
+from pinads.state.schema import SOURCES
 
 Opener = Callable[[str], PinterestClient]
 
 
-def _save(tmp_path: Path, name: str, schedule: str | None, authorizer: str = "demo") -> None:
+def _save(
+    tmp_path: Path,
+    name: str,
+    schedule: str | None,
+    authorizer: str = "demo",
+    *,
+    days_ago: int | None = 2,
+) -> None:
+    """Save a source, created `days_ago` (so its latest slot is due), or now with None."""
     # an entity list keeps the runs small: the EUR advertiser's campaigns
     document = {
         "name": name,
@@ -39,6 +55,13 @@ def _save(tmp_path: Path, name: str, schedule: str | None, authorizer: str = "de
     store = SourceStore(load_settings())
     try:
         store.save(SourceConfig.model_validate(document))
+        if days_ago is not None:  # the control DB stamps creation itself: move it back
+            with store.db.engine.begin() as conn:
+                conn.execute(
+                    SOURCES.update()
+                    .where(SOURCES.c.name == name)
+                    .values(created_at=utc_now() - timedelta(days=days_ago))
+                )
     finally:
         store.close()
 
@@ -55,7 +78,7 @@ def _record_scheduled_run(name: str) -> None:
 def test_run_due_runs_only_due_sources_as_scheduled_runs_once(
     emulator_opener: Opener, tmp_path: Path
 ) -> None:
-    _save(tmp_path, "hourly_spend", "hourly")  # never run: its latest slot is due
+    _save(tmp_path, "hourly_spend", "hourly", days_ago=None)  # new: due at its first slot
     _save(tmp_path, "by_hand", None)
     _save(tmp_path, "leap_day", "cron: 0 0 29 2 *")
     _record_scheduled_run("leap_day")  # served its latest slot (a 29 February) already
@@ -64,10 +87,18 @@ def test_run_due_runs_only_due_sources_as_scheduled_runs_once(
     assert candidates["leap_day"].last_run_started is not None
     assert candidates["leap_day"].last_run_started.tzinfo is not None
     assert candidates["hourly_spend"].schedule == parse_schedule("hourly")
+    created = candidates["hourly_spend"].created_at
+    assert created is not None and created.tzinfo is not None
 
-    now = utc_now()
+    # the hour it was created in is not due: its slot came before the source existed
+    assert run_due(settings, opener=emulator_opener, now=created + timedelta(seconds=1)) == []
+    first_slot = next_run_after(parse_schedule("hourly"), created, source_name="hourly_spend")
+    assert first_slot is not None
+    now = first_slot + timedelta(minutes=5)
     outcomes = run_due(settings, opener=emulator_opener, now=now)
-    assert [(o.source, o.status) for o in outcomes] == [("hourly_spend", OutcomeStatus.OK)]
+    assert [(o.source, o.status, o.slot) for o in outcomes] == [
+        ("hourly_spend", OutcomeStatus.OK, first_slot)
+    ]
     result = outcomes[0].result
     assert isinstance(result, RunResult) and result.kind is RunKind.SCHEDULED
     destination = open_destination(f"duckdb:///{tmp_path}/warehouse.duckdb", settings=settings)
@@ -81,8 +112,8 @@ def test_run_due_runs_only_due_sources_as_scheduled_runs_once(
     finally:
         store.close()
     assert [(r.kind, r.status) for r in history] == [("scheduled", "succeeded")]
-    # the slot is served: asking again at the same moment runs nothing
-    assert run_due(settings, opener=emulator_opener, now=now) == []
+    # the slot is served (the run started after it): asking again runs nothing
+    assert run_due(settings, opener=emulator_opener, now=utc_now() + timedelta(seconds=1)) == []
 
 
 def test_a_source_already_running_elsewhere_is_skipped_with_the_lock_message(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -18,14 +19,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from pinads.catalog import get_dataset
 from pinads.cli.sources_cmd import _read_file, preview_table
 from pinads.errors import ConfigError
-from pinads.extract.plan import Plan, StepKind
+from pinads.extract.plan import Plan, StepKind, earliest_day
 from pinads.runner import service
 from pinads.runner.core import RunKind, RunProgress, RunResult
 from pinads.sources.dates import DateRange
 
-__all__ = ["print_plan", "print_result", "register"]
+__all__ = [
+    "backfill_start_problem",
+    "print_backfill_plan",
+    "print_plan",
+    "print_result",
+    "register",
+]
 
 
 def _out() -> Console:
@@ -37,15 +45,42 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
 
 
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a date: write YYYY-MM-DD") from None
+
+
 def _period(start: str | None, end: str | None) -> DateRange | None:
     if start is None and end is None:
         return None
     if start is None or end is None:
         raise ConfigError("give both --from and --to (YYYY-MM-DD), or neither")
+    first, last = _day(start, "--from"), _day(end, "--to")
     try:
-        return DateRange(start=date.fromisoformat(start), end=date.fromisoformat(end))
-    except ValueError as exc:
-        raise ConfigError(f"--from/--to must be YYYY-MM-DD with --from <= --to ({exc})") from exc
+        return DateRange(start=first, end=last)
+    except ValidationError:
+        raise ConfigError(f"--to {last} is before --from {first}: swap them") from None
+
+
+def backfill_start_problem(source: str, start: date, *, today: date) -> str | None:
+    """Why `--from` cannot be backfilled (past Pinterest's history limit for the source's
+    dataset and granularity), naming the earliest day that can, or None."""
+    config = service.get_source(source)
+    dataset = get_dataset(config.dataset)
+    if not dataset.is_analytics:
+        return None
+    granularity = config.granularity
+    earliest = earliest_day(dataset, granularity, today=today, sync=False)
+    if start >= earliest:
+        return None
+    reach = "async reports" if dataset.async_report is not None else "its analytics endpoint"
+    return (
+        f"--from {start} is past Pinterest's limit: {dataset.name} ({granularity.value}) "
+        f"keeps {(today - earliest).days} days of history through {reach}, so the earliest day "
+        f"is {earliest}; run `pinads backfill {source} --from {earliest}`"
+    )
 
 
 def print_plan(plan: Plan, console: Console | None = None) -> None:
@@ -65,14 +100,40 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         console.print(f"  ... {len(plan.steps) - 20} more steps")
 
 
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def print_backfill_plan(plan: Plan, console: Console) -> None:
+    """What a backfill will do, before it starts: its batches, and which ones are read
+    synchronously because that is cheaper than an async report."""
+    reports = [step for step in plan.steps if step.kind is StepKind.REPORT]
+    syncs = [step for step in plan.steps if step.kind is StepKind.SYNC]
+    parts = [_count(len(reports), "async report")] if reports else []
+    if syncs:
+        first = min(step.start for step in syncs if step.start)
+        last = max(step.end for step in syncs if step.end)
+        parts.append(
+            f"{_count(len(syncs), 'synchronous call')} for {first}..{last} (cheaper than a report)"
+        )
+    span = f" {plan.date_range}" if plan.date_range else ""
+    minimum = "at least " if reports else ""
+    console.print(
+        f"backfill{span}: {_count(len(plan.steps), 'batch', 'batches')}, "
+        f"{' and '.join(parts) or 'nothing to read'}; "
+        f"{minimum}{plan.api_calls} API calls"
+    )
+
+
 def print_result(result: RunResult, console: Console | None = None) -> None:
     console = console or _out()
     span = f" {result.start}..{result.end}" if result.start else ""
+    unit = ("batch", "batches") if result.kind is RunKind.BACKFILL else ("step", "steps")
     console.print(
         f"[bold green]done[/] {result.kind.value} run {result.run_id} of {result.source}{span}: "
         f"{result.rows_written} rows into {result.table} ({escape(result.destination)}), "
-        f"{result.steps} steps ({result.steps_skipped} already done), {result.api_calls} API "
-        f"calls (planned {'at least ' if result.planned_is_minimum else ''}"
+        f"{_count(result.steps, *unit)} ({result.steps_skipped} already done), "
+        f"{result.api_calls} API calls (planned {'at least ' if result.planned_is_minimum else ''}"
         f"{result.planned_calls}), {result.rate_limited} rate limits waited, "
         f"{result.duration_seconds:.1f} s"
     )
@@ -83,21 +144,30 @@ def print_result(result: RunResult, console: Console | None = None) -> None:
 
 
 class _Bar:
-    """A rich progress bar fed by the runner's progress callback."""
+    """A progress bar on stderr fed by the runner's callbacks: steps (a backfill's batches),
+    rows, API calls and the time left. It appears once the plan is known (nothing to show
+    before) and is cleared at the end, when the summary line replaces it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, kind: RunKind) -> None:
+        self.kind = kind
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[rows]} rows, {task.fields[calls]} API calls"),
+            TextColumn("{task.fields[rows]:,} rows, {task.fields[calls]} API calls, ETA"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=self.console,
+            transient=True,
         )
-        self.task = self.progress.add_task("steps", total=None, rows=0, calls=0)
+        unit = "batches" if kind is RunKind.BACKFILL else "steps"
+        self.task = self.progress.add_task(unit, total=None, rows=0, calls=0)
 
     def plan(self, plan: Plan) -> None:
-        self.progress.update(self.task, total=len(plan.steps))
+        if self.kind is RunKind.BACKFILL:
+            print_backfill_plan(plan, self.console)
+        self.progress.update(self.task, total=len(plan.steps), calls=plan.discovery_calls)
+        self.progress.start()
 
     def update(self, state: RunProgress) -> None:
         self.progress.update(
@@ -106,8 +176,8 @@ class _Bar:
 
 
 def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: date | None) -> None:
-    bar = _Bar()
-    with bar.progress:
+    bar = _Bar(kind=kind)
+    try:
         if backfill_from is not None:
             result = service.backfill(
                 name,
@@ -120,6 +190,8 @@ def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: d
             result = service.run(
                 name, kind=kind, period=period, progress=bar.update, on_plan=bar.plan
             )
+    finally:
+        bar.progress.stop()
     print_result(result)
 
 
@@ -176,11 +248,14 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
         end: ToOpt = None,
     ) -> None:
-        """Load history through async reports (<= 186-day batches), resumable."""
-        first = _period(start, end or start)
-        assert first is not None
+        """Load history through async reports (<= 186-day batches), resumable: run it again
+        after a crash and it continues from the first unfinished batch."""
+        first = _day(start, "--from")
         period = _period(start, end) if end else None
-        _run(source, kind=RunKind.BACKFILL, period=period, backfill_from=first.start)
+        problem = backfill_start_problem(source, first, today=datetime.now(UTC).date())
+        if problem is not None:
+            raise ConfigError(problem)
+        _run(source, kind=RunKind.BACKFILL, period=period, backfill_from=first)
 
     @app.command("runs")
     def runs(

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import typer
@@ -23,10 +24,12 @@ from pinads.runner.service import ClientOpener
 from pinads.schedule import (
     MAX_SLEEP_SECONDS,
     DueCandidate,
+    Frequency,
     OutcomeStatus,
     RunOutcome,
     find_due,
     install_stop_signals,
+    next_run_after,
     next_wake,
     run_due_once,
     serve,
@@ -35,6 +38,7 @@ from pinads.schedule import (
 from pinads.settings import AppSettings, load_settings
 
 __all__ = [
+    "due_text",
     "load_candidates",
     "register",
     "run_due",
@@ -42,6 +46,7 @@ __all__ = [
     "run_scheduler",
     "scheduled_runner",
     "scheduler_command",
+    "source_candidate",
 ]
 
 _out = Console(highlight=False, soft_wrap=True)
@@ -74,36 +79,78 @@ def load_candidates(settings: AppSettings) -> list[DueCandidate]:
 
 
 def _candidate(store: SourceStore, name: str) -> DueCandidate | None:
+    """The source as the scheduler sees it: schedule, latest scheduled start and creation time
+    (a source never run is due at its first slot after it was created, not before)."""
     try:
         config = store.get(name)
+        created = store.db.sources.get(name).created_at
     except (PinadsError, ValidationError) as exc:
         log.error("source %s cannot be read and is not scheduled: %s", name, exc)
         return None
     runs = store.runs(name, limit=_HISTORY_LIMIT)
     last = next((r.started_at for r in runs if r.kind == RunKind.SCHEDULED.value), None)
-    return DueCandidate(name=name, schedule=config.schedule, last_run_started=_aware(last))
+    return DueCandidate(
+        name=name,
+        schedule=config.schedule,
+        last_run_started=_aware(last),
+        created_at=_aware(created),
+    )
 
 
-def _still_due(settings: AppSettings, name: str) -> bool:
+def source_candidate(settings: AppSettings, name: str) -> DueCandidate | None:
+    """One saved source as the scheduler sees it (None: it cannot be read)."""
     store = SourceStore(settings)
     try:
-        candidate = _candidate(store, name)
+        return _candidate(store, name)
     finally:
         store.close()
-    return candidate is not None and bool(find_due([candidate], now=utc_now()))
+
+
+def due_text(candidate: DueCandidate, *, now: datetime) -> str:
+    """ "next due: ..." for `pinads sources show`: the next run in the schedule's zone (and
+    UTC), or "now" when a slot is waiting for the scheduler."""
+    schedule = candidate.schedule
+    if schedule is None or schedule.frequency is Frequency.MANUAL:
+        return f"next due: never (manual: start it with `pinads run {candidate.name}`)"
+    waiting = find_due([candidate], now=now)
+    if waiting:
+        slot = waiting[0][1]
+        return (
+            f"next due: now (its {_when(slot, schedule.zone)} run has not started; "
+            "`pinads run-due` or a running `pinads scheduler` starts it)"
+        )
+    upcoming = next_run_after(schedule, now, source_name=candidate.name)
+    assert upcoming is not None  # every schedule but manual has future runs
+    return f"next due: {_when(upcoming, schedule.zone)} ({schedule.describe()})"
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    utc = f"{moment:%Y-%m-%d %H:%M} UTC"
+    if zone.key in {"UTC", "GMT"}:
+        return utc
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}, {utc}"
+
+
+def _still_due(settings: AppSettings, name: str, now: datetime) -> bool:
+    candidate = source_candidate(settings, name)
+    return candidate is not None and bool(find_due([candidate], now=now))
 
 
 def scheduled_runner(
-    settings: AppSettings, opener: ClientOpener | None = None
+    settings: AppSettings,
+    opener: ClientOpener | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Callable[[str], RunResult]:
     """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync).
 
-    Due-ness is checked again just before the run: another scheduler (or `run-due`) may have
-    served the slot since the sources were listed, and the lock only covers runs in progress.
+    Due-ness is checked again just before the run (at `clock()`): another scheduler (or
+    `run-due`) may have served the slot since the sources were listed, and the lock only covers
+    runs in progress.
     """
 
     def run(name: str) -> RunResult:
-        if not _still_due(settings, name):
+        if not _still_due(settings, name, clock()):
             raise StateError(
                 f"source {name!r} already ran for this slot (another scheduler or run-due): "
                 "nothing to do"
@@ -120,11 +167,12 @@ def run_due(
     now: datetime | None = None,
     max_workers: int = 1,
 ) -> list[RunOutcome]:
-    """Run every source due now once (what `pinads run-due` does)."""
+    """Run every source due now once (what `pinads run-due` does); `now` is for tests."""
+    moment = now or utc_now()
     return run_due_once(
         load_candidates(settings),
-        now=now or utc_now(),
-        run=scheduled_runner(settings, opener),
+        now=moment,
+        run=scheduled_runner(settings, opener, clock=lambda: moment),
         max_workers=max_workers,
     )
 

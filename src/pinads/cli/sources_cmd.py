@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,11 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from pinads.catalog import get_dataset
+from pinads.cli.schedule_cmd import due_text, source_candidate
 from pinads.errors import ConfigError
 from pinads.runner import service
 from pinads.runner.preview import PreviewResult
-from pinads.schedule import next_run_after
-from pinads.sources.config import SourceConfig
+from pinads.schedule import utc_now
+from pinads.settings import load_settings
 
 __all__ = ["preview_table", "register", "wizard_document"]
 
@@ -99,26 +99,28 @@ def _create(file: Path | None, *, replace: bool) -> None:
     )
 
 
-def _next_due(config: SourceConfig) -> str:
-    if config.schedule is None:
-        return "next due: manual (no schedule)"
-    due = next_run_after(config.schedule, datetime.now(UTC), source_name=config.name)
-    return f"next due: {due:%Y-%m-%d %H:%M} UTC" if due else "next due: manual"
+def _next_due(name: str) -> str:
+    candidate = source_candidate(load_settings(), name)
+    if candidate is None:  # its saved config no longer validates: `show` already said why
+        return "next due: never (the saved config is not valid)"
+    return due_text(candidate, now=utc_now())
 
 
 def _show(name: str) -> None:
     config = service.get_source(name)
     _out().print(escape(yaml.safe_dump(config.to_document(), sort_keys=False)))
-    _out().print(_next_due(config))
+    _out().print(escape(_next_due(config.name)))
     runs = service.list_runs(name, limit=1)
     if not runs:
         _out().print("last run: never")
         return
     last = runs[0]
     error = f" - {escape(last.error)}" if last.error else ""
+    span = f" for {last.range_start}..{last.range_end}" if last.range_start else ""
     _out().print(
-        f"last run: {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC, "
-        f"{last.rows_written} rows, {last.api_calls} API calls{error}"
+        f"last run: {last.kind} run {last.id}{span} {last.status} at "
+        f"{last.started_at:%Y-%m-%d %H:%M} UTC, {last.rows_written} rows, "
+        f"{last.api_calls} API calls{error}"
     )
 
 
