@@ -139,8 +139,11 @@ def _step(page: Any) -> str:
 
 
 def _authorize_in_browser(page: Any, web_url: str, emulator: EmulatorServer) -> None:
-    page.click("text=Authorizers")
-    page.click("text=Authorize new service")
+    """From the wizard's *Add new account*: our form, the emulator's consent page, and back
+    to the wizard's account step with the new authorizer chosen."""
+    with page.expect_navigation():
+        page.select_option("#authorizer", "__new__")
+    assert page.url.startswith(f"{web_url}/authorizers/new?next=")
     _check_page(page, "authorizer-new")
     page.fill("#client_id", DEMO_CLIENT_ID)
     page.fill("#client_secret", DEMO_CLIENT_SECRET)
@@ -151,8 +154,13 @@ def _authorize_in_browser(page: Any, web_url: str, emulator: EmulatorServer) -> 
     page.wait_for_url(f"{emulator.base_url}/oauth/**")
     _shot(page, "emulator-consent")
     page.click("button:has-text('Approve')")
-    page.wait_for_url(f"{web_url}/authorizers")
+    page.wait_for_url(f"{web_url}/sources/new?resume=1&authorizer=demo")
     assert "Authorizer demo saved." in page.inner_text("main")
+    assert _step(page) == "account" and page.input_value("#authorizer") == "demo"
+
+
+def _authorizer_pages(page: Any) -> None:
+    page.click("text=Authorizers")
     _check_page(page, "authorizers")
     page.click("#authorizers a:has-text('demo')")
     with page.expect_navigation():
@@ -161,7 +169,7 @@ def _authorize_in_browser(page: Any, web_url: str, emulator: EmulatorServer) -> 
     _check_page(page, "authorizer-detail")
 
 
-def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
+def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool, authorize: Any = None) -> None:
     def check(name: str) -> None:
         if shots:
             _check_page(page, name)
@@ -189,8 +197,11 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool) -> None:
     assert _step(page) == "account"
     options = page.eval_on_selector_all("#authorizer option", "os => os.map(o => o.value)")
     assert options[-1] == "__new__"  # Add new account, at the bottom
-    with page.expect_navigation():
-        page.select_option("#authorizer", "demo")
+    if authorize is not None:
+        authorize()  # Add new account, and back here with the name and dataset kept
+    else:
+        with page.expect_navigation():
+            page.select_option("#authorizer", "demo")
     # Ticking one account unticks "All": what is ticked is what runs.
     page.check(f"input[name=accounts][value='{EUR_ADVERTISER_ID}']")
     assert not page.is_checked("input[name=accounts][value=all]")
@@ -230,8 +241,12 @@ def test_authorize_walk_wizard_test_data_save_run(
     page: Any, web_url: str, emulator_server: EmulatorServer, tmp_path: Path
 ) -> None:
     _login(page, web_url, check=True)
-    _authorize_in_browser(page, web_url, emulator_server)
-    _walk_wizard(page, tmp_path, shots=True)
+    _walk_wizard(
+        page,
+        tmp_path,
+        shots=True,
+        authorize=lambda: _authorize_in_browser(page, web_url, emulator_server),
+    )
     with page.expect_navigation():
         page.click("#test-data")
     assert page.get_attribute("#preview", "data-diagnosis") == "data"
@@ -261,6 +276,7 @@ def test_authorize_walk_wizard_test_data_save_run(
     assert stored == (rows, 1, "EUR")
     _check_page(page, "source-detail")
     _backfill_with_live_progress(page)
+    _authorizer_pages(page)
     page.click("text=Sources")
     _check_page(page, "sources")
     assert "daily at 06:30 Europe/Prague" in page.inner_text("#sources")
