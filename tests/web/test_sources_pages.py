@@ -133,12 +133,22 @@ def test_last_run_is_the_last_load_not_a_test_data_preview(
     runs.preview("shop", settings=settings)  # recorded in run history, kind preview
     history = runs.list_runs("shop", settings=settings)
     assert [r.kind for r in history[:2]] == ["preview", "manual"]
+    runs.create_source(
+        {"name": "other", "dataset": "campaigns", "authorizer": authorizer}, settings=settings
+    )
     listing = browser.client.get("/sources").text
-    row = re.search(r'<td data-label="Last run">(.*?)</td>', listing, re.S)
-    assert row is not None and "succeeded" in row.group(1)
+    cells = dict(
+        re.findall(
+            r'<a href="/sources/(\w+)">.*?<td data-label="Last run">(.*?)</td>', listing, re.S
+        )
+    )
+    assert cells["other"] == "never"
+    assert "succeeded" in cells["shop"]
     started = history[1].started_at.strftime("%Y-%m-%d %H:%M")
-    assert started in row.group(1) and manual.rows_written > 0
+    assert started in cells["shop"] and manual.rows_written > 0
     api = browser.client.get("/api/sources/shop").json()
     assert api["last_run"]["kind"] == "manual"
+    every = {v["name"]: v["last_run"] for v in browser.client.get("/api/sources").json()}
+    assert every["shop"]["id"] == api["last_run"]["id"] and every["other"] is None
     detail = browser.client.get("/sources/shop").text
     assert '<td data-label="Kind">Test Data</td>' in detail  # the history still shows it

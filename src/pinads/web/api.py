@@ -25,7 +25,14 @@ from pinads.sources import DateRange
 from pinads.web.common import context_of
 from pinads.web.jobs import JobView
 from pinads.web.security import api_user
-from pinads.web.views import SourceView, match_reason, source_view, start_backfill, start_run
+from pinads.web.views import (
+    SourceView,
+    match_reason,
+    source_view,
+    source_views,
+    start_backfill,
+    start_run,
+)
 
 __all__ = ["router"]
 
@@ -213,7 +220,7 @@ def check_selection(body: SelectionBody) -> SelectionResult:
 @router.get("/sources", tags=["sources"])
 def list_sources(request: Request) -> list[SourceView]:
     ctx = context_of(request)
-    return [source_view(ctx, c) for c in runs.list_sources(settings=ctx.settings)]
+    return source_views(ctx, runs.list_sources(settings=ctx.settings))
 
 
 @router.post("/sources", tags=["sources"], status_code=201)

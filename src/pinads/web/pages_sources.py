@@ -25,7 +25,7 @@ from pinads.web.common import (
 )
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings
-from pinads.web.views import SourceView, source_view, start_backfill, start_run
+from pinads.web.views import SourceView, source_view, source_views, start_backfill, start_run
 
 __all__ = ["known_source", "router", "settings_rows"]
 
@@ -94,7 +94,7 @@ def _authorizer_alerts(ctx: WebContext, used: set[str]) -> list[tuple[Authorizer
 def sources_page(request: Request, user: str = Depends(page_user)) -> Response:
     ctx = context_of(request)
     configs = runs.list_sources(settings=ctx.settings)
-    views = [source_view(ctx, c) for c in configs]
+    views = source_views(ctx, configs)
     alerts = _authorizer_alerts(ctx, {c.authorizer for c in configs}) if configs else []
     return render(request, "sources.html", sources=views, alerts=alerts)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ __all__ = [
     "last_run",
     "match_reason",
     "source_view",
+    "source_views",
     "start_backfill",
     "start_run",
 ]
@@ -55,12 +56,39 @@ def next_run(config: SourceConfig, *, now: datetime | None = None) -> datetime |
 _LAST_RUN_LOOKBACK = 50
 
 
+_RECENT_RUNS = 1000
+
+
 def last_run(ctx: WebContext, name: str) -> RunRecord | None:
     recent = runs.list_runs(name, limit=_LAST_RUN_LOOKBACK, settings=ctx.settings)
     return next((r for r in recent if r.kind != RunKind.PREVIEW.value), None)
 
 
+def last_runs(ctx: WebContext, names: Sequence[str]) -> dict[str, RunRecord | None]:
+    """Each source's last run from one read of recent history (a list of many sources must
+    not open the control DB once per source); asked one by one only past that window."""
+    recent = runs.list_runs(None, limit=_RECENT_RUNS, settings=ctx.settings)
+    found: dict[str, RunRecord | None] = {}
+    for record in recent:
+        if record.kind != RunKind.PREVIEW.value and record.source not in found:
+            found[record.source] = record
+    complete = len(recent) < _RECENT_RUNS
+    return {
+        name: found.get(name) if name in found or complete else last_run(ctx, name)
+        for name in names
+    }
+
+
 def source_view(ctx: WebContext, config: SourceConfig) -> SourceView:
+    return _view(config, last_run(ctx, config.name))
+
+
+def source_views(ctx: WebContext, configs: Sequence[SourceConfig]) -> list[SourceView]:
+    lasts = last_runs(ctx, [c.name for c in configs])
+    return [_view(c, lasts[c.name]) for c in configs]
+
+
+def _view(config: SourceConfig, last: RunRecord | None) -> SourceView:
     schedule = config.schedule
     return SourceView(
         name=config.name,
@@ -69,7 +97,7 @@ def source_view(ctx: WebContext, config: SourceConfig) -> SourceView:
         accounts=config.accounts if isinstance(config.accounts, str) else list(config.accounts),
         schedule=schedule.describe() if schedule is not None else "manual",
         next_run=next_run(config),
-        last_run=last_run(ctx, config.name),
+        last_run=last,
         config=config.to_document(),
     )
 
