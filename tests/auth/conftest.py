@@ -4,12 +4,14 @@ run the CLI in a subprocess, and an authorizer service bound to the in-process e
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -66,7 +68,11 @@ def advance_emulator_clock(base_url: str, seconds: int) -> None:
 
 
 class CliProcess:
-    """`python -m pinads ...` with piped stdio; reads stdout until the consent URL shows."""
+    """`python -m pinads ...` with piped stdio. Threads read stdout and stderr as they come
+    (a file iterator's read-ahead would otherwise swallow what follows the consent URL, such
+    as the paste prompt, before `communicate` reads the pipe)."""
+
+    TIMEOUT_SECONDS = 120  # generous: the machine may be shared with other test runs
 
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
@@ -78,10 +84,23 @@ class CliProcess:
             env={**os.environ, "COLUMNS": "200", **env},
         )
         self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._err: list[str] = []
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True),
+            threading.Thread(target=self._err.extend, args=(self.proc.stderr,), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)
 
     def consent_url(self) -> str:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        while (line := self._lines.get(timeout=self.TIMEOUT_SECONDS)) is not None:
             self.seen.append(line)
             if re.match(r"^https?://\S+/oauth/\?", line.strip()):
                 return line.strip()
@@ -89,8 +108,18 @@ class CliProcess:
         raise AssertionError(f"no consent URL printed: {''.join(self.seen)}")
 
     def finish(self, stdin: str = "") -> tuple[int, str, str]:
-        out, err = self.proc.communicate(stdin, timeout=60)
-        return self.proc.returncode, "".join(self.seen) + out, err
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(stdin)
+            self.proc.stdin.close()
+        except BrokenPipeError:  # it already exited
+            pass
+        code = self.proc.wait(self.TIMEOUT_SECONDS)
+        for reader in self._readers:
+            reader.join(self.TIMEOUT_SECONDS)
+        while (line := self._lines.get_nowait()) is not None:
+            self.seen.append(line)
+        return code, "".join(self.seen), "".join(self._err)
 
 
 @pytest.fixture

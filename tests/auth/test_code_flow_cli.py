@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from pinads.auth import AuthorizerService
-from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, EmulatorServer
+from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EmulatorServer
 from pinads.emulator.tokens import TokenInfo
 
 from .conftest import CliProcess, advance_emulator_clock, consent_redirect, with_state
@@ -91,12 +91,17 @@ def test_failures_give_one_clear_line_and_store_nothing(
 def test_reauthorize_a_revoked_authorizer_by_pasting_the_redirect(
     emulator_server: EmulatorServer, cli_env: dict[str, str]
 ) -> None:
-    cli = _add(emulator_server, cli_env, "--label", "shop", "--no-browser")
-    code, out, err = cli.finish(consent_redirect(cli.consent_url()) + "\n")
-    assert code == 0, err
-    revoked = CliProcess("auth", "revoke", "shop", "--yes", env=cli_env)
-    assert revoked.finish()[0] == 0
+    state = emulator_server.state
+    info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read", "user_accounts:read"}))
     with AuthorizerService() as service:
+        service.add_with_refresh_token(
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            refresh_token=state.tokens.mint(info, now=state.now()).refresh_token,
+            api_url=emulator_server.api_url,
+            label="shop",
+        )
+        assert service.revoke("shop").revoked_at_pinterest
         assert service.get("shop").is_revoked
     cli = CliProcess("auth", "reauthorize", "shop", "--no-browser", env=cli_env)
     url = cli.consent_url()
