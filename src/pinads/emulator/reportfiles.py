@@ -116,7 +116,8 @@ def _keep_rows(rows: RowSet, body: dict[str, Any]) -> pa.Array:
     metrics = [
         c for c in body["columns"] if isinstance(resolve(c), Metric) and c in table.column_names
     ]
-    keep = pa.array([False] * table.num_rows) if metrics else pa.array([True] * table.num_rows)
+    # Typed: a report without any delivery has no rows, and an empty list has no type.
+    keep = pa.array([not metrics] * table.num_rows, type=pa.bool_())
     for name in metrics:
         keep = pc.or_(keep, pc.is_valid(table[name]))
     for rule in body.get("metrics_filters", []):
