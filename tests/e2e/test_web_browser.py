@@ -115,18 +115,31 @@ CUT_CELLS = """() => [...document.querySelectorAll('table.stack td')].filter(
 ).map(td => td.dataset.label)"""
 
 
+# Boxes whose content runs out sideways (CSS columns in a height-limited box put most of a
+# long checklist out of sight): only tables and code may scroll sideways.
+SIDEWAYS = """() => [...document.querySelectorAll('main *')].filter(el => {
+    const style = getComputedStyle(el);
+    return ['auto', 'scroll', 'hidden'].includes(style.overflowX)
+        && el.scrollWidth > el.clientWidth + 1 && !el.closest('.table-wrap, pre')
+        && !['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
+}).map(el => el.id || el.className || el.tagName)"""
+
+
 def _check_page(page: Any, name: str) -> None:
-    """Every field labelled; no horizontal overflow at 390 px, no list table cut off;
-    screenshots at both widths."""
+    """Every field labelled; no horizontal overflow at 390 px, no list table cut off, no box
+    hiding content sideways; screenshots at both widths."""
     assert page.evaluate(UNLABELLED) == [], name
+    assert page.evaluate(SIDEWAYS) == [], name
     _shot(page, name)
     page.set_viewport_size({"width": 390, "height": 844})
     overflow = page.evaluate("document.documentElement.scrollWidth")
     cut = page.evaluate(CUT_CELLS)
+    sideways = page.evaluate(SIDEWAYS)
     _shot(page, f"{name}-390px")
     page.set_viewport_size({"width": 1280, "height": 900})
     assert overflow <= 390, f"{name} is {overflow} px wide at 390 px"
     assert cut == [], f"{name}: cells {cut} cut off at 390 px"
+    assert sideways == [], f"{name}: {sideways} hide content sideways at 390 px"
 
 
 def _next(page: Any) -> None:
