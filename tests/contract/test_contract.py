@@ -250,6 +250,14 @@ def test_schema_evolution_adds_columns_and_drops_none(dest: Destination) -> None
     all_columns = [*table.column_names, "clickthrough_1"]
     expected = [{**r, "clickthrough_1": None} for r in first] + [{**r, "ctr": None} for r in second]
     assert table_rows(got, all_columns) == expected_rows(expected, all_columns)
+    # Updating a row of the first step with the evolved spec replaces the row whole: the
+    # column the spec no longer has becomes NULL there too.
+    update = [{**first[0], "spend_in_micro_dollar": 5, "clickthrough_1": 9}]
+    dest.write_step(evolved, batches(evolved, update), mode=UPSERT, scope=SCOPE, step_id="c")
+    expected = [{**update[0], "ctr": None}, *expected[1:]]
+    assert table_rows(dest.read_table(table.name), all_columns) == expected_rows(
+        expected, all_columns
+    )
 
 
 def test_type_conflict_names_the_column(dest: Destination) -> None:

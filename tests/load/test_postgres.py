@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Iterator
 
 import psycopg
+import pyarrow as pa
 import pytest
 
 from pinads.errors import ConfigError, LoadError
-from pinads.load import PostgresDestination, open_destination
+from pinads.load import ColumnSpec, PostgresDestination, TableSpec, WriteMode, open_destination
 from pinads.settings import load_settings
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -110,3 +111,49 @@ def test_check_as_a_user_without_rights(schema: str) -> None:
     dest = _open(f"postgresql://{role}@127.0.0.1:5432/test?schema={schema}")
     with pytest.raises(LoadError, match="permission denied"):
         dest.check()
+
+
+@needs_server
+def test_rows_go_to_the_url_schema_and_new_columns_are_added_in_place(schema: str) -> None:
+    """`?schema=` holds the tables; a new column is ALTER TABLE ADD COLUMN (a view survives)."""
+    base = (
+        ColumnSpec(name="id", arrow_type=pa.string(), nullable=False),
+        ColumnSpec(name="spend", arrow_type=pa.int64()),
+    )
+    first = TableSpec(name="evolving_ads", columns=base, key=("id",))
+    dest = _open(f"{PG}?schema={schema}")
+    rows = pa.RecordBatch.from_pylist([{"id": "a", "spend": 1}], schema=first.schema)
+    dest.write_step(first, [rows], mode=WriteMode.UPSERT, scope="s", step_id="1")
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(
+            f'CREATE VIEW "{schema}".evolving_ads_view AS '
+            f'SELECT id, spend FROM "{schema}".evolving_ads'
+        )
+        oid = conn.execute("SELECT %s::regclass::oid", (f'"{schema}".evolving_ads',)).fetchone()
+    evolved = TableSpec(
+        name="evolving_ads",
+        columns=(*base, ColumnSpec(name="clicks", arrow_type=pa.int64())),
+        key=("id",),
+    )
+    more = pa.RecordBatch.from_pylist(
+        [{"id": "a", "spend": 2, "clicks": 3}, {"id": "b", "spend": 4, "clicks": None}],
+        schema=evolved.schema,
+    )
+    dest.write_step(evolved, [more], mode=WriteMode.UPSERT, scope="s", step_id="2")
+    dest.close()
+    with psycopg.connect(PG) as conn:
+        assert (
+            conn.execute("SELECT %s::regclass::oid", (f'"{schema}".evolving_ads',)).fetchone()
+            == oid
+        )
+        got = conn.execute(
+            f'SELECT id, spend, clicks FROM "{schema}".evolving_ads ORDER BY id'
+        ).fetchall()
+        assert got == [("a", 2, 3), ("b", 4, None)]
+        assert conn.execute(f'SELECT count(*) FROM "{schema}".evolving_ads_view').fetchone() == (2,)
+        elsewhere = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'evolving_ads' "
+            "AND table_schema <> %s",
+            (schema,),
+        ).fetchone()
+        assert elsewhere == (0,)
