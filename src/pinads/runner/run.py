@@ -36,8 +36,17 @@ class RunLedger(Protocol):
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
         """After each committed step (raises StateError if the run lost its lock)."""
 
-    def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
-        """Record the outcome and release the lock."""
+    def finish(
+        self,
+        run_id: str,
+        *,
+        result: RunResult | None,
+        error: str | None,
+        api_calls: int = 0,
+        rate_limited: int = 0,
+    ) -> None:
+        """Record the outcome and release the lock. A failed run has no result: `api_calls` and
+        `rate_limited` say what it spent before failing."""
 
 
 def _step_hook(ledger: RunLedger | None, run_id: str) -> Callable[[PlanStep, int], None] | None:
@@ -114,6 +123,7 @@ def run_source(
     today = today or datetime.now(UTC).date()
     run_id = new_run_id()
     started = time.monotonic()
+    before = client.stats
     span = (
         _plan_period(config, kind=kind, today=today, period=period)
         if dataset.is_analytics
@@ -147,7 +157,14 @@ def run_source(
         )
     except PinadsError as exc:
         if ledger is not None:
-            ledger.finish(run_id, result=None, error=str(exc))
+            spent = client.stats
+            ledger.finish(
+                run_id,
+                result=None,
+                error=str(exc),
+                api_calls=spent.calls - before.calls,
+                rate_limited=spent.rate_limited_responses - before.rate_limited_responses,
+            )
         raise
     if ledger is not None:
         ledger.finish(run_id, result=result, error=None)

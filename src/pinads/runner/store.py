@@ -71,6 +71,7 @@ class _Heartbeat:
     def __init__(self, runs: RunRepository, *, source_id: int, run_id: str, kind: str) -> None:
         self.runs, self.source_id, self.run_id, self.kind = runs, source_id, run_id, kind
         self.batches = 0
+        self.rows = 0  # written by the committed steps (what a failed run leaves behind)
         self.lost: StateError | None = None
         self.stop = threading.Event()
         self.thread = threading.Thread(
@@ -185,6 +186,7 @@ class SourceStore:
             return
         if beat.lost is not None:
             raise beat.lost
+        beat.rows += rows
         if beat.kind == RunKind.BACKFILL.value and step.start and step.end:
             beat.batches += 1
             self.db.runs.record_batch(
@@ -200,16 +202,26 @@ class SourceStore:
                 )
             )
 
-    def finish(self, run_id: str, *, result: RunResult | None, error: str | None) -> None:
+    def finish(
+        self,
+        run_id: str,
+        *,
+        result: RunResult | None,
+        error: str | None,
+        api_calls: int = 0,
+        rate_limited: int = 0,
+    ) -> None:
+        """Record the outcome; a failed run keeps the rows its committed steps wrote and the
+        calls it made."""
         beat = self._live.pop(run_id, None)
         if beat is not None:
             beat.close()
         self.db.runs.finish(
             run_id,
             status=RunStatus.FAILED if error else RunStatus.SUCCEEDED,
-            rows_written=result.rows_written if result else 0,
-            api_calls=result.api_calls if result else 0,
-            rate_limited_waits=result.rate_limited if result else 0,
+            rows_written=result.rows_written if result else (beat.rows if beat else 0),
+            api_calls=result.api_calls if result else api_calls,
+            rate_limited_waits=result.rate_limited if result else rate_limited,
             error=error,
         )
 
