@@ -88,6 +88,29 @@ def test_append_keeps_every_snapshot(dest: Destination) -> None:
     assert dest.completed_steps(table.name, SCOPE) == {"run1", "run2"}
 
 
+def test_upsert_into_a_table_made_by_append_merges_by_key(dest: Destination) -> None:
+    """A table first written in append mode has no primary key; upsert still merges by key."""
+    table = spec("snapshots")
+    snapshot = grid(range(3), range(2), spend=1)
+    append = WriteMode.APPEND
+    dest.write_step(table, batches(table, snapshot), mode=append, scope=SCOPE, step_id="s1")
+    dest.write_step(table, batches(table, snapshot), mode=append, scope=SCOPE, step_id="s2")
+    update = [*grid(range(2, 4), range(2), spend=2), row(3, 1, spend=3)]  # last one wins
+    assert (
+        dest.write_step(table, batches(table, update), mode=UPSERT, scope=SCOPE, step_id="u") == 4
+    )
+    kept = [r for r in snapshot if r["date"] < update[0]["date"]]
+    assert _rows(dest, table) == expected_rows(
+        kept + kept + latest_by_key(update), table.column_names
+    )
+    ignore = WriteMode.INSERT_IGNORE
+    extra = [row(0, 0, spend=9), row(7, 0, spend=9)]
+    assert dest.write_step(table, batches(table, extra), mode=ignore, scope=SCOPE, step_id="i") == 1
+    assert _rows(dest, table) == expected_rows(
+        [*kept, *kept, *latest_by_key(update), extra[1]], table.column_names
+    )
+
+
 def test_insert_ignore_keeps_existing_rows(dest: Destination) -> None:
     table = spec()
     mode = WriteMode.INSERT_IGNORE
