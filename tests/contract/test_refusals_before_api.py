@@ -226,7 +226,9 @@ def test_file_destination_that_cannot_be_created(
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the dataset directory should be\n")
     _save_source(tmp_path, f"file://{blocker}/data?format=parquet")
-    _assert_refused_before_any_call(emulator_server, RUN, str(blocker))
+    _assert_refused_before_any_call(
+        emulator_server, RUN, f"{blocker}/data (Not a directory); a file stands where a directory"
+    )
 
 
 def test_the_same_source_runs_once_the_destination_is_fixed(

@@ -17,6 +17,7 @@ other files). One process writes a root at a time.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -72,8 +73,8 @@ class FilesDestination:
                 yield
             except OSError as exc:
                 raise LoadError(
-                    f"cannot {what} under {self.root} ({exc.strerror or exc}); make the "
-                    "directory writable (or free space) or choose another in the destination URL"
+                    f"cannot {what} under {self.root} ({exc.strerror or exc}); "
+                    f"{_advice(exc)} or choose another directory in the destination URL"
                 ) from exc
 
     # -- writing ----------------------------------------------------------------------------
@@ -241,3 +242,12 @@ def _partitions(
         label = NULL_PARTITION if value is None else value.isoformat()
         yield dataset / f"{column}={label}", ordered.slice(start, end - start)
         start = end
+
+
+def _advice(exc: OSError) -> str:
+    """What to do about a failed file operation, by its cause."""
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "a file stands where a directory is needed: move it"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space"
+    return "make the directory writable"
