@@ -98,11 +98,12 @@ def _many_rows(table: TableSpec, n: int, *, spend: int) -> pa.Table:
 
 
 class _CopyKiller(threading.Thread):
-    """Terminates the destination's backend as soon as it is seen running a COPY."""
+    """Terminates the destination's backend as soon as it is seen running a matching COPY."""
 
-    def __init__(self, app: str) -> None:
+    def __init__(self, app: str, query_like: str) -> None:
         super().__init__(daemon=True)
         self.app = app
+        self.query_like = query_like
         self.killed = threading.Event()
         self.stop = threading.Event()
 
@@ -111,8 +112,8 @@ class _CopyKiller(threading.Thread):
             while not self.stop.is_set() and not self.killed.is_set():
                 found = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = %s AND state = 'active' AND query LIKE 'COPY%%'",
-                    (self.app,),
+                    "WHERE application_name = %s AND state = 'active' AND query LIKE %s",
+                    (self.app, self.query_like),
                 ).fetchone()
                 if found and found[0]:
                     self.killed.set()
@@ -120,14 +121,19 @@ class _CopyKiller(threading.Thread):
 
 
 @pytest.mark.parametrize("target", ["postgres"], indirect=True)
-def test_postgres_connection_killed_during_copy(target: Target) -> None:
-    app = parse_qs(urlsplit(target.url).query)["application_name"][0]
+@pytest.mark.parametrize("during", ["keys", "rows"])
+def test_postgres_connection_killed_during_copy(target: Target, during: str) -> None:
+    """Killed while the step's keys are sent, or while its rows are, after the old rows with
+    those keys were deleted in the same transaction."""
+    query = parse_qs(urlsplit(target.url).query)
+    app, schema = query["application_name"][0], query["schema"][0]
     table = spec()
     dest = target.open()
     old = _many_rows(table, 2_000, spend=1)
     dest.write_step(table, old.to_batches(), mode=UPSERT, scope=SCOPE, step_id="a")
     new = _many_rows(table, 150_000, spend=2)
-    killer = _CopyKiller(app)
+    like = 'COPY "_pinads_keys"%' if during == "keys" else f'COPY "{schema}"."{table.name}"%'
+    killer = _CopyKiller(app, like)
     killer.start()
     try:
         with pytest.raises(LoadError, match=r"connection to PostgreSQL .* was lost"):
