@@ -83,6 +83,15 @@ def test_list_warns_when_the_refresh_token_expires_within_7_days(
     code, out = _invoke("auth", "list")
     assert code == 0
     assert "refresh token expires within 7 days: run `pinads auth test main` to renew it" in out
+    with AuthorizerService() as service:
+        gone = soon.model_copy(update={"refresh_expires_at": datetime.now(UTC) - timedelta(1)})
+        service.db.authorizers.save_tokens(authorizer_id, seal_tokens(service.box, gone))
+    code, out = _invoke("auth", "list")
+    assert code == 0
+    assert "refresh token expired: `pinads auth reauthorize main`" in out
+    assert "(expired)" in out
+    code, out = _invoke("auth", "test", "main")
+    assert code == 3 and "re-authorize this authorizer with `pinads auth reauthorize main`" in out
 
 
 def test_test_and_accounts_list_mark_accounts_without_analytics_role(
