@@ -155,6 +155,7 @@ def run(
     try:
         config = store.get(name)
         dataset = get_dataset(config.dataset)
+        store.refuse_if_running(config.name)  # before the destination a live run may hold
         destination = open_destination(config.destination, settings=settings)
         try:
             destination.check()  # before opening the client: that may already call Pinterest

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -168,14 +169,36 @@ class SourceStore:
         try:
             self.db.runs.acquire_run_lock(source_id, run_id)
         except StateError as exc:
-            raise StateError(
-                f"source {source!r} is already running (another run holds its lock); wait for "
-                "it to finish - `pinads runs` shows it"
-            ) from exc
+            raise self._running(source, source_id) from exc
         self.db.runs.start(
             source_id, kind=RunKind(kind), range_start=start, range_end=end, run_id=run_id
         )
         self._live[run_id] = _Heartbeat(self.db.runs, source_id=source_id, run_id=run_id, kind=kind)
+
+    def refuse_if_running(self, source: str) -> None:
+        """Raise `begin`'s StateError now if a live run holds the source (a dead holder's lock
+        is taken over): before the run opens its destination, which the live run may hold
+        (a DuckDB file takes one process), so the refusal names the run, not the file."""
+        source_id = self._existing(source).id
+        probe = f"probe-{uuid.uuid4().hex[:16]}"
+        try:
+            self.db.runs.acquire_run_lock(source_id, probe)
+        except StateError as exc:
+            raise self._running(source, source_id) from exc
+        self.db.runs.release_run_lock(source_id, probe)
+
+    def _running(self, source: str, source_id: int) -> StateError:
+        holder = self.db.runs.lock_of(source_id)
+        who = (
+            f"run {holder.run_id}, pid {holder.pid} on {holder.host}, since "
+            f"{holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+            if holder is not None
+            else "another run holds its lock"
+        )
+        return StateError(
+            f"source {source!r} is already running ({who}): wait for it to finish - "
+            f"`pinads runs {source}` shows it"
+        )
 
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
         """After each committed step: fail the run if its lock was taken over; for backfills,
