@@ -89,7 +89,7 @@ def test_create_dry_run_run_preview_history(authorizer: str, tmp_path: Path) -> 
     assert kinds == ["preview", "manual"]  # newest first; the dry run is not a run
 
     code, output = _invoke("sources", "show", "shop")
-    assert code == 0 and "last run: succeeded" in output
+    assert code == 0 and "last run: preview run " in output and " succeeded at " in output
 
 
 def test_create_refuses_an_account_without_analytics_role(authorizer: str, tmp_path: Path) -> None:

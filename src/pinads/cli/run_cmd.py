@@ -162,12 +162,18 @@ class _Bar:
         )
         unit = "batches" if kind is RunKind.BACKFILL else "steps"
         self.task = self.progress.add_task(unit, total=None, rows=0, calls=0)
+        self.started = False
 
     def plan(self, plan: Plan) -> None:
         if self.kind is RunKind.BACKFILL:
             print_backfill_plan(plan, self.console)
         self.progress.update(self.task, total=len(plan.steps), calls=plan.discovery_calls)
         self.progress.start()
+        self.started = True
+
+    def stop(self) -> None:
+        if self.started:  # stopping a bar never shown would still print a blank line
+            self.progress.stop()
 
     def update(self, state: RunProgress) -> None:
         self.progress.update(
@@ -191,7 +197,7 @@ def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: d
                 name, kind=kind, period=period, progress=bar.update, on_plan=bar.plan
             )
     finally:
-        bar.progress.stop()
+        bar.stop()
     print_result(result)
 
 
