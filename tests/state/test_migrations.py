@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime
 
 import pytest
@@ -106,3 +107,14 @@ def test_default_sqlite_uses_wal_in_pinads_home() -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_default_sqlite_file_and_its_wal_are_owner_only() -> None:
+    """The control DB holds encrypted tokens and run history: nobody else may read it."""
+    settings = load_settings()
+    with open_control_db(settings) as db, db.engine.begin() as conn:
+        conn.execute(sa.text("SELECT 1"))
+        files = sorted(settings.home.glob("*.db*"))
+        assert files, "the default control DB lives in PINADS_HOME"
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files}
+    assert set(modes.values()) == {0o600}, modes

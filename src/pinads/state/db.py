@@ -9,6 +9,7 @@ with SQLITE_BUSY when they upgrade from a read snapshot that another process has
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,6 +89,18 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private_file(database: str | None) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use the umask, often
+    0644): it holds encrypted tokens and run history. SQLite gives its -wal and -shm files the
+    main file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError:
+        return  # SQLite itself reports an unusable path, with its own clear error below
+
+
 def create_control_engine(settings: AppSettings | None = None, *, url: str | None = None) -> Engine:
     """An engine for the control DB at `url` or `settings.control_db_url`."""
     if url is None:
@@ -99,6 +112,7 @@ def create_control_engine(settings: AppSettings | None = None, *, url: str | Non
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
+            _create_private_file(parsed.database)
             engine = sa.create_engine(
                 parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
             )
