@@ -303,3 +303,39 @@ def test_new_source_waits_for_its_first_slot_after_creation() -> None:
     assert due(utc(2024, 5, 1, 12), created=utc(2024, 5, 1, 5))
     # creation time unknown and never run: the latest slot is due
     assert due(utc(2024, 5, 1, 12), created=None)
+
+
+# -- weekly and monthly across daylight saving, with jitter ----------------------------------
+
+
+def test_weekly_on_the_spring_forward_sunday_runs_at_the_jump_then_keeps_wall_time() -> None:
+    # New York 2024: 10 March 02:00 EST -> 03:00 EDT; 3 November 02:00 EDT -> 01:00 EST
+    assert runs("weekly sun 02:30 America/New_York", utc(2024, 3, 1), 3) == [
+        utc(2024, 3, 3, 7, 30),  # 02:30 EST
+        utc(2024, 3, 10, 7, 0),  # 02:30 does not exist: 03:00 EDT
+        utc(2024, 3, 17, 6, 30),  # 02:30 EDT
+    ]
+    assert runs("weekly sun 01:30 America/New_York", utc(2024, 10, 30), 2) == [
+        utc(2024, 11, 3, 5, 30),  # 01:30 EDT, the first of the two 01:30s
+        utc(2024, 11, 10, 6, 30),  # 01:30 EST
+    ]
+
+
+def test_monthly_last_day_across_a_dst_change_and_february() -> None:
+    assert runs("monthly last 06:00 America/New_York", utc(2024, 1, 15), 3) == [
+        utc(2024, 1, 31, 11),  # EST
+        utc(2024, 2, 29, 11),  # leap February, EST
+        utc(2024, 3, 31, 10),  # EDT since 10 March
+    ]
+
+
+def test_jitter_shifts_every_slot_by_the_same_real_time_across_dst() -> None:
+    plain = runs("daily 06:00 Europe/Prague", utc(2024, 3, 29), 3)
+    jittered = runs(
+        {"frequency": "daily", "at": "06:00", "timezone": "Europe/Prague", "jitter_minutes": 30},
+        utc(2024, 3, 29),
+        3,
+    )
+    offsets = {b - a for a, b in zip(plain, jittered, strict=True)}
+    assert len(offsets) == 1 and timedelta(0) <= offsets.pop() < timedelta(minutes=30)
+    assert [p.hour for p in plain] == [5, 5, 4]  # 06:00 CET, CET, then CEST after the change
