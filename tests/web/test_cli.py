@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from pinads.cli import app
+from pinads.cli.web_cmd import exposure_warning
 from pinads.errors import ConfigError, PinadsError
 from pinads.settings import load_settings
 from pinads.web import WebStore, create_app
@@ -98,3 +99,9 @@ def test_admin_password_is_used_only_when_no_user_exists(
     create_app(load_settings())
     assert _authenticates("admin", "chosen-password")
     assert not _authenticates("admin", "environment-password")
+
+
+def test_serving_beyond_loopback_warns_about_https() -> None:
+    assert exposure_warning("127.0.0.1") is None and exposure_warning("localhost") is None
+    warning = exposure_warning("0.0.0.0")
+    assert warning is not None and "HTTPS reverse proxy" in warning

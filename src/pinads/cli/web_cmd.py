@@ -9,10 +9,23 @@ import typer
 from pinads.errors import ConfigError
 from pinads.settings import load_settings
 
-__all__ = ["register"]
+__all__ = ["exposure_warning", "register"]
 
 users_app = typer.Typer(help="Web users (log in to `pinads serve`).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for the JSON API.", no_args_is_help=True)
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to know before serving beyond this machine (cookies are not marked Secure)."""
+    if host in _LOOPBACK or host.startswith("127."):
+        return None
+    return (
+        f"warning: listening on {host}, reachable from other machines: serve it through an "
+        "HTTPS reverse proxy, since logins and session cookies travel in clear over HTTP"
+    )
 
 
 def serve_command(
@@ -25,6 +38,9 @@ def serve_command(
     from pinads.web import create_app
 
     app = create_app(load_settings())
+    warning = exposure_warning(host)
+    if warning:
+        typer.echo(warning, err=True)
     typer.echo(f"pinads web UI on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
