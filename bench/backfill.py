@@ -1,35 +1,44 @@
 """Backfill benchmark: two years of a large advertiser through async reports into DuckDB.
 
-The emulator runs in its own process (`pinads emulator`); the backfill runs in this process.
+The emulator runs in its own process (`pinads emulator`); each repetition runs the backfill in
+a fresh child process (its own peak RSS) against a fresh emulator.
 
-    .venv/bin/python bench/backfill.py                    # campaign level, 730 days
-    .venv/bin/python bench/backfill.py --dataset ad_group_analytics --days 730
+    .venv/bin/python bench/backfill.py                    # campaign level, 730 days, 3 runs
+    .venv/bin/python bench/backfill.py --dataset ad_group_analytics --days 730 --repeat 1
 
-Prints rows, reports, API calls (and the planner's minimum), wall time against its lower bound,
-client CPU, the emulator's CPU, and peak RSS. The lower bound is the largest of: the calls at
-the ads_analytics rate limit; the polling wait one report needs before the emulator answers
-FINISHED (reports run side by side); and the emulator's own CPU time building the reports (one
-Python process: it cannot build them faster than that).
+Prints one JSON line per run and one with the medians: rows, reports, API calls (and the
+planner's minimum), wall time against its lower bound, when the reports were ready and when
+the last one was written, client and emulator CPU seconds, and the client's peak RSS.
+
+The lower bound is the larger of two paths. The rate limit: the calls at 300 per minute. The
+report path: a report is built when the emulator answers its finishing poll (the third), so
+first the client's polling wait before that poll; then the emulator's own CPU time (one
+Python process builds all the reports, one core at a time); then the client's CPU for at least
+one report (it cannot write a report before it exists).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import logging
+import os
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from extract import _free_port, _start_emulator
 
 ANALYTICS_CALLS_PER_MINUTE = 300
-EMULATOR_POLLS_UNTIL_FINISHED = 2  # the emulator's default report_polls_until_finished
+EMULATOR_POLLS_UNTIL_FINISHED = 2  # the emulator's default: FINISHED at the third poll
 METRICS = [
     "SPEND_IN_MICRO_DOLLAR",
     "IMPRESSION_1",
@@ -40,29 +49,44 @@ METRICS = [
 ]
 
 
-def _polling_floor_seconds() -> float:
+def _polling_wait_seconds() -> float:
+    """The client's sleeps before the finishing poll (it polls once right after creating)."""
     from pinads.api import ReportPolling
 
     polling = ReportPolling()
     delay, total = polling.first_delay_seconds, 0.0
-    for _ in range(EMULATOR_POLLS_UNTIL_FINISHED + 1):
+    for _ in range(EMULATOR_POLLS_UNTIL_FINISHED):
         total += delay
         delay = min(delay * polling.backoff_factor, polling.max_delay_seconds)
     return total
 
 
-def run(
-    base_url: str, *, dataset_name: str, days: int, home: Path, emulator_pid: int
-) -> dict[str, object]:
-    import os
+class _Downloads(logging.Handler):
+    """When each report file was downloaded (httpx logs every request)."""
 
+    def __init__(self, started: float) -> None:
+        super().__init__(logging.INFO)
+        self.started = started
+        self.times: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "/_emulator/report-files/" in record.getMessage():
+            self.times.append(time.monotonic() - self.started)
+
+
+def run_once(
+    base_url: str, *, dataset_name: str, days: int, home: Path, emulator_pid: int
+) -> dict[str, Any]:
     os.environ["PINADS_HOME"] = str(home)
+    import psutil
+
     from pinads.api import PinterestClient
     from pinads.catalog import get_dataset
     from pinads.cli.demo_cmd import MemorySink, authorize
     from pinads.emulator import LARGE_ADVERTISER_ID
+    from pinads.extract.plan import StepKind
     from pinads.load import open_destination
-    from pinads.runner.core import RunKind
+    from pinads.runner.core import RunKind, RunProgress
     from pinads.runner.run import run_source
     from pinads.settings import load_settings
     from pinads.sources.config import SourceConfig
@@ -85,11 +109,18 @@ def run(
     )
     app, tokens = authorize(base_url, f"{base_url}/v5")
     destination = open_destination(config.destination, settings=load_settings())
-    import psutil
-
     server = psutil.Process(emulator_pid)
     server_cpu0 = sum(server.cpu_times()[:2])
     wall0, cpu0 = time.monotonic(), time.process_time()
+    downloads = _Downloads(wall0)
+    logging.getLogger("httpx").addHandler(downloads)
+    logging.getLogger("httpx").setLevel(logging.INFO)
+    written: list[float] = []
+    plans: list[Any] = []
+
+    def progress(_state: RunProgress) -> None:
+        written.append(time.monotonic() - wall0)
+
     with PinterestClient(app, tokens, MemorySink()) as client:
         result = run_source(
             config,
@@ -98,13 +129,17 @@ def run(
             destination=destination,
             today=today,
             kind=RunKind.BACKFILL,
+            progress=progress,
+            on_plan=plans.append,
         )
     wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
     server_cpu = sum(server.cpu_times()[:2]) - server_cpu0
     destination.close()
-    reports = math.ceil(days / 186)
+    reports = sum(step.kind is StepKind.REPORT for step in plans[0].steps)
+    wait = _polling_wait_seconds()
     floor = max(
-        result.api_calls / (ANALYTICS_CALLS_PER_MINUTE / 60), _polling_floor_seconds(), server_cpu
+        result.api_calls / (ANALYTICS_CALLS_PER_MINUTE / 60),
+        wait + server_cpu + cpu / max(1, reports),
     )
     return {
         "dataset": dataset_name,
@@ -115,34 +150,62 @@ def run(
         "planned_calls": result.planned_calls,
         "wall_s": round(wall, 2),
         "wall_lower_bound_s": round(floor, 2),
-        "rows_per_wall_s": round(result.rows_written / wall) if wall else None,
+        "first_report_downloaded_s": round(min(downloads.times), 2) if downloads.times else None,
+        "last_report_downloaded_s": round(max(downloads.times), 2) if downloads.times else None,
+        "last_batch_written_s": round(max(written), 2) if written else None,
+        "polling_wait_s": round(wait, 2),
         "client_cpu_s": round(cpu, 2),
         "emulator_cpu_s": round(server_cpu, 2),
-        "polling_floor_s": round(_polling_floor_seconds(), 2),
+        "rows_per_client_cpu_s": round(result.rows_written / cpu) if cpu else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_avg_1m": round(os.getloadavg()[0], 1),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="campaign_analytics")
-    parser.add_argument("--days", type=int, default=730)
-    args = parser.parse_args()
+def _one(args: argparse.Namespace) -> None:
     port = _free_port()
     emulator = _start_emulator(port)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            figures = run(
+            figures = run_once(
                 f"http://127.0.0.1:{port}",
                 dataset_name=args.dataset,
                 days=args.days,
                 home=Path(tmp),
                 emulator_pid=emulator.pid,
             )
-        print(json.dumps(figures))
+        print(json.dumps(figures), flush=True)
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
+
+
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    out: dict[str, Any] = {"median_of": len(runs), "dataset": runs[0]["dataset"]}
+    out.update({k: statistics.median(r[k] for r in runs if r[k] is not None) for k in keys})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--dataset", default="campaign_analytics")
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        _one(args)
+        return
+    runs = []
+    for _ in range(args.repeat):
+        command = [sys.executable, __file__, "--one", "--dataset", args.dataset]
+        output = subprocess.run(
+            [*command, "--days", str(args.days)], check=True, capture_output=True, text=True
+        ).stdout
+        runs.append(json.loads(output.strip().splitlines()[-1]))
+        print(json.dumps(runs[-1]), flush=True)
+    print(json.dumps(_medians(runs)))
 
 
 if __name__ == "__main__":
