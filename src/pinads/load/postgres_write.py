@@ -1,18 +1,23 @@
 """How one step's rows get into a PostgreSQL table (inside the caller's transaction).
 
-Measured on 1M analytics rows (bench/load.py, binary COPY): COPY straight into the keyed table
-costs what COPY into any table does, while staging the rows first costs a second load. So:
-- when a sample of the step's keys shows none in the table, COPY goes straight in (under a
-  savepoint; a key that exists after all, or repeats within the step, sends it on to the next
-  path);
-- otherwise (upsert and replace's shadow table) only the step's keys are copied into a temp
-  table, the rows with those keys are deleted and the rows are COPYed straight in (again under
-  a savepoint: only a key repeated within the step can fail it, and then the last row of each
-  key is kept and copied; deciding that up front would cost 0.7 s per 1M rows). Backend CPU
-  for 1M updated rows: ~0.6 s keys + ~6 s DELETE + ~7 s COPY, where staging whole rows and
-  then DELETE + INSERT ... SELECT took ~3.4 + 0.7 (ANALYZE) + 6 + 10 s, and INSERT ... ON
-  CONFLICT DO UPDATE from the stage ~3.4 + 0.7 + 17 s; MERGE and UPDATE + INSERT were slower;
+Measured on 1M analytics rows (bench/load.py, binary COPY, backend CPU):
+- When a sample of the step's keys shows none in the table, COPY goes straight into the keyed
+  table (~6 s, what psql's \\copy of a binary file costs), under a savepoint: a key that
+  exists after all, or repeats within the step, sends the step on to the next path.
+- Otherwise (upsert, and replace's shadow table) only the step's keys are copied into a temp
+  table (~0.6 s), the rows with those keys are deleted (hash join, ~2.6 s) and the rows are
+  COPYed straight in (~12.5 s: inserting next to the deleted versions' index entries, and
+  checking them for uniqueness, costs twice an insert into an empty key range). Again under a
+  savepoint: only a key repeated within the step can fail it, and then the last row per key
+  is kept and copied (deciding that up front costs 0.7 s of client CPU per 1M rows).
+  Rejected, measured: staging whole rows then DELETE + INSERT ... SELECT (3.4 + 0.7 ANALYZE
+  + 6 + 10.6 s), INSERT ... ON CONFLICT DO UPDATE from the stage (3.4 + 0.7 + 17.4 s), MERGE
+  (23 s), UPDATE + INSERT (27.5 s).
 - insert_ignore stages whole rows and inserts those whose key is new.
+
+synchronous_commit stays as the server has it: a step commits once, so an asynchronous commit
+would save one WAL flush (milliseconds) per step, and a server crash could then lose steps a
+run has already reported as written.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ __all__ = ["write_rows"]
 
 _STAGE = "_pinads_stage"
 _KEYS = "_pinads_keys"
+# Memory for the hash of the step's keys in the joins below, for this transaction only: with
+# the server's default (4 MB) a 1M-key DELETE ... USING spilled to temp files and took 5.9 s of
+# backend CPU, 2.6 s with 64 MB (the cap, not an allocation: small steps use what they need).
+_JOIN_WORK_MEM = "64MB"
 # Keys looked up before choosing the direct path: reruns overlap on (nearly) every key, so a
 # few dozen evenly spread keys find out; a miss costs one wasted COPY, never a wrong result.
 _PROBE_KEYS = 48
@@ -126,6 +135,7 @@ def _delete_keys(cur: Cursor, name: sql.Composable, table: TableSpec, rows: pa.T
     # Temp tables are never auto-analyzed; without statistics the join plans badly (a nested
     # loop over a big table, or a hash join for a handful of keys).
     cur.execute(sql.SQL("ANALYZE {}").format(ident(_KEYS)))
+    _roomy_joins(cur)
     match = sql.SQL(" AND ").join(sql.SQL("t.{k} = s.{k}").format(k=ident(k)) for k in table.key)
     cur.execute(sql.SQL("DELETE FROM {} t USING {} s WHERE {}").format(name, ident(_KEYS), match))
     cur.execute(sql.SQL("DROP TABLE {}").format(ident(_KEYS)))
@@ -138,6 +148,7 @@ def _insert_new(
     _temp_table(cur, _STAGE, table, tuple(rows.column_names))
     copy_rows(cur, ident(_STAGE), rows)
     cur.execute(sql.SQL("ANALYZE {}").format(ident(_STAGE)))
+    _roomy_joins(cur)
     cols = idents(rows.column_names)
     insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s").format(
         name, cols, cols, ident(_STAGE)
@@ -154,3 +165,7 @@ def _insert_new(
     written = int(cur.rowcount)
     cur.execute(sql.SQL("DROP TABLE {}").format(ident(_STAGE)))
     return written
+
+
+def _roomy_joins(cur: Cursor) -> None:
+    cur.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(_JOIN_WORK_MEM)))
