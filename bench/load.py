@@ -1,6 +1,6 @@
 """Load benchmark: rows/s into each destination vs the engine's own bulk path (the ceiling).
 
-    .venv/bin/python bench/load.py [--rows 1000000] [--steps 10] [--only duckdb,postgres,...]
+    .venv/bin/python bench/load.py [--rows 1000000] [--steps 10] [--repeat 5] [--only postgres]
 
 The data is a typical analytics table: date, ad_account_id, campaign_id, ad_id, 20 int64 and
 10 float64 metrics, and the `_pinads_` metadata columns, delivered as 64k-row record batches.
@@ -8,9 +8,16 @@ Each destination gets the rows as `--steps` plan steps (one transaction + checkp
 first a load into an empty table (every key new), then the same rows again (every key updated,
 what the attribution-window rerun does). Ceilings, the engine's own bulk path for the same rows:
 DuckDB `CREATE TABLE AS SELECT * FROM arrow_table` (and INSERT into a table with the same
-primary key); PostgreSQL `\\copy` of a CSV file by psql (into a plain and a keyed table);
-Parquet/CSV `pyarrow.dataset.write_dataset` with the same date partitions; JSONL has no engine
-path, so its reference is our own writer on the whole table as one file.
+primary key); PostgreSQL psql `\\copy` of a file of the same rows into a table with the same
+primary key, as CSV and in COPY's binary format (the file written by the server itself), and
+as CSV into a table without a key; Parquet/CSV `pyarrow.dataset.write_dataset` with the same
+date partitions; JSONL has no engine path, so its reference is our own writer on one file.
+
+Each repetition runs our load and then the ceilings on fresh tables, minutes apart, so the
+ratio of a repetition compares like with like even when other work shares the machine; the
+report gives the median and range over repetitions of rows/s and of those ratios, in wall time
+and in CPU time (our process and psql, plus the PostgreSQL backend serving the connection,
+read from /proc when the server is local).
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import datetime as dt
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -106,17 +115,56 @@ def step_batches(rows: pa.Table, steps: int) -> Iterator[list[pa.RecordBatch]]:
         yield rows.slice(start, size).to_batches(max_chunksize=BATCH_ROWS)
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+@dataclass(frozen=True)
+class Sample:
+    """One timed operation: wall seconds and CPU seconds (every process that worked on it)."""
+
+    wall: float
+    cpu: float
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backend_cpu(pid: int | None) -> float:
+    """CPU seconds of a local PostgreSQL backend so far (0 if its /proc entry is unreadable)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(fn: Callable[[], object], *, backend: int | None = None) -> Sample:
+    wall0, cpu0, server0 = time.perf_counter(), own_cpu(), backend_cpu(backend)
     fn()
-    return time.perf_counter() - start
+    server = backend_cpu(backend) - server0
+    return Sample(time.perf_counter() - wall0, own_cpu() - cpu0 + server)
+
+
+def backend_pid(application_name: str) -> int | None:
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+        ).fetchone()
+    return int(found[0]) if found else None
 
 
 def load(
     url: str, rows: pa.Table, spec: TableSpec, steps: int, settings: AppSettings
-) -> tuple[float, float]:
+) -> tuple[Sample, Sample]:
     dest = open_destination(url, settings=settings)
     dest.check()
+    pid = backend_pid(url.rsplit("application_name=", 1)[1]) if url.startswith("postgres") else None
 
     def run(tag: str) -> None:
         total = 0
@@ -126,18 +174,21 @@ def load(
             )
         assert total == rows.num_rows, (total, rows.num_rows)
 
-    first = timed(lambda: run("first"))
-    again = timed(lambda: run("again"))
-    assert (
-        dest.read_table(spec.name).num_rows == rows.num_rows
-        if not url.startswith("postgres")
-        else True
-    )
+    first = timed(lambda: run("first"), backend=pid)
+    again = timed(lambda: run("again"), backend=pid)
+    # PostgreSQL's read_table goes through Python objects (GBs for 1M rows): count in SQL.
+    if url.startswith("postgres"):
+        with psycopg.connect(PG_DSN) as conn:
+            schema = url.split("schema=", 1)[1].split("&", 1)[0]
+            found = conn.execute(f'SELECT count(*) FROM "{schema}"."{spec.name}"').fetchone()
+        assert found == (rows.num_rows,), found
+    else:
+        assert dest.read_table(spec.name).num_rows == rows.num_rows
     dest.close()
     return first, again
 
 
-def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str, float]:
+def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str, Sample]:
     """CTAS from the Arrow table; and a plain INSERT into a table with the same primary key."""
     out = {}
     for label, keyed in (("CTAS", False), ("INSERT into keyed table", True)):
@@ -156,30 +207,58 @@ def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str,
     return out
 
 
+def psql_copy(command: str) -> Sample:
+    """Run one psql \\copy; CPU = psql's plus its backend's (read before psql exits)."""
+    script = (
+        "SELECT pg_backend_pid() AS pid \\gset\n\\setenv PGBENCH_PID :pid\n"
+        "\\! cut -d' ' -f14,15 /proc/$PGBENCH_PID/stat\n"
+        f"{command}\n"
+        "\\! cut -d' ' -f14,15 /proc/$PGBENCH_PID/stat\n"
+    )
+    wall0, child0 = time.perf_counter(), children_cpu()
+    done = subprocess.run(
+        ["psql", PG_DSN, "-q", "-X", "-v", "ON_ERROR_STOP=1"],
+        input=script,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wall, psql = time.perf_counter() - wall0, children_cpu() - child0
+    ticks = [sum(map(int, line.split())) for line in done.stdout.splitlines() if line.strip()]
+    server = (ticks[-1] - ticks[0]) / os.sysconf("SC_CLK_TCK") if len(ticks) == 2 else 0.0
+    return Sample(wall, psql + server)
+
+
 def postgres_ceilings(
     rows: pa.Table, spec: TableSpec, workdir: Path, schema: str
-) -> dict[str, float]:
-    """psql's \\copy of a CSV file of the same rows, into a plain and into a keyed table."""
-    csv_path = workdir / "rows.csv"
+) -> dict[str, Sample]:
+    """psql's \\copy of a file of the same rows: CSV and binary into a keyed table, CSV plain."""
+    csv_path, bin_path = workdir / "rows.csv", workdir / "rows.bin"
     pacsv.write_csv(rows, csv_path)
     cols = ", ".join(f'"{c.name}" {postgres_type(c.arrow_type)}' for c in spec.columns)
+    key = f"PRIMARY KEY ({', '.join(spec.key)})"
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        conn.execute(f'CREATE TABLE "{schema}".plain ({cols})')
-        conn.execute(f'CREATE TABLE "{schema}".keyed ({cols}, PRIMARY KEY ({", ".join(spec.key)}))')
+        for table, extra in (("keyed_csv", f", {key}"), ("keyed_bin", f", {key}"), ("plain", "")):
+            conn.execute(f'CREATE TABLE "{schema}".{table} ({cols}{extra})')
     out = {}
-    for label, table in (
-        ("psql \\copy CSV", "plain"),
-        ("psql \\copy CSV into keyed table", "keyed"),
-    ):
-        command = f"\\copy \"{schema}\".{table} FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"
-        run = ["psql", PG_DSN, "-q", "-c", command]
-        out[label] = timed(lambda run=run: subprocess.run(run, check=True))
+    out["CSV into keyed table"] = psql_copy(
+        f"\\copy \"{schema}\".keyed_csv FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"
+    )
+    # The binary file is written by the server from the loaded table (not by our encoder).
+    psql_copy(f"\\copy \"{schema}\".keyed_csv TO '{bin_path}' WITH (FORMAT binary)")
+    out["binary into keyed table"] = psql_copy(
+        f"\\copy \"{schema}\".keyed_bin FROM '{bin_path}' WITH (FORMAT binary)"
+    )
+    out["CSV into table without key"] = psql_copy(
+        f"\\copy \"{schema}\".plain FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"
+    )
     csv_path.unlink()
+    bin_path.unlink()
     return out
 
 
-def files_ceilings(rows: pa.Table, fmt: FileFormat, workdir: Path) -> dict[str, float]:
+def files_ceilings(rows: pa.Table, fmt: FileFormat, workdir: Path) -> dict[str, Sample]:
     """pyarrow.dataset writing the same date partitions (JSONL: our writer, one file)."""
     target = workdir / "ceiling"
     if fmt is FileFormat.JSONL:
@@ -211,7 +290,7 @@ def files_ceilings(rows: pa.Table, fmt: FileFormat, workdir: Path) -> dict[str, 
 
 def ceilings(
     kind: str, rows: pa.Table, spec: TableSpec, workdir: Path, schema: str
-) -> dict[str, float]:
+) -> dict[str, Sample]:
     if kind == "duckdb":
         return duckdb_ceilings(rows, spec, workdir)
     if kind == "postgres":
@@ -223,7 +302,7 @@ def url_for(kind: str, workdir: Path, schema: str) -> str:
     if kind == "duckdb":
         return f"duckdb://{workdir / 'bench.duckdb'}"
     if kind == "postgres":
-        return f"{PG_DSN}?schema={schema}"
+        return f"{PG_DSN}?schema={schema}&application_name={schema}"
     return f"file://{workdir / 'files'}?format={kind}"
 
 
@@ -232,34 +311,75 @@ def drop_schema(schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@dataclass
+class Runs:
+    """Every repetition's samples for one destination."""
+
+    first: list[Sample]
+    again: list[Sample]
+    ceiling: dict[str, list[Sample]]
+    load: list[float]
+
+
 def bench_one(
     kind: str, rows: pa.Table, spec: TableSpec, args: argparse.Namespace, workdir: Path
-) -> None:
-    """Best of `--repeat` runs, each on a fresh destination."""
+) -> Runs:
+    """`--repeat` repetitions, each on a fresh destination: our load, then the ceilings."""
     settings = AppSettings(home=workdir / "home")
-    first, again, ceiling = float("inf"), float("inf"), dict[str, float]()
+    runs = Runs(first=[], again=[], ceiling={}, load=[])
     for _ in range(args.repeat):
         schema = f"pinads_bench_{uuid.uuid4().hex[:8]}"
         try:
-            f, a = load(url_for(kind, workdir, schema), rows, spec, args.steps, settings)
-            first, again = min(first, f), min(again, a)
-            for label, seconds in ceilings(kind, rows, spec, workdir, schema).items():
-                ceiling[label] = min(ceiling.get(label, float("inf")), seconds)
+            first, again = load(url_for(kind, workdir, schema), rows, spec, args.steps, settings)
+            runs.first.append(first)
+            runs.again.append(again)
+            for label, sample in ceilings(kind, rows, spec, workdir, schema).items():
+                runs.ceiling.setdefault(label, []).append(sample)
+            runs.load.append(os.getloadavg()[0])
         finally:
             if kind == "postgres":
                 drop_schema(schema)
             shutil.rmtree(workdir / "files", ignore_errors=True)
             (workdir / "bench.duckdb").unlink(missing_ok=True)
-    n = rows.num_rows
+        print(f"  {kind} repetition {len(runs.first)}: {describe_last(runs, rows.num_rows)}")
+    return runs
+
+
+def describe_last(runs: Runs, n: int) -> str:
+    parts = [f"first {n / runs.first[-1].wall:,.0f}", f"reload {n / runs.again[-1].wall:,.0f}"]
+    parts += [f"{label} {n / s[-1].wall:,.0f}" for label, s in runs.ceiling.items()]
+    return " rows/s; ".join(parts) + f" rows/s (load average {runs.load[-1]:.1f})"
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """Median and range of `values`, formatted with `fmt`."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    if len(values) == 1:
+        return format(mid, fmt)
+    return f"{format(mid, fmt)} ({format(low, fmt)}-{format(high, fmt)})"
+
+
+def report(kind: str, runs: Runs, n: int) -> None:
+    def rate(samples: list[Sample]) -> str:
+        walls = [n / s.wall for s in samples]
+        cpus = [s.cpu for s in samples]
+        return f"{spread(walls, ',.0f')} rows/s, {spread(cpus, '.1f')} CPU-s"
+
     print(
-        f"{kind:<9} first load {n / first:>9,.0f} rows/s   "
-        f"reload (all keys updated) {n / again:>9,.0f} rows/s"
+        f"{kind}: median (range) of {len(runs.first)} repetition(s), load average "
+        f"{spread(runs.load, '.1f')}"
     )
-    for label, seconds in ceiling.items():
-        print(
-            f"{'':<9}   ceiling {n / seconds:>9,.0f} rows/s  {label}: "
-            f"first load = {seconds / first:.0%}"
-        )
+    print(f"  first load                 {rate(runs.first)}")
+    print(f"  reload (all keys updated)  {rate(runs.again)}")
+    for label, samples in runs.ceiling.items():
+        print(f"  ceiling {label:<38} {rate(samples)}")
+        for what, ours in (("first load", runs.first), ("reload", runs.again)):
+            walls = [c.wall / o.wall for o, c in zip(ours, samples, strict=True)]
+            cpus = [c.cpu / o.cpu for o, c in zip(ours, samples, strict=True) if o.cpu]
+            print(
+                f"      {what} / ceiling: wall {spread(walls, '.0%')}, "
+                f"CPU {spread(cpus, '.0%') if cpus else 'n/a'}"
+            )
 
 
 def main() -> None:
@@ -268,7 +388,7 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=1, help="plan steps the rows come in")
-    parser.add_argument("--repeat", type=int, default=1, help="report the best of N runs")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions (median and range)")
     parser.add_argument("--only", default="duckdb,postgres,parquet,csv,jsonl")
     args = parser.parse_args()
     spec = table_spec()
@@ -276,12 +396,16 @@ def main() -> None:
     per_step = -(-rows.num_rows // args.steps)
     print(
         f"{rows.num_rows:,} rows x {rows.num_columns} columns "
-        f"({rows.nbytes / 1e6:.0f} MB as Arrow), "
-        f"upsert in {args.steps} step(s) of {per_step:,} rows, best of {args.repeat}"
+        f"({rows.nbytes / 1e6:.0f} MB as Arrow), upsert in {args.steps} step(s) of "
+        f"{per_step:,} rows, {args.repeat} repetition(s); "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
     with tempfile.TemporaryDirectory(prefix="pinads-bench-") as tmp:
-        for kind in args.only.split(","):
-            bench_one(kind, rows, spec, args, Path(tmp))
+        results = {
+            kind: bench_one(kind, rows, spec, args, Path(tmp)) for kind in args.only.split(",")
+        }
+    for kind, runs in results.items():
+        report(kind, runs, rows.num_rows)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"peak RSS {peak_mb:.0f} MB (the benchmark holds the whole source table: "
