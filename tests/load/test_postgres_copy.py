@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from pinads.load import ColumnSpec, PostgresDestination, TableSpec, WriteMode, open_destination
-from pinads.load.postgres_copy import binary_layout
+from pinads.load.postgres_copy import binary_layout, encode_binary
 from pinads.settings import load_settings
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -257,3 +257,28 @@ def test_upsert_over_existing_keys_with_repeats_in_the_step(dest: PostgresDestin
     back = {r["k"]: r["v"] for r in dest.read_table("ups").to_pylist()}
     assert len(back) == 101
     assert (back["k1"], back["k99"], back["new"], back["k2"]) == (-2, -99, 5, 2)
+
+
+def test_long_text_is_sent_in_smaller_chunks(dest: PostgresDestination) -> None:
+    """Rows of 1 MiB each: chunks hold fewer rows (Arrow's 32-bit offsets), all arrive intact."""
+    spec = TableSpec(
+        name="long_text",
+        columns=(
+            ColumnSpec(name="k", arrow_type=pa.int64(), nullable=False),
+            ColumnSpec(name="body", arrow_type=pa.string()),
+        ),
+        key=("k",),
+    )
+    rows = [{"k": i, "body": chr(65 + i % 26) * (1 << 20)} for i in range(70)]
+    table = pa.Table.from_pylist(rows, schema=spec.schema)
+    layout = binary_layout(table)
+    assert layout is not None
+    assert len(list(encode_binary(table, layout))) >= 2
+    dest.write_step(spec, table.to_batches(), mode=WriteMode.UPSERT, scope="s", step_id="1")
+    schema = dest.target.schema
+    with psycopg.connect(PG) as conn:
+        got = conn.execute(
+            "SELECT count(*), sum(length(body)), count(DISTINCT left(body, 1)) "
+            f'FROM "{schema}".long_text'
+        ).fetchone()
+    assert got == (70, 70 << 20, 26)

@@ -35,6 +35,9 @@ from pinads.load.postgres_sql import idents
 __all__ = ["binary_layout", "copy_rows", "encode_binary"]
 
 COPY_BATCH_ROWS = 16_384
+# Encoded chunks stay far below the 2 GiB that Arrow's 32-bit offsets allow, even for rows
+# with long text (rows per chunk shrink to fit).
+_CHUNK_BYTES = 64 * 1024 * 1024
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False, batch_size=8192)
 # Header: signature, flags (no OIDs), header extension length; the trailer is a -1 field count.
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
@@ -106,7 +109,8 @@ def _copy_csv(cur: Cursor, target: sql.Composable, rows: pa.Table) -> None:
 def encode_binary(rows: pa.Table, layout: BinaryLayout) -> Iterator[memoryview]:
     """The binary COPY rows of `rows` (no header or trailer), in chunks of whole rows."""
     count = pa.scalar(len(layout.order).to_bytes(2, "big"), pa.binary())
-    for batch in rows.select(list(layout.order)).to_batches(max_chunksize=COPY_BATCH_ROWS):
+    selected = rows.select(list(layout.order))
+    for batch in selected.to_batches(max_chunksize=_chunk_rows(selected)):
         pieces: list[pa.Array | pa.Scalar] = [count]
         if layout.block:
             pieces.append(_fixed_block([batch.column(n) for n in layout.block]))
@@ -114,6 +118,12 @@ def encode_binary(rows: pa.Table, layout: BinaryLayout) -> Iterator[memoryview]:
             pieces += _field_pieces(batch.column(name))
         joined = pc.binary_join_element_wise(*pieces, b"")
         yield _data_of(joined)
+
+
+def _chunk_rows(rows: pa.Table) -> int:
+    """Rows per encoded chunk: COPY_BATCH_ROWS, fewer if the rows are long."""
+    per_row = rows.nbytes / max(rows.num_rows, 1) + 4 * rows.num_columns + 2
+    return max(1, min(COPY_BATCH_ROWS, int(_CHUNK_BYTES // per_row)))
 
 
 # -- values in PostgreSQL's binary representation -------------------------------------------
