@@ -95,10 +95,15 @@ def _create_private_file(database: str | None) -> None:
     main file's mode."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
+    if os.path.exists(database):
+        # Never open and close a descriptor on a database this process may have open: POSIX
+        # drops all of a process's locks on a file when any descriptor of it is closed, so
+        # SQLite's WAL locks would go and its connections stop seeing other processes' commits.
+        return
     try:
-        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except OSError:
-        return  # SQLite itself reports an unusable path, with its own clear error below
+        return  # created meanwhile, or unusable: SQLite reports an unusable path itself
 
 
 def create_control_engine(settings: AppSettings | None = None, *, url: str | None = None) -> Engine:
