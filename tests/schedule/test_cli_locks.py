@@ -97,14 +97,15 @@ def test_a_second_process_is_refused_and_a_killed_runs_lock_is_taken_over(
         [str(PINADS), *args],
         env={**os.environ, "COLUMNS": "250"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
         while (holder := _lock_holder()) is None and backfill.poll() is None:
             assert time.monotonic() < deadline, "the backfill never took its lock"
             time.sleep(0.05)
-        assert holder is not None and backfill.poll() is None
+        assert holder is not None and backfill.poll() is None, backfill.communicate()[1]
 
         code, output = pinads("run", "shop")
         assert code == 7, output
