@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,77 +98,101 @@ def _attributes(dataset_name: str) -> list[str]:
     return ["DATE", "AD_ACCOUNT_ID", "AD_GROUP_ID", "CAMPAIGN_ID"]
 
 
-def _extract_only(app: Any, tokens: Any, config: Any, dataset: Any, today: Any) -> float:
-    """Client CPU of the extraction alone (requests, JSON, Arrow), rows dropped unwritten."""
-    from pinads.api import PinterestClient
-    from pinads.cli.demo_cmd import MemorySink
-    from pinads.extract.engine import run_steps
-    from pinads.runner.core import build_job
-    from pinads.runner.prepare import prepare
-
-    cpu0 = time.process_time()
-    with PinterestClient(app, tokens, MemorySink()) as client:
-        prepared = prepare(client, config, dataset, period=config.date_range, today=today)
-        job = build_job(prepared, client, run_id="extract-only", extracted_at=None, polling=None)
-        for output in run_steps(job, list(prepared.plan.steps)):
-            for _ in output.batches:
-                pass
-            output.close()
-    return time.process_time() - cpu0
-
-
-def child(base_url: str, dataset_name: str, days: int, out: Path) -> dict[str, object]:
-    """One measured run (in its own process)."""
-    from pinads.api import PinterestClient
-    from pinads.catalog import get_dataset
-    from pinads.cli.demo_cmd import MemorySink, authorize
+def _config(dataset_name: str, days: int, out: Path, today: date) -> Any:
     from pinads.emulator import LARGE_ADVERTISER_ID
-    from pinads.extract.plan import list_calls
-    from pinads.load import open_destination
-    from pinads.runner.run import run_source
-    from pinads.settings import load_settings
     from pinads.sources.config import SourceConfig
 
-    today = datetime.now(UTC).date()
-    config = SourceConfig.model_validate(
+    return SourceConfig.model_validate(
         {
-            "name": f"bench_ads_{days}d",
-            "dataset": "ad_analytics",
+            "name": f"bench_{dataset_name}_{days}d",
+            "dataset": dataset_name,
             "authorizer": "bench",
             "accounts": [LARGE_ADVERTISER_ID],
-            "attributes": ["DATE", "AD_ACCOUNT_ID", "AD_ID", "CAMPAIGN_ID", "AD_GROUP_ID"],
-            "metrics": _metrics("ad_analytics"),
+            "attributes": _attributes(dataset_name),
+            "metrics": _metrics(dataset_name),
             "granularity": "DAY",
             "date_range": {"start": today - timedelta(days=days), "end": today - timedelta(days=1)},
             "metadata": ["extracted_at", "source_name", "run_id", "account_currency"],
             "destination": f"duckdb:///{out}",
         }
     )
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def _extract_only(base_url: str, config: Any, today: date) -> dict[str, object]:
+    """Client CPU of the extraction alone (requests, JSON, Arrow), rows dropped unwritten."""
+    from pinads.api import PinterestClient
+    from pinads.catalog import get_dataset
+    from pinads.cli.demo_cmd import MemorySink, authorize
+    from pinads.extract.engine import run_steps
+    from pinads.runner.core import build_job
+    from pinads.runner.prepare import prepare
+
+    app, tokens = authorize(base_url, f"{base_url}/v5")
+    rows = 0
+    start_rss = _rss_mb()
+    cpu0 = time.process_time()
+    with PinterestClient(app, tokens, MemorySink()) as client:
+        dataset = get_dataset(config.dataset)
+        prepared = prepare(client, config, dataset, period=config.date_range, today=today)
+        job = build_job(prepared, client, run_id="extract-only", extracted_at=None, polling=None)
+        for output in run_steps(job, list(prepared.plan.steps)):
+            rows += sum(batch.num_rows for batch in output.batches)
+            output.close()
+    cpu = time.process_time() - cpu0
+    return {
+        "rows": rows,
+        "extract_only_cpu_s": round(cpu, 2),
+        "extract_only_rows_per_cpu_s": round(rows / cpu),
+        "extract_only_start_rss_mb": start_rss,
+        "extract_only_peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _whole_run(base_url: str, config: Any, today: date, *, runs: int) -> dict[str, object]:
+    """The run as `pinads run` makes it (plan, extract, DuckDB upsert, checkpoints), `runs`
+    times into the same file (a rerun upserts every row again); figures of the last run,
+    closing the destination (its final checkpoint) included."""
+    from pinads.api import PinterestClient
+    from pinads.catalog import get_dataset
+    from pinads.cli.demo_cmd import MemorySink, authorize
+    from pinads.extract.plan import Plan, list_calls
+    from pinads.load import open_destination
+    from pinads.runner.run import run_source
+    from pinads.settings import load_settings
+
     dataset = get_dataset(config.dataset)
     app, tokens = authorize(base_url, f"{base_url}/v5")
-    extract_cpu = _extract_only(app, tokens, config, dataset, today)
-    extract_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    destination = open_destination(config.destination, settings=load_settings())
-    cpu0, wall0 = time.process_time(), time.monotonic()
-    with PinterestClient(app, tokens, MemorySink()) as client:
-        plans: list[object] = []
-        result = run_source(
-            config,
-            dataset,
-            client=client,
-            destination=destination,
-            today=today,
-            on_plan=plans.append,
-        )
-    cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
-    destination.close()
+    start_rss = _rss_mb()
+    for _ in range(runs):
+        destination = open_destination(config.destination, settings=load_settings())
+        plans: list[Plan] = []
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        with PinterestClient(app, tokens, MemorySink()) as client:
+            result = run_source(
+                config,
+                dataset,
+                client=client,
+                destination=destination,
+                today=today,
+                on_plan=plans.append,
+            )
+        destination.close()
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     plan = plans[0]
-    ads = sum(len(step.ids) for step in plan.steps if step.start == plan.steps[0].start)  # type: ignore[attr-defined]
-    lower = 1 + list_calls(ads) + math.ceil(ads / 250) * math.ceil(days / 90)
+    days = (config.date_range.end - config.date_range.start).days + 1
+    entities = sum(len(step.ids) for step in plan.steps if step.start == plan.steps[0].start)
+    lower = 1 + list_calls(entities) + math.ceil(entities / 250) * math.ceil(days / 90)
     return {
-        "dataset": dataset_name,
-        "days": days,
-        "entities": ads,
+        "entities": entities,
         "metrics": len(config.metrics),
         "rows": result.rows_written,
         "api_calls": result.api_calls,
@@ -177,14 +201,31 @@ def child(base_url: str, dataset_name: str, days: int, out: Path) -> dict[str, o
         "client_cpu_s": round(cpu, 2),
         "wall_s": round(wall, 2),
         "rows_per_cpu_s": round(result.rows_written / cpu) if cpu else None,
-        "extract_only_cpu_s": round(extract_cpu, 2),
-        "extract_only_rows_per_cpu_s": round(result.rows_written / extract_cpu),
-        "extract_only_peak_rss_mb": round(extract_rss, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "start_rss_mb": start_rss,
+        "peak_rss_mb": _peak_rss_mb(),
     }
 
 
-DEFAULT_CASES = ("ad_group_analytics:90", "ad_analytics:45", "ad_analytics:90")
+def child(base_url: str, case: str, mode: str, out: Path) -> dict[str, object]:
+    """One measured run (in its own process, so its peak RSS is its own)."""
+    dataset_name, days, *rest = case.split(":")
+    today = datetime.now(UTC).date()
+    config = _config(dataset_name, int(days), out, today)
+    figures: dict[str, object] = {"case": case, "mode": mode}
+    if mode == "extract":
+        figures.update(_extract_only(base_url, config, today))
+    else:
+        runs = 2 if "rerun" in rest else 1
+        figures.update(_whole_run(base_url, config, today, runs=runs))
+    return figures
+
+
+DEFAULT_CASES = (
+    "ad_group_analytics:90",
+    "ad_analytics:45",
+    "ad_analytics:90",
+    "ad_analytics:90:rerun",
+)
 
 
 def main() -> None:
@@ -192,27 +233,31 @@ def main() -> None:
     parser.add_argument(
         "--case",
         action="append",
-        help="DATASET:DAYS (repeatable); default " + " ".join(DEFAULT_CASES),
+        help="DATASET:DAYS[:rerun] (repeatable); default " + " ".join(DEFAULT_CASES),
     )
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each case (fresh processes); default 1"
+    )
+    parser.add_argument("--child", choices=("extract", "whole"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     cases = args.case or list(DEFAULT_CASES)
     if args.child:
-        dataset_name, days = cases[0].split(":")
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["PINADS_HOME"] = tmp
-            figures = child(args.url, dataset_name, int(days), Path(tmp) / "bench.duckdb")
+            figures = child(args.url, cases[0], args.child, Path(tmp) / "bench.duckdb")
             print(json.dumps(figures))
         return
     port = _free_port()
     emulator = _start_emulator(port)
     try:
+        url = f"http://127.0.0.1:{port}"
         for case in cases:
-            url = f"http://127.0.0.1:{port}"
-            cmd = [sys.executable, __file__, "--child", "--case", case, "--url", url]
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            print(out.strip().splitlines()[-1])
+            for _ in range(args.repeat):
+                for mode in ("whole",) if "rerun" in case else ("extract", "whole"):
+                    cmd = [sys.executable, __file__, "--child", mode, "--case", case, "--url", url]
+                    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+                    print(out.strip().splitlines()[-1], flush=True)
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)

@@ -106,3 +106,25 @@ def test_targeting_rows_are_flattened() -> None:
     batch = next(to_batches(rows, selection=selection, table=table, ctx=CTX))
     row = batch.to_pylist()[0]
     assert (row["targeting_value"], row["impression_1"], row["campaign_id"]) == ("25-34", 2, "5")
+
+
+def test_typed_conversion_never_truncates_a_fraction() -> None:
+    """Arrow would truncate 4.5 given for an int64 column: the fraction must be refused even
+    after thousands of whole values."""
+    rows: list[dict[str, object]] = [
+        {"DATE": "2026-11-01", "CAMPAIGN_ID": str(i), "IMPRESSION_1": i} for i in range(5000)
+    ]
+    assert _table(rows).column("impression_1").to_pylist() == list(range(5000))
+    rows.append({"DATE": "2026-11-01", "CAMPAIGN_ID": "x", "IMPRESSION_1": 4.5})
+    with pytest.raises(ExtractError, match="where a whole number belongs"):
+        _table(rows)
+
+
+def test_mixed_ints_and_floats_in_a_float_metric_stay_exact() -> None:
+    rows = [
+        {"DATE": "2026-11-01", "CAMPAIGN_ID": "5", "CTR": 1, "SPEND_IN_MICRO_DOLLAR": True},
+        {"DATE": "2026-11-02", "CAMPAIGN_ID": "5", "CTR": 0.1, "SPEND_IN_MICRO_DOLLAR": BIG},
+    ]
+    table = _table(rows)
+    assert table.column("ctr").to_pylist() == [1.0, 0.1]
+    assert table.column("spend_in_micro_dollar").to_pylist() == [1, BIG]

@@ -63,11 +63,38 @@ _RETRIABLE_TRANSPORT_ERRORS = (
 )
 
 
+# orjson reserves memory for a whole document before building its objects (~12x the text: an
+# 8.5 MB analytics answer peaked at 123 MB), so large arrays of rows are parsed in slices.
+_SLICE_BYTES = 1 << 20
+
+
+def loads_in_slices(content: bytes) -> Any:
+    """`orjson.loads(content)`, with a large JSON array of objects parsed a slice of rows at a
+    time, cut where one object ends and the next begins (`},{`). A cut that is not between
+    rows (inside a string or a nested value) leaves a slice that is not valid JSON; the whole
+    document is then parsed at once, so the result is always orjson's."""
+    end = len(content) - 1
+    if end < _SLICE_BYTES or not (content.startswith(b"[{") and content.endswith(b"}]")):
+        return orjson.loads(content)
+    rows: list[Any] = []
+    start = 1
+    view = memoryview(content)
+    while start < end:
+        cut = content.find(b"},{", start + _SLICE_BYTES, end)
+        stop = end if cut < 0 else cut + 1
+        try:
+            rows.extend(orjson.loads(b"[" + view[start:stop] + b"]"))
+        except orjson.JSONDecodeError:
+            return orjson.loads(content)
+        start = stop + 1  # past the comma
+    return rows
+
+
 def _decode(content: bytes, what: str, status: int, request_id: str | None) -> Any:
     if not content:
         return None
     try:
-        return orjson.loads(content)
+        return loads_in_slices(content)
     except orjson.JSONDecodeError as exc:
         raise RetriableApiError(
             f"Pinterest's answer to {what} was not valid JSON (truncated?)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,13 +151,16 @@ def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> No
 
 def run_steps(
     job: ExtractJob, steps: Sequence[PlanStep], *, workers: int = DEFAULT_WORKERS
-) -> Iterator[StepOutput]:
+) -> Generator[StepOutput, None, None]:
     """Yield each step's output as it is ready; accounts (and async reports) run in parallel,
     the synchronous steps of one account in plan order. The consumer must write (and close)
     each output before asking for the next."""
     groups = _groups(steps)
     if not groups:
         return
+    # Arrow's bundled mimalloc keeps freed pages (~30 MB more RSS over a large run); the
+    # system allocator returns them, at no measurable cost for step-sized batches.
+    pa.set_memory_pool(pa.system_memory_pool())
     count = max(1, min(workers, len(groups)))
     channel = _Channel(size=count)
     # What exists now (modules, entity lists) lives for the whole run: park it outside the

@@ -68,6 +68,52 @@ def flatten_row(row: Mapping[str, Any]) -> Mapping[str, Any]:
     return row
 
 
+# Arrow types to convert Python values to, per catalog type. Whole numbers go through float64:
+# Arrow truncates a float given for int64 (4.5 -> 4) but refuses an integer a double cannot hold
+# exactly, and `_coerce` then casts to int64 only a column of whole numbers below 2**53; anything
+# else takes the exact path. Dates stay text here and are cast like inferred text.
+_DIRECT_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.STRING: pa.string(),
+    ColumnType.INT64: pa.float64(),
+    ColumnType.FLOAT64: pa.float64(),
+    ColumnType.BOOL: pa.bool_(),
+    ColumnType.DATE: pa.string(),
+}
+
+
+def _row_type(selection: Selection) -> pa.StructType | None:
+    """The row fields `selection` reads that Arrow can convert directly, with their types."""
+    wanted = [
+        (attr.field, attr.type)
+        for attr in selection.attributes
+        if attr.source is AttributeSource.ROW and attr.encoding is FieldEncoding.PLAIN
+    ]
+    wanted += [(metric.name, metric.type) for metric in selection.metrics]
+    fields: dict[str, pa.DataType] = {}
+    for name, col_type in wanted:
+        arrow_type = _DIRECT_TYPES.get(col_type)
+        if arrow_type is not None and fields.setdefault(name, arrow_type) != arrow_type:
+            return None  # one field read as two types: let inference decide
+    return pa.struct(list(fields.items())) if fields else None
+
+
+def _typed_fields(
+    rows: Sequence[Mapping[str, Any]], selection: Selection
+) -> dict[str, pa.Array] | None:
+    """The fields `selection` reads, converted with their catalog types in one C++ pass: about
+    twice as fast as letting Arrow infer the types first. None when a value does not fit its
+    type as given (a fraction in a whole-number metric, text in a number...): inference and
+    the exact path then decide, as before."""
+    row_type = _row_type(selection)
+    if row_type is None:
+        return None
+    try:
+        array = pa.array(rows, type=row_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        return None
+    return {row_type.field(i).name: array.field(i) for i in range(row_type.num_fields)}
+
+
 def _struct_fields(rows: Sequence[Mapping[str, Any]]) -> dict[str, pa.Array] | None:
     """Every field of `rows` as an Arrow array, in one C++ pass; None when Arrow cannot infer
     one type per field (then the exact path takes over)."""
@@ -80,19 +126,21 @@ def _struct_fields(rows: Sequence[Mapping[str, Any]]) -> dict[str, pa.Array] | N
     return {array.type.field(i).name: array.field(i) for i in range(array.type.num_fields)}
 
 
-def _whole(values: pa.Array) -> bool:
-    finite = pc.drop_null(values)
-    if len(finite) == 0:
-        return True
-    whole = pc.all(pc.equal(pc.floor(finite), finite)).as_py()
-    small = pc.max(pc.abs(finite)).as_py() < _EXACT_FLOAT_LIMIT
-    return bool(whole and small)
+def _whole_ints(values: pa.Array) -> pa.Array | None:
+    """Floats as int64 when every one is whole and below 2**53 (beyond, a double may not be
+    the number Pinterest wrote); None otherwise."""
+    try:
+        ints = values.cast(pa.int64())  # a safe cast: refuses fractions
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    extent = pc.min_max(ints).as_py()
+    if extent["min"] is not None and max(-extent["min"], extent["max"]) >= _EXACT_FLOAT_LIMIT:
+        return None
+    return ints
 
 
 def _castable(kind: pa.DataType, col_type: ColumnType, values: pa.Array) -> bool:
     """True when casting `values` (of Arrow type `kind`) to `col_type` loses nothing."""
-    if col_type is ColumnType.INT64:
-        return bool(pa.types.is_floating(kind)) and _whole(values)
     if col_type in (ColumnType.FLOAT64, ColumnType.STRING):
         return bool(pa.types.is_integer(kind))
     return col_type is ColumnType.DATE and bool(pa.types.is_string(kind))
@@ -105,6 +153,8 @@ def _coerce(values: pa.Array, col_type: ColumnType) -> pa.Array | None:
         return values
     if pa.types.is_null(values.type):
         return pa.nulls(len(values), type=target)
+    if col_type is ColumnType.INT64 and pa.types.is_floating(values.type):
+        return _whole_ints(values)
     if not _castable(values.type, col_type, values):
         return None
     try:
@@ -120,14 +170,15 @@ class _Columns:
         self.rows = rows
         self.ctx = ctx
         self.attributes = selection.dataset.attributes_by_name
-        self.fast = _struct_fields(rows) or {}
+        self.fast = _typed_fields(rows, selection) or _struct_fields(rows) or {}
         self.arrays: dict[str, pa.Array] = {}
 
     def field(self, name: str, col_type: ColumnType, encoding: FieldEncoding) -> pa.Array:
         """A row field as an array of `col_type` (fast when exact, else value by value)."""
         source = self.fast.get(name)
-        if source is None and name != name.upper():
-            source = self.fast.get(name.upper())  # CSV headers spell every field in capitals
+        if name != name.upper() and (source is None or source.null_count == len(source)):
+            # CSV headers spell every field in capitals (row_values looks there too)
+            source = self.fast.get(name.upper())
         if source is not None and encoding is FieldEncoding.PLAIN:
             coerced = _coerce(source, col_type)
             if coerced is not None:

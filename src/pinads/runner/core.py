@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.errors import ExtractError
-from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, run_steps
+from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepOutput, run_steps
 from pinads.extract.plan import PlanStep, StepKind
-from pinads.load.spec import Destination, WriteMode
+from pinads.load.spec import Destination, TableSpec, WriteMode
 from pinads.runner.prepare import Prepared
 
 __all__ = [
@@ -101,7 +103,8 @@ class _Counted:
         self.rows = 0
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        for batch in self.batches:
+        batches, self.batches = self.batches, ()  # read once: the counter must not keep them
+        for batch in batches:
             self.rows += batch.num_rows
             yield batch
 
@@ -146,28 +149,87 @@ def execute_run(
     job = build_job(prepared, client, run_id=run_id, extracted_at=extracted_at, polling=polling)
     if mode is WriteMode.REPLACE:
         destination.begin_replace(table)
-    for output in run_steps(job, steps, workers=workers):
-        counted = _Counted(output.batches)
-        try:
-            written = destination.write_step(
-                table, counted, mode=mode, scope=scope, step_id=output.step.step_id
-            )
-        finally:
-            output.close()
+
+    def committed(step: PlanStep, written: int, retrieved: int) -> None:
         state.rows += written
-        state.rows_retrieved += counted.rows
+        state.rows_retrieved += retrieved
         state.steps_done += 1
         if on_step is not None:
-            on_step(output.step, written)
+            on_step(step, written)
         state.api_calls = prepared.plan.discovery_calls + client.stats.calls - baseline_calls
-        state.current = output.step.describe()
+        state.current = step.describe()
         if progress is not None:
             progress(state)
+
+    outputs = run_steps(job, steps, workers=workers)
+    if isinstance(destination, GroupedWriter):
+        _write_grouped(destination, outputs, prepared, scope=scope, committed=committed)
+    else:
+        for output in outputs:
+            counted = _Counted(output.batches)
+            try:
+                written = destination.write_step(
+                    table, counted, mode=mode, scope=scope, step_id=output.step.step_id
+                )
+            finally:
+                output.close()
+            committed(output.step, written, counted.rows)
     if mode is WriteMode.REPLACE:
         destination.finish_replace(table)
     if state.rows_retrieved == 0 and not config.allow_empty and not done:
         raise ExtractError(no_data_message(prepared))
     return state
+
+
+@runtime_checkable
+class GroupedWriter(Protocol):
+    """A destination that commits several steps (each with its checkpoint) per transaction."""
+
+    def write_steps(
+        self,
+        table: TableSpec,
+        steps: Iterable[tuple[str, Iterable[pa.RecordBatch], bool]],
+        *,
+        mode: WriteMode,
+        scope: str,
+        on_commit: Callable[[list[tuple[str, int]]], None],
+    ) -> None:
+        """Write `(step id, batches, groupable)` items; report each commit's steps."""
+
+
+def _write_grouped(
+    destination: GroupedWriter,
+    outputs: Generator[StepOutput, None, None],
+    prepared: Prepared,
+    *,
+    scope: str,
+    committed: Callable[[PlanStep, int, int], None],
+) -> None:
+    """Hand the steps to a grouping destination as they come; synchronous steps (many, each a
+    few MB) may share a transaction, a list or an async report step commits with those before
+    it. Progress and the run ledger follow the commits."""
+    pending: dict[str, tuple[PlanStep, _Counted]] = {}
+
+    def items() -> Generator[tuple[str, Iterable[pa.RecordBatch], bool], None, None]:
+        with closing(outputs):
+            for output in outputs:
+                counted = _Counted(output.batches)
+                output.batches = ()  # the destination holds the rows until they are written
+                pending[output.step.step_id] = (output.step, counted)
+                try:
+                    yield output.step.step_id, counted, output.step.kind is StepKind.SYNC
+                finally:
+                    output.close()
+
+    def on_commit(done: list[tuple[str, int]]) -> None:
+        for step_id, written in done:
+            step, counted = pending.pop(step_id)
+            committed(step, written, counted.rows)
+
+    with closing(items()) as steps:
+        destination.write_steps(
+            prepared.table, steps, mode=prepared.config.write_mode, scope=scope, on_commit=on_commit
+        )
 
 
 def build_job(
