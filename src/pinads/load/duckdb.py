@@ -42,11 +42,24 @@ CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (
 GROUP_ROWS = 2 * 122_880
 GROUP_SECONDS = 10.0
 # One thread: a step is a few MB, too small for DuckDB's parallelism to pay for its cost (measured
-# ~15% less CPU for the same writes). The buffer pool is capped so a run's memory stays flat:
-# without a cap DuckDB keeps the pages it wrote, ~80% of RAM at most.
+# ~15% less CPU for the same writes).
 DEFAULT_THREADS = 1
+# DuckDB's buffer pool is capped so a run's memory stays flat (uncapped, DuckDB keeps the pages it
+# wrote, up to 80% of RAM). A write pins about one uncompressed row group of the table (122,880
+# values of each column, ~1 MB) and fails to commit below that: measured 44 columns fail at 30 MB
+# and pass at 48 MB, 146 columns fail at 122 MB and pass at 192 MB. So the cap follows the width
+# of the table being written: 16 MB + 1.5 MB a column, 64 MB at least.
+MIN_MEMORY_LIMIT = 64 * 2**20
+_MEMORY_PER_COLUMN = 3 * 2**19
+_MEMORY_BASE = 16 * 2**20
+
+
+def memory_limit_for(table: TableSpec) -> int:
+    """Bytes of buffer pool a write into `table` needs (see above)."""
+    return max(MIN_MEMORY_LIMIT, _MEMORY_BASE + _MEMORY_PER_COLUMN * len(table.columns))
+
+
 _STEP = "_pinads_step_rows"  # how SQL reads the step's rows (see `_exec`)
-DEFAULT_MEMORY_LIMIT = "128MB"
 
 
 class _Group:
@@ -117,8 +130,10 @@ class DuckDBDestination:
         *,
         url: str,
         threads: int = DEFAULT_THREADS,
-        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        memory_limit: int | None = None,
     ) -> None:
+        """`memory_limit` (bytes) caps DuckDB's buffer pool; None sizes it for each table
+        written (`memory_limit_for`)."""
         self.url = url
         self.path = path
         self.threads = threads
@@ -144,7 +159,7 @@ class DuckDBDestination:
             # Tables are sets: letting DuckDB reorder rows roughly doubles Arrow scan speed.
             _exec(conn, "SET preserve_insertion_order = false")
             _exec(conn, f"SET threads = {int(self.threads)}")
-            _exec(conn, "SET memory_limit = ?", [self.memory_limit])
+            _exec(conn, "SET memory_limit = ?", [f"{self.memory_limit or MIN_MEMORY_LIMIT}B"])
             _exec(conn, _CHECKPOINT_DDL)
             self._connection = conn
         return self._connection
@@ -222,7 +237,10 @@ class DuckDBDestination:
         mode = WriteMode(mode)
         target = self._target(table, mode)
         with self._lock:
-            group = _Group(self._conn(), (target.name, scope), on_commit)
+            conn = self._conn()
+            if self.memory_limit is None:
+                _exec(conn, "SET memory_limit = ?", [f"{memory_limit_for(target)}B"])
+            group = _Group(conn, (target.name, scope), on_commit)
             items = iter(steps)
             while True:
                 try:
