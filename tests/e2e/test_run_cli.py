@@ -3,6 +3,11 @@ whose call count the run then makes, the run, Test Data, and run history."""
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -22,6 +27,7 @@ from pinads.emulator import (
 from pinads.settings import load_settings
 
 runner = CliRunner()
+PINADS = Path(sys.executable).parent / "pinads"
 
 
 def _invoke(*args: str) -> tuple[int, str]:
@@ -71,6 +77,9 @@ def test_create_dry_run_run_preview_history(authorizer: str, tmp_path: Path) -> 
 
     code, plan = _invoke("run", "shop", "--dry-run")
     assert code == 0, plan
+    assert plan.startswith("plan for campaign_analytics ")  # the plan, then each step
+    steps = [line for line in plan.splitlines() if " call(s)  " in line]
+    assert steps and all(line.startswith("  sync:") for line in steps), plan
     planned = int(plan.split(" API calls")[0].rsplit(" ", 1)[-1])
 
     code, output = _invoke("run", "shop")
@@ -97,3 +106,34 @@ def test_create_refuses_an_account_without_analytics_role(authorizer: str, tmp_p
     code, output = _invoke("sources", "create", "--file", str(path))
     assert code == 2
     assert f"accounts: insufficient permissions on ad account {JPY_ADVERTISER_ID}" in output
+
+
+def test_run_on_a_terminal_shows_steps_rows_calls_and_eta(authorizer: str, tmp_path: Path) -> None:
+    """`pinads run` in a real terminal (a pty): the progress bar counts steps, rows and API
+    calls with the time left, then the summary replaces it."""
+    code, output = _invoke("sources", "create", "--file", str(_source_file(tmp_path)))
+    assert code == 0, output
+    leader, follower = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "40"}
+    process = subprocess.Popen(
+        [str(PINADS), "run", "shop"], stdout=follower, stderr=follower, env=env, close_fds=True
+    )
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, screen
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode(errors="replace"))
+    bars = re.findall(r"steps [━ ]*(\d+)/(\d+) ([\d,]+) rows, (\d+) API calls, ETA ([-:\d]+)", text)
+    assert bars, text
+    done, total, rows, calls, eta = bars[-1]
+    assert done == total and int(rows.replace(",", "")) > 0 and eta == "0:00:00", bars
+    summary = text.strip().splitlines()[-1]
+    assert f"{rows} rows into shop" in summary and f"{calls} API calls (planned " in summary

@@ -64,15 +64,39 @@ def _raw(transport: httpx.BaseTransport, token: str, path: str, params: dict[str
     return response.json()
 
 
-def _list_ids(transport: httpx.BaseTransport, token: str, path: str) -> list[str]:
+def _list_ids(transport: httpx.BaseTransport, token: str, path: str, **query: str) -> list[str]:
     ids: list[str] = []
-    params: dict[str, Any] = {"page_size": 250, "entity_statuses": ["ACTIVE", "PAUSED", "ARCHIVED"]}
+    params: dict[str, Any] = {
+        "page_size": 250,
+        "entity_statuses": ["ACTIVE", "PAUSED", "ARCHIVED"],
+        **query,
+    }
     while True:
         page = _raw(transport, token, path, params)
         ids += [item["id"] for item in page["items"]]
         if not page.get("bookmark"):
             return ids
         params["bookmark"] = page["bookmark"]
+
+
+def _pages(count: int) -> int:
+    return max(1, math.ceil(count / 250))
+
+
+def _entity_ids(transport: httpx.BaseTransport, token: str, entity: str) -> tuple[list[str], int]:
+    """The ids the analytics calls take, and the fewest list calls that find them: product
+    group promotions are listed per ad group, the other entities in one paginated list."""
+    path = f"/ad_accounts/{EUR_ADVERTISER_ID}"
+    if entity != "product_group_promotions":
+        ids = _list_ids(transport, token, f"{path}/{entity}")
+        return ids, _pages(len(ids))
+    groups = _list_ids(transport, token, f"{path}/ad_groups")
+    ids, calls = [], _pages(len(groups))
+    for group in groups:
+        found = _list_ids(transport, token, f"{path}/product_group_promotions", ad_group_id=group)
+        ids += found
+        calls += _pages(len(found))
+    return ids, calls
 
 
 @dataclass(frozen=True)
@@ -95,6 +119,11 @@ CASES = [
     ),
     Case("ad_analytics", ("DATE", "AD_ACCOUNT_ID", "AD_ID", "AD_NAME"), "ads"),
     Case(
+        "product_group_analytics",
+        ("DATE", "AD_ACCOUNT_ID", "PRODUCT_GROUP_ID"),
+        "product_group_promotions",
+    ),
+    Case(
         "campaign_by_age_bucket",
         ("DATE", "AD_ACCOUNT_ID", "CAMPAIGN_ID", "TARGETING_TYPE", "TARGETING_VALUE"),
         "campaigns",
@@ -103,6 +132,7 @@ CASES = [
 ]
 _KEY_COLUMNS = {
     "date",
+    "product_group_id",
     "ad_account_id",
     "campaign_id",
     "ad_group_id",
@@ -207,11 +237,12 @@ def test_level_equals_emulator_exactly(
         again = destination.read_table("e2e")
     destination.close()
 
-    path = f"/ad_accounts/{EUR_ADVERTISER_ID}/{case.entity}"
-    ids = _list_ids(emulator.transport, emulator.token, path) if case.entity else []
-    # Lower bound: the account list, the entity list's pages, one call per 250 ids (< 90 days).
+    ids, pages = (
+        _entity_ids(emulator.transport, emulator.token, case.entity) if case.entity else ([], 0)
+    )
+    # Lower bound: the account list, the entity lists' pages, one call per 250 ids (< 90 days).
     batches = math.ceil(len(ids) / 250) if case.entity else 1
-    pages = max(1, math.ceil(len(ids) / 250)) if case.entity else 0
+    assert len(ids) > 0 or not case.entity
     assert first.api_calls == first.planned_calls == 1 + pages + batches
     assert second.api_calls == first.api_calls
 
@@ -231,3 +262,45 @@ def test_level_equals_emulator_exactly(
     if case.additive:
         assert {k: dict(v) for k, v in sums.items()} == totals
     assert _sorted(again.drop_columns(DROP)).equals(_sorted(table.drop_columns(DROP)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.dataset for c in CASES])
+def test_total_granularity_equals_emulator_total(
+    case: Case, client: PinterestClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The same source at granularity TOTAL holds exactly the emulator's own TOTAL for the
+    range (for breakdowns too, whose totals are not the sum of their days)."""
+    start, end = emulator.today - timedelta(days=DAYS), emulator.today - timedelta(days=1)
+    config, dataset = parse_config(
+        {
+            "name": "e2e_total",
+            "dataset": case.dataset,
+            "authorizer": "demo",
+            "accounts": [EUR_ADVERTISER_ID],
+            "attributes": [a for a in case.attributes if a != "DATE"],
+            "metrics": METRICS,
+            "granularity": "TOTAL",
+            "date_range": {"start": start, "end": end},
+            "destination": f"duckdb:///{tmp_path}/e2e.duckdb",
+        },
+        today=emulator.today,
+    )
+    destination = open_destination(config.destination, settings=load_settings())
+    with client:
+        run = run_source(
+            config, dataset, client=client, destination=destination, today=emulator.today
+        )
+        table = destination.read_table("e2e_total")
+    destination.close()
+    assert run.api_calls == run.planned_calls
+    ids = _entity_ids(emulator.transport, emulator.token, case.entity)[0] if case.entity else []
+    _, totals = _expected(emulator, case, ids, start, end)
+    sync = dataset.sync
+    assert sync is not None
+    id_col = sync.row_id_key.lower() if sync.id_param else None
+    got: dict[tuple[Any, ...], dict[str, int]] = {}
+    for row in table.to_pylist():
+        assert (row["_pinads_range_start"], row["_pinads_range_end"]) == (start, end)
+        key = (row[id_col] if id_col else None, row.get("targeting_value"))
+        got[key] = {metric: row[metric.lower()] or 0 for metric in METRICS}
+    assert got == totals and len(got) > 0

@@ -40,9 +40,16 @@ def test_create_from_file_reports_every_problem(tmp_path: Path) -> None:
     )
     code, output = _invoke("sources", "create", "--file", str(path))
     assert code == 2
-    assert "source 'shop' is not valid (3 problems): authorizer: " in output
-    assert "metrics: unknown metric SPEND_IN_MICRO_DOLAR" in output
-    assert "attributes: AD_ID is not an attribute of campaign_analytics" in output
+    # Every problem at once, each with its field and what to change (exact words).
+    assert output.strip() == (
+        "source 'shop' is not valid (3 problems): "
+        "authorizer: no authorizer 'nobody' (authorizers: none yet); add one with "
+        "`pinads auth add`; "
+        "attributes: AD_ID is not an attribute of campaign_analytics (`pinads metrics "
+        "campaign_analytics` lists them); "
+        "metrics: unknown metric SPEND_IN_MICRO_DOLAR; did you mean SPEND_IN_MICRO_DOLLAR, "
+        "SPEND_IN_DOLLAR, CPV_IN_MICRO_DOLLAR? (`pinads metrics campaign_analytics` lists them)"
+    )
 
 
 def test_list_show_delete_and_runs() -> None:

@@ -85,3 +85,35 @@ def test_incompatible_combination() -> None:
         "No data: incompatible combination: metrics: granularity HOUR returns no conversion "
         "metrics: remove TOTAL_CONVERSIONS or choose granularity DAY"
     )
+
+
+def test_invalid_attribute() -> None:
+    result = _preview(attributes=["DATE", "AD_ID"])
+    assert result.diagnosis is Diagnosis.INVALID_SELECTION
+    assert result.message == (
+        "No data: invalid metric, attribute or breakdown: attributes: AD_ID is not an attribute "
+        "of campaign_analytics (`pinads metrics campaign_analytics` lists them)"
+    )
+
+
+def test_invalid_breakdown() -> None:
+    result = _preview(dataset="campaign_by_shoe_size")
+    assert result.diagnosis is Diagnosis.INVALID_SELECTION
+    assert result.message == (
+        "No data: invalid metric, attribute or breakdown: dataset: unknown dataset "
+        "'campaign_by_shoe_size': did you mean campaign_by_device, campaign_by_geo, "
+        "campaign_by_gender?"
+    )
+
+
+def test_metric_a_breakdown_cannot_report() -> None:
+    result = _preview(
+        dataset="campaign_by_age_bucket",
+        attributes=["DATE", "CAMPAIGN_ID", "TARGETING_VALUE"],
+        metrics=["TOTAL_IMPRESSION_USER"],
+    )
+    assert result.diagnosis is Diagnosis.INCOMPATIBLE_COMBINATION
+    assert result.message == (
+        "No data: incompatible combination: metrics: TOTAL_IMPRESSION_USER is not reported per "
+        "targeting value (reach counts unique users): remove it or use campaign_analytics"
+    )
