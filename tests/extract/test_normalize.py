@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import orjson
 import pyarrow as pa
 import pytest
 
 from pinads.catalog import get_dataset
 from pinads.errors import ExtractError
-from pinads.extract.normalize import RowContext, to_batches
+from pinads.extract.normalize import RowContext, to_batches, typed_rows_decoder
 from pinads.extract.table import build_table_spec, resolve_selection
 from pinads.sources.config import SourceConfig
 
@@ -36,7 +37,7 @@ CTX = RowContext(
 BIG = 9_007_199_254_740_993  # 2**53 + 1: a double would round it
 
 
-def _table(rows: list[dict[str, object]]) -> pa.Table:
+def _table(rows: list[dict[str, object]] | pa.Table) -> pa.Table:
     return pa.Table.from_batches(
         list(to_batches(rows, selection=SELECTION, table=TABLE, ctx=CTX)), schema=TABLE.schema
     )
@@ -128,3 +129,49 @@ def test_mixed_ints_and_floats_in_a_float_metric_stay_exact() -> None:
     table = _table(rows)
     assert table.column("ctr").to_pylist() == [1.0, 0.1]
     assert table.column("spend_in_micro_dollar").to_pylist() == [1, BIG]
+
+
+def _big_body(rows: int, **last: object) -> tuple[bytes, list[dict[str, object]]]:
+    """A JSON answer of several MB (so the client parses it in slices)."""
+    data: list[dict[str, object]] = [
+        {
+            "DATE": f"2026-11-{1 + i % 28:02d}",
+            "CAMPAIGN_ID": str(5 + i % 3),
+            "SPEND_IN_MICRO_DOLLAR": 2**52 + i if i % 7 else None,
+            "IMPRESSION_1": i,
+            "CTR": i / 7,
+            "PADDING": "x" * 40,
+        }
+        for i in range(rows)
+    ]
+    data[-1].update(last)
+    return orjson.dumps(data), data
+
+
+def test_large_answers_are_converted_slice_by_slice_exactly() -> None:
+    body, data = _big_body(40_000)
+    assert len(body) > 4 * 2**20
+    decoded = typed_rows_decoder(SELECTION)(body)
+    assert isinstance(decoded, pa.Table)  # never a list of 40,000 dicts
+    assert _table(decoded).equals(_table(data))
+    assert _table(decoded).column("spend_in_micro_dollar")[1].as_py() == 2**52 + 1
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        {"IMPRESSION_1": 4.5},  # a fraction in a whole-number metric
+        {"SPEND_IN_MICRO_DOLLAR": BIG},  # beyond what a double holds exactly
+        {"CAMPAIGN_NAME_NOTE": "},{"},  # a separator inside a string
+        {"NESTED": [{"a": 1}, {"b": 2}]},  # one inside a nested value
+    ],
+)
+def test_large_answers_fall_back_to_the_exact_path(last: dict[str, object]) -> None:
+    body, data = _big_body(40_000, **last)
+    decoded = typed_rows_decoder(SELECTION)(body)
+    assert decoded == orjson.loads(body) or isinstance(decoded, pa.Table)
+    if "IMPRESSION_1" in last:
+        with pytest.raises(ExtractError, match="where a whole number belongs"):
+            _table(decoded)
+    else:
+        assert _table(decoded).equals(_table(data))

@@ -68,33 +68,52 @@ _RETRIABLE_TRANSPORT_ERRORS = (
 _SLICE_BYTES = 1 << 20
 
 
-def loads_in_slices(content: bytes) -> Any:
-    """`orjson.loads(content)`, with a large JSON array of objects parsed a slice of rows at a
-    time, cut where one object ends and the next begins (`},{`). A cut that is not between
-    rows (inside a string or a nested value) leaves a slice that is not valid JSON; the whole
-    document is then parsed at once, so the result is always orjson's."""
+def json_slices(content: bytes) -> Iterator[bytes] | None:
+    """A large JSON array of objects as smaller JSON arrays of its rows (~1 MB each), cut where
+    one object ends and the next begins (`},{`); None for a small body or anything else. A cut
+    that is not between rows (inside a string or a nested value) leaves a slice that is not
+    valid JSON: whoever parses the slices must then parse the whole document instead."""
     end = len(content) - 1
     if end < _SLICE_BYTES or not (content.startswith(b"[{") and content.endswith(b"}]")):
+        return None
+
+    def slices() -> Iterator[bytes]:
+        view = memoryview(content)
+        start = 1
+        while start < end:
+            cut = content.find(b"},{", start + _SLICE_BYTES, end)
+            stop = end if cut < 0 else cut + 1
+            yield b"[" + view[start:stop] + b"]"
+            start = stop + 1  # past the comma
+
+    return slices()
+
+
+def loads_in_slices(content: bytes) -> Any:
+    """`orjson.loads(content)`, a large array of rows parsed a slice at a time (`json_slices`);
+    the result is always orjson's."""
+    slices = json_slices(content)
+    if slices is None:
         return orjson.loads(content)
     rows: list[Any] = []
-    start = 1
-    view = memoryview(content)
-    while start < end:
-        cut = content.find(b"},{", start + _SLICE_BYTES, end)
-        stop = end if cut < 0 else cut + 1
-        try:
-            rows.extend(orjson.loads(b"[" + view[start:stop] + b"]"))
-        except orjson.JSONDecodeError:
-            return orjson.loads(content)
-        start = stop + 1  # past the comma
+    try:
+        for piece in slices:
+            rows.extend(orjson.loads(piece))
+    except orjson.JSONDecodeError:
+        return orjson.loads(content)
     return rows
 
 
-def _decode(content: bytes, what: str, status: int, request_id: str | None) -> Any:
+Decoder = Callable[[bytes], Any]
+"""Turns a successful answer's body into the call's result; raises `orjson.JSONDecodeError` for
+a body that is not JSON (retried as a truncated answer)."""
+
+
+def _decode(content: bytes, what: str, status: int, request_id: str | None, decode: Decoder) -> Any:
     if not content:
         return None
     try:
-        return loads_in_slices(content)
+        return decode(content)
     except orjson.JSONDecodeError as exc:
         raise RetriableApiError(
             f"Pinterest's answer to {what} was not valid JSON (truncated?)",
@@ -267,7 +286,14 @@ class PinterestClient:
             ) from exc
         return response, content
 
-    def _send_once(self, method: str, path: str, params: httpx.QueryParams, body: Any) -> Any:
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: httpx.QueryParams,
+        body: Any,
+        decode: Decoder = loads_in_slices,
+    ) -> Any:
         """One call within the budget: the decoded JSON, or the mapped error raised."""
         category = category_for(method, path)
         permit = self._budgets.acquire(category)
@@ -287,7 +313,7 @@ class PinterestClient:
             request_id or "-",
         )
         if response.is_success:
-            return _decode(content, f"{method} {path}", response.status_code, request_id)
+            return _decode(content, f"{method} {path}", response.status_code, request_id, decode)
         match = _ACCOUNT_IN_PATH.search(path)
         error = error_from_response(response, ad_account_id=match.group(1) if match else None)
         if isinstance(error, RateLimitedError):
@@ -297,13 +323,24 @@ class PinterestClient:
                 self._budgets.pause(category, error.retry_after_seconds)
         raise error
 
-    def _call(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        decode: Decoder = loads_in_slices,
+    ) -> Any:
         encoded = encode_params(params)
-        return self._retrier.call(lambda: self._send_once(method, path, encoded, body))
+        return self._retrier.call(lambda: self._send_once(method, path, encoded, body, decode))
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET `path` (relative to the API URL) and return the decoded JSON."""
-        return self._call("GET", path, params, None)
+    def get_json(
+        self, path: str, params: Mapping[str, Any] | None = None, *, decode: Decoder | None = None
+    ) -> Any:
+        """GET `path` (relative to the API URL) and return the decoded JSON; `decode` lets a
+        caller turn a large body into its own form (the extraction builds Arrow slice by
+        slice, never holding every row as a Python dict)."""
+        return self._call("GET", path, params, None, decode or loads_in_slices)
 
     def post_json(self, path: str, body: Any, *, params: Mapping[str, Any] | None = None) -> Any:
         """POST a JSON body to `path` and return the decoded JSON answer."""

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling, ReportResult, run_report
 from pinads.catalog.model import Granularity
 from pinads.errors import ExtractError
+from pinads.extract.normalize import typed_rows_decoder
 from pinads.extract.plan import PlanStep, StepKind
 from pinads.extract.table import Selection
 from pinads.sources.config import SourceConfig
@@ -82,10 +85,13 @@ def sync_params(settings: RequestSettings, step: PlanStep) -> tuple[str, dict[st
 
 def fetch_sync_rows(
     client: PinterestClient, settings: RequestSettings, step: PlanStep
-) -> list[dict[str, Any]]:
-    """The rows of one synchronous call (flat analytics rows or targeting `data` rows)."""
+) -> list[dict[str, Any]] | pa.Table:
+    """The rows of one synchronous call: flat analytics rows (a large answer as a table of the
+    fields the source reads, see `typed_rows_decoder`) or targeting `data` rows."""
     path, params = sync_params(settings, step)
-    payload = client.get_json(path, params)
+    payload = client.get_json(path, params, decode=typed_rows_decoder(settings.selection))
+    if isinstance(payload, pa.Table):
+        return payload
     if isinstance(payload, dict) and isinstance(payload.get("data"), list):
         payload = payload["data"]
     if not isinstance(payload, list):
