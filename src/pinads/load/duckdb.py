@@ -48,15 +48,14 @@ DEFAULT_THREADS = 1
 # wrote, up to 80% of RAM). A write pins about one uncompressed row group of the table (122,880
 # values of each column, ~1 MB) and fails to commit below that: measured 44 columns fail at 30 MB
 # and pass at 48 MB, 146 columns fail at 122 MB and pass at 192 MB. So the cap follows the width
-# of the table being written: 16 MB + 1.5 MB a column, 64 MB at least.
+# of the table being written: 1.5 MB a column, 64 MB at least.
 MIN_MEMORY_LIMIT = 64 * 2**20
 _MEMORY_PER_COLUMN = 3 * 2**19
-_MEMORY_BASE = 16 * 2**20
 
 
 def memory_limit_for(table: TableSpec) -> int:
     """Bytes of buffer pool a write into `table` needs (see above)."""
-    return max(MIN_MEMORY_LIMIT, _MEMORY_BASE + _MEMORY_PER_COLUMN * len(table.columns))
+    return max(MIN_MEMORY_LIMIT, _MEMORY_PER_COLUMN * len(table.columns))
 
 
 _STEP = "_pinads_step_rows"  # how SQL reads the step's rows (see `_exec`)
