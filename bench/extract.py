@@ -1,15 +1,18 @@
 """Extraction benchmark: a large advertiser from a loopback emulator into DuckDB.
 
 The emulator runs in its own process (`pinads emulator`), so the CPU and memory figures are the
-client's alone. Each size runs in a fresh child process so its peak RSS is its own.
+client's alone. Each case runs in fresh child processes, one per mode, so each peak RSS is its
+own: `extract` (plan, requests, JSON, Arrow; rows dropped) and `whole` (what `pinads run` does,
+closing the destination included). A `:rerun` case runs the source twice into the same file and
+reports the second run (every key already there).
 
-    .venv/bin/python bench/extract.py                        # the default cases below
-    .venv/bin/python bench/extract.py --case ad_analytics:90 # one case: DATASET:DAYS
+    .venv/bin/python bench/extract.py                               # the default cases below
+    .venv/bin/python bench/extract.py --case ad_analytics:90 --repeat 3   # DATASET:DAYS[:rerun]
 
-Prints, per case: rows, API calls vs the planner's count and the lower bound, rows per second
-of client CPU (the whole run, and the extraction alone without the DuckDB write), client CPU
-seconds, wall seconds and peak RSS. Ad groups x 90 days and ads x 90 days make the same calls
-(250 ids x 90 days each), so their peak RSS shows memory does not grow with the row count.
+Prints one JSON line per case and mode: rows, API calls vs the planner's count and the lower
+bound, client CPU seconds, rows per second of client CPU, wall seconds, RSS before the run and
+peak RSS. Ads x 45 and x 90 days make the same number of calls of different sizes; ad groups and
+ads x 90 days make calls of the same size for different row counts.
 """
 
 from __future__ import annotations
