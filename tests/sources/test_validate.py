@@ -88,7 +88,7 @@ def test_unknown_account_and_insufficient_role() -> None:
     message = _problems(accounts=["123", "549755813004"])
     assert (
         "accounts: ad account 123 is not visible to authorizer 'demo'; list them with "
-        "`pinads accounts demo`" in message
+        "`pinads accounts list --authorizer demo`" in message
     )
     assert (
         "accounts: insufficient permissions on ad account 549755813004 (Yen): your roles are "

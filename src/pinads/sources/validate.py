@@ -186,8 +186,8 @@ def check_accounts(
                 Problem(
                     "accounts",
                     f"ad account {account_id} is not visible to authorizer "
-                    f"{config.authorizer!r}; list them with `pinads accounts "
-                    f"{config.authorizer}`",
+                    f"{config.authorizer!r}; list them with `pinads accounts list "
+                    f"--authorizer {config.authorizer}`",
                     tuple(sorted(by_id))[:5],
                 )
             )
