@@ -329,3 +329,21 @@ def test_save_lists_each_problem_on_its_own_line(browser: Browser, authorizer: s
     # The service's CLI advice, in the pages' words.
     assert "on the Authorizers page (Authorize new service)" in page
     assert "`pinads auth add`" not in page
+
+
+def test_an_account_the_authorizer_cannot_see_points_to_the_account_step(
+    browser: Browser, authorizer: str
+) -> None:
+    draft = {
+        "name": "shop",
+        "dataset": "campaign_analytics",
+        "authorizer": authorizer,
+        "accounts": ["999999999999"],
+    }
+    page = browser.post_form(
+        "/sources/new",
+        {"draft": json.dumps(draft), "step": "test", "nav": "save", "editing": "0"},
+    ).text
+    assert "ad account 999999999999 is not visible to authorizer" in page
+    assert f"see the Account step for authorizer {authorizer}" in page
+    assert "pinads accounts" not in page

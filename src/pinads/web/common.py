@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -61,12 +62,14 @@ _CLI_HINTS: tuple[tuple[str, str], ...] = (
     ("`pinads runs` shows it", "the source's run history shows it"),
 )
 
+_ACCOUNTS_HINT = re.compile(r"list them with `pinads accounts list --authorizer ([^`]+)`")
+
 
 def for_web(message: str) -> str:
     """A service's message with its CLI advice turned into the pages' words."""
     for cli, web in _CLI_HINTS:
         message = message.replace(cli, web)
-    return message
+    return _ACCOUNTS_HINT.sub(r"see the Account step for authorizer \1", message)
 
 
 TEMPLATES.env.filters["web"] = for_web
