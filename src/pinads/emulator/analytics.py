@@ -25,7 +25,7 @@ from starlette.responses import Response
 from pinads.emulator.constants import ANALYTICS_ROLES
 from pinads.emulator.errors import ApiProblemError
 from pinads.emulator.http import JSONBytes, authenticate, emulator_state, require_account
-from pinads.emulator.jsonrows import collector_paused, row_dicts
+from pinads.emulator.jsonrows import json_array, per_row_text
 from pinads.emulator.metrics import Attribution
 from pinads.emulator.params import invalid, parse_query
 from pinads.emulator.reporting import ReportQuery, build_rows
@@ -134,20 +134,18 @@ def _report_query(
 
 
 def _flat_body(world: World, query: ReportQuery) -> bytes:
-    rows = build_rows(world, query)
-    with collector_paused():
-        return orjson.dumps(row_dicts(rows.table))
+    return json_array(build_rows(world, query).table)
+
+
+def _target_head(target: tuple[str, str]) -> str:
+    kind, value = (orjson.dumps(part).decode() for part in target)
+    return f'{{"targeting_type":{kind},"targeting_value":{value},"metrics":'
 
 
 def _targeting_body(world: World, query: ReportQuery) -> bytes:
     rows = build_rows(world, query)
-    targets = rows.targets or []
-    with collector_paused():
-        data = [
-            {"targeting_type": kind, "targeting_value": value, "metrics": metrics}
-            for (kind, value), metrics in zip(targets, row_dicts(rows.table), strict=True)
-        ]
-        return orjson.dumps({"data": data})
+    heads = per_row_text(rows.targets or [], _target_head)
+    return b'{"data":' + json_array(rows.table, heads, "}") + b"}"
 
 
 async def analytics_endpoint(request: Request) -> Response:

@@ -52,6 +52,7 @@ class _Conversions:
         self.grid, self.pad, self.attribution = grid, pad, attribution
         self.n_out = grid.n_days - pad
         self._potential: dict[str, pa.Array] = {}
+        self._cuts: dict[tuple[str, int], pa.Array] = {}
         self._visible: dict[tuple[str, str], pa.Array] = {}
         self._narrow: pa.Array | None = None
         self._shared: tuple[pa.Array, pa.Array, pa.Array, pa.Array] | None = None
@@ -80,11 +81,24 @@ class _Conversions:
             self._potential[event] = pc.cast(pc.add(expected, dither), _I64, safe=False)
         return self._potential[event]
 
+    def _cut(self, event: str, percent: int) -> pa.Array:
+        """potential * percent // 100, shared by the sources on either side of the cut."""
+        key = (event, percent)
+        if key not in self._cuts:
+            potential = self.potential(event)
+            self._cuts[key] = (
+                potential if percent == 100 else pc.divide(pc.multiply(potential, percent), 100)
+            )
+        return self._cuts[key]
+
     def visible(self, event: str, source: str) -> pa.Array:
         key = (event, source)
         if key not in self._visible:
             low, high = _SOURCE_PERCENT[source]
-            parts = _part(self.potential(event), low, high, 100)
+            # The source's exact share, as _part(potential, low, high, 100) computes it.
+            parts = self._cut(event, high)
+            if low:
+                parts = pc.subtract(parts, self._cut(event, low))
             window = self.attribution.window(source)
             if self.attribution.report_time == "TIME_OF_CONVERSION":
                 self._visible[key] = self._by_conversion(parts, window)
@@ -155,8 +169,9 @@ def compute_grid(
     pad = MAX_LAG_DAYS if conversion_leaves and by_conversion else 0
     grid = Grid(ads, range(days.start - pad, days.stop), attribution.today)
     fill_delivery(grid)
-    if any(isinstance(leaf, str) and leaf in VIDEO_FIELDS for leaf in leaves):
-        fill_video(grid)
+    video = {leaf for leaf in leaves if isinstance(leaf, str) and leaf in VIDEO_FIELDS}
+    if video:
+        fill_video(grid, video)
     conversions = _Conversions(grid, pad=pad, attribution=attribution)
     out: dict[Leaf, pa.Array] = {}
     for leaf in leaves:

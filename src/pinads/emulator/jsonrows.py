@@ -1,81 +1,135 @@
-"""Row tables -> JSON-ready dicts, fast. Mostly-filled columns go into whole rows built at C
-speed (then their few empty cells are deleted); mostly-empty columns are added only where
-they have a value. Either way empty values end up as absent keys, as Pinterest returns them."""
+"""Row tables -> JSON text, fast, with empty (null) values as absent keys as Pinterest sends them.
+
+No Python object per cell: each column becomes an Arrow string array of `,"KEY":value` pieces
+(null where the value is empty), one element-wise join (nulls skipped) makes every row's text,
+and that array's data buffer *is* the JSON text. Building a dict per row and serialising it with
+orjson cost about three times as much (see docs/benchmarks.md, Emulator).
+
+Values are written as orjson writes them: integers and booleans by Arrow's cast (same digits),
+floats by Arrow's shortest round-trip cast except the few values where its notation differs
+from orjson's, strings and anything else once per distinct value by orjson (escaping
+included). Non-finite floats are absent.
+"""
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from itertools import repeat
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["collector_paused", "row_dicts"]
+__all__ = ["json_array", "json_objects", "per_row_text"]
+
+_K = TypeVar("_K", bound=Hashable)
+_SLICE_ROWS = 50_000  # bounds the gathered pieces (and the int32 offsets) of one slice
+_SMALL, _LARGE = 1e-5, 1e9  # outside, Arrow writes 1.2e-6 as 0.0000012 and 2.5e10 as 2.5e+10
+# Stands for "{" at the start of an object whose first column may be absent; the piece after
+# it then starts with a comma that must go. A raw control byte never occurs in JSON text.
+_OPEN = b"\x02"
 
 
-class _CollectorPause:
-    """Counts nested and concurrent pauses (handlers run in a thread pool): the collector is
-    re-enabled when the last pause ends, and only if a pause had disabled it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._disabled_it = False
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._disabled_it = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._disabled_it:
-                gc.enable()
-
-
-_PAUSE = _CollectorPause()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while tens of thousands of row dicts are built and
-    serialised: they hold no cycles, and generation passes over them cost a third of the time."""
-    _PAUSE.enter()
-    try:
-        yield
-    finally:
-        _PAUSE.leave()
-
-
-def row_dicts(table: pa.Table) -> list[dict[str, Any]]:
-    """One dict per row; null cells are left out."""
-    n = table.num_rows
-    dense: list[tuple[str, pa.Array]] = []
-    sparse: list[tuple[str, pa.Array]] = []
-    for name in table.column_names:
-        column = table[name].combine_chunks()
-        # Building a key into every dict costs about a third of deleting or adding it later.
-        (sparse if column.null_count * 10 > 3 * n else dense).append((name, column))
-    names = [name for name, _ in dense]
-    values = [column.to_pylist() for _, column in dense]
-    rows: list[dict[str, Any]] = (
-        list(map(dict, map(zip, repeat(names), zip(*values, strict=True))))
-        if dense
-        else [{} for _ in range(n)]
+def _floats(column: pa.Array) -> pa.Array:
+    """Arrow's shortest round-trip text, except where it differs from orjson's (integral values,
+    magnitudes below 1e-5 or from 1e9): those few are written by orjson."""
+    finite = pc.if_else(pc.is_finite(column), column, None)
+    text = pc.cast(finite, pa.string())
+    size = pc.abs(finite)
+    odd = pc.or_(
+        pc.equal(finite, pc.floor(finite)),
+        pc.or_(pc.less(size, _SMALL), pc.greater_equal(size, _LARGE)),
     )
-    for name, column in dense:
-        if column.null_count:
-            for i in pc.indices_nonzero(pc.is_null(column)).to_pylist():
-                del rows[i][name]
-    for name, column in sparse:
-        present = pc.indices_nonzero(pc.is_valid(column))
-        for i, value in zip(present.to_pylist(), pc.take(column, present).to_pylist(), strict=True):
-            rows[i][name] = value
-    return rows
+    odd = pc.fill_null(odd, False)
+    if not pc.any(odd).as_py():
+        return text
+    fixed = [orjson.dumps(value).decode() for value in pc.filter(finite, odd).to_pylist()]
+    return pc.replace_with_mask(text, odd, pa.array(fixed, pa.string()))
+
+
+def _repeat(text: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(text, pa.string()), n)
+
+
+def _values(column: pa.Array) -> pa.Array:
+    """The JSON text of every value, null where the value is empty."""
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return pc.cast(column, pa.string())
+    if pa.types.is_floating(kind):
+        return _floats(column)
+    encoded = column.dictionary_encode()
+    distinct = [orjson.dumps(v).decode() for v in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(distinct, pa.string()), encoded.indices)
+
+
+def _keyed(name: str, values: pa.Array, *, first: bool) -> pa.Array:
+    key = ("{" if first else ",") + orjson.dumps(name).decode() + ":"
+    return pc.utf8_replace_slice(values, 0, 0, key)
+
+
+def _data(array: pa.Array) -> memoryview:
+    """The bytes of a string array's non-null values, concatenated (no copy)."""
+    _, offsets, data = array.buffers()
+    if data is None:
+        return memoryview(b"")
+    bounds = memoryview(offsets).cast("i")
+    return memoryview(data)[bounds[array.offset] : bounds[array.offset + len(array)]]
+
+
+def _slice_objects(table: pa.Table, heads: pa.Array | None, tail: str) -> tuple[memoryview, bool]:
+    """(text of the slice's rows, whether `_OPEN` markers are in it)."""
+    n = table.num_rows
+    values = [_values(table[name].combine_chunks()) for name in table.column_names]
+    # The first column opens the object itself when it is never absent (an id, a date).
+    direct = bool(values) and values[0].null_count == 0
+    pieces = [] if heads is None else [heads]
+    if not direct:
+        pieces.append(_repeat(_OPEN.decode(), n))
+    pieces += [
+        _keyed(name, text, first=direct and i == 0)
+        for i, (name, text) in enumerate(zip(table.column_names, values, strict=True))
+    ]
+    pieces.append(_repeat("}" + tail, n))
+    # One element-wise join makes each row's text; absent values (nulls) are skipped.
+    rows = pc.binary_join_element_wise(*pieces, "", null_handling="skip")
+    return _data(rows), not direct
+
+
+def json_objects(
+    table: pa.Table, heads: pa.Array | None = None, tail: str = "", end: bytes = b""
+) -> bytes:
+    """The rows as JSON objects, concatenated: `heads[i] + {row i} + tail` for each row, then
+    `end` (heads: a string array of JSON text, e.g. separators or enclosing keys)."""
+    parts: list[memoryview] = []  # each keeps its Arrow buffer alive
+    marked = False
+    for start in range(0, table.num_rows, _SLICE_ROWS):
+        length = min(_SLICE_ROWS, table.num_rows - start)
+        text, opened = _slice_objects(
+            table.slice(start, length), None if heads is None else heads.slice(start, length), tail
+        )
+        parts.append(text)
+        marked = marked or opened
+    out = b"".join([*parts, end])  # the one copy of the text
+    if marked:
+        # "{" + the first present piece without its comma; or "{" when no piece is present.
+        out = out.replace(_OPEN + b",", b"{").replace(_OPEN, b"{")
+    return out
+
+
+def json_array(table: pa.Table, heads: pa.Array | None = None, tail: str = "") -> bytes:
+    """`[{row}, ...]`; with `heads`/`tail` each element is `heads[i] + {row i} + tail`."""
+    n = table.num_rows
+    if n == 0:
+        return b"[]"
+    separators = pa.concat_arrays([pa.array(["["]), _repeat(",", n - 1)])
+    if heads is not None:
+        separators = pc.binary_join_element_wise(separators, heads, "")
+    return json_objects(table, separators, tail, b"]")
+
+
+def per_row_text(keys: Sequence[_K], render: Callable[[_K], str]) -> pa.Array:
+    """A string array of `render(keys[i])`, rendering each distinct key once."""
+    codes: dict[_K, int] = {}
+    indices = [codes.setdefault(key, len(codes)) for key in keys]
+    return pc.take(pa.array([render(k) for k in codes], pa.string()), pa.array(indices, pa.int32()))

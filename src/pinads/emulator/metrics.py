@@ -14,7 +14,7 @@ click/engagement/view window and by `conversion_report_time`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,6 +36,7 @@ __all__ = [
     "ConversionLeaf",
     "Grid",
     "Leaf",
+    "arange",
     "buckets_within",
     "fill_delivery",
     "fill_video",
@@ -164,13 +165,18 @@ def _times(values: pa.Array, factor: float) -> pa.Array:
     return _int(pc.multiply(values, factor))
 
 
+def arange(n: int) -> pa.Array:
+    """0, 1, ..., n-1 as int64, built by Arrow (no Python ints)."""
+    return pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, _I64), n)), 1)
+
+
 class Grid:
     """Ads x days laid out ad-major: cell i is (ads[i // n_days], days[i % n_days])."""
 
     def __init__(self, ads: Sequence[Ad], days: range, today: int) -> None:
         self.ads, self.days, self.n_days = ads, days, len(days)
         n_ads = len(ads)
-        cells = pa.array(range(n_ads * self.n_days), _I64)
+        cells = arange(n_ads * self.n_days)
         self.ad_index = pc.divide(cells, max(1, self.n_days))
         self.day_index = pc.subtract(cells, pc.multiply(self.ad_index, self.n_days))
         self.day = pc.add(self.day_index, days.start)
@@ -229,7 +235,8 @@ def fill_delivery(grid: Grid) -> None:
     f["_U2"] = u2
 
 
-def fill_video(grid: Grid) -> None:
+def fill_video(grid: Grid, wanted: Collection[str] = VIDEO_FIELDS) -> None:
+    """The video fields in `wanted` (and the P0 views they derive from)."""
     f = grid.fields
     is_video = grid.per_ad([1.0 if a.video_length_s else 0.0 for a in grid.ads], _F64)
     imp1 = pc.multiply(f["IMP1"], is_video)
@@ -239,10 +246,14 @@ def fill_video(grid: Grid) -> None:
     f["P0_1"], f["P0_2"] = p0_1, p0_2
     names = ("V3S", "MRC", "V15U", "P25_", "P50_", "P75_", "P95_", "P100_")
     for name, fraction in zip(names, _VIDEO_FRACTIONS, strict=True):
-        f[f"{name}1"] = _times(p0_1, fraction)
-        f[f"{name}2"] = _times(p0_2, fraction)
-    watch = grid.per_ad([a.video_length_s * 380.0 for a in grid.ads], _F64)
-    f["WATCH_MS_1"] = _int(pc.multiply(p0_1, watch))
-    f["WATCH_MS_2"] = _int(pc.multiply(p0_2, watch))
-    f["VIDEO_SPEND"] = _int(pc.multiply(f["SPEND"], is_video))
-    f["VIDEO_IMP1"] = _int(imp1)
+        for part, p0 in (("1", p0_1), ("2", p0_2)):
+            if name + part in wanted:
+                f[name + part] = _times(p0, fraction)
+    if "WATCH_MS_1" in wanted or "WATCH_MS_2" in wanted:
+        watch = grid.per_ad([a.video_length_s * 380.0 for a in grid.ads], _F64)
+        f["WATCH_MS_1"] = _int(pc.multiply(p0_1, watch))
+        f["WATCH_MS_2"] = _int(pc.multiply(p0_2, watch))
+    if "VIDEO_SPEND" in wanted:
+        f["VIDEO_SPEND"] = _int(pc.multiply(f["SPEND"], is_video))
+    if "VIDEO_IMP1" in wanted:
+        f["VIDEO_IMP1"] = _int(imp1)

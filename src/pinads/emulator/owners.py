@@ -3,8 +3,9 @@ attribute values a row of theirs can carry (names, statuses, parents)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pinads.emulator.world import Ad, World
@@ -20,8 +21,16 @@ class Owner:
     id: str
     ads: list[Ad]
     seed: int
-    attributes: dict[str, Any] = field(default_factory=dict)
+    # The row attributes (names, statuses, parents), built only if a query asks for one.
+    describe: Callable[[], dict[str, Any]] = dict
     share_permille: int = 1000  # keywords get a share of their ad group's delivery
+    _attributes: dict[str, Any] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        if self._attributes is None:
+            self._attributes = self.describe()
+        return self._attributes
 
 
 def _account_attrs(world: World, account_id: str) -> dict[str, Any]:
@@ -57,7 +66,8 @@ def _ad_group_attrs(world: World, ad_group_id: str) -> dict[str, Any]:
     }
 
 
-def _ad_attrs(world: World, ad: Ad) -> dict[str, Any]:
+def _ad_attrs(world: World, ad_id: str) -> dict[str, Any]:
+    ad = world.ads[ad_id]
     return {
         **_ad_group_attrs(world, ad.ad_group_id),
         "AD_ID": ad.id,
@@ -132,15 +142,16 @@ def _entity_owner(world: World, level: str, entity_id: str, account_id: str) -> 
     """ACCOUNT, CAMPAIGN, AD_GROUP and AD owners; None if the id is not in the account."""
     if _entity_account(world, level, entity_id) != account_id:
         return None
+    describe: Callable[[World, str], dict[str, Any]]
     if level == "ACCOUNT":
-        ads, attrs = world.ads_by_account.get(entity_id, []), _account_attrs(world, entity_id)
+        ads, describe = world.ads_by_account.get(entity_id, []), _account_attrs
     elif level == "CAMPAIGN":
-        ads, attrs = world.ads_by_campaign.get(entity_id, []), _campaign_attrs(world, entity_id)
+        ads, describe = world.ads_by_campaign.get(entity_id, []), _campaign_attrs
     elif level == "AD_GROUP":
-        ads, attrs = world.ads_by_ad_group.get(entity_id, []), _ad_group_attrs(world, entity_id)
+        ads, describe = world.ads_by_ad_group.get(entity_id, []), _ad_group_attrs
     else:
-        ads, attrs = [entity_id], _ad_attrs(world, world.ads[entity_id])
-    return Owner(entity_id, _ads(world, ads), int(entity_id), attrs)
+        ads, describe = [entity_id], _ad_attrs
+    return Owner(entity_id, _ads(world, ads), int(entity_id), partial(describe, world, entity_id))
 
 
 def _product_owner(world: World, level: str, entity_id: str, account_id: str) -> Owner | None:
@@ -149,9 +160,8 @@ def _product_owner(world: World, level: str, entity_id: str, account_id: str) ->
         return None
     ad = world.ads[ad_id]
     item = level == "PRODUCT_ITEM"
-    return Owner(
-        ad.pin_id if item else entity_id, [ad], int(entity_id), _product_attrs(world, ad, item=item)
-    )
+    describe = partial(_product_attrs, world, ad, item=item)
+    return Owner(ad.pin_id if item else entity_id, [ad], int(entity_id), describe)
 
 
 def _keyword_owner(world: World, entity_id: str, account_id: str) -> Owner | None:
@@ -160,9 +170,12 @@ def _keyword_owner(world: World, entity_id: str, account_id: str) -> Owner | Non
         return None
     siblings = len(world.keywords_by_ad_group[keyword.ad_group_id])
     ads = _ads(world, world.ads_by_ad_group.get(keyword.ad_group_id, []))
-    attrs = {**_ad_group_attrs(world, keyword.ad_group_id), "KEYWORD_ID": keyword.id}
+
+    def describe() -> dict[str, Any]:
+        return {**_ad_group_attrs(world, keyword.ad_group_id), "KEYWORD_ID": keyword.id}
+
     # A keyword gets a share of its ad group's delivery; the rest came from other targeting.
-    return Owner(entity_id, ads, int(entity_id), attrs, share_permille=1000 // (siblings + 1))
+    return Owner(entity_id, ads, int(entity_id), describe, share_permille=1000 // (siblings + 1))
 
 
 def _owner(world: World, level: str, entity_id: str, account_id: str) -> Owner | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from pinads.emulator.analytics import attribution_from
 from pinads.emulator.columns import Metric, resolve
-from pinads.emulator.jsonrows import collector_paused, row_dicts
+from pinads.emulator.jsonrows import json_objects, per_row_text
 from pinads.emulator.render import summary_status
 from pinads.emulator.reporting import ID_KEYS, ReportQuery, RowSet, build_rows
 from pinads.emulator.world import Ad, World
@@ -39,7 +40,6 @@ _OWN_IDS = {
     "PRODUCT_GROUP": "product_group_ids",
 }
 _AD_STATUS = {"ACTIVE": "APPROVED"}
-_JSON_SLICE_ROWS = 20_000
 _ID_FILTERS = (
     ("campaign_ids", "campaign_id"),
     ("ad_group_ids", "ad_group_id"),
@@ -171,35 +171,28 @@ def _group_keys(table: pa.Table, owner_ids: list[str] | None, body: dict[str, An
     return [body["start_date"]] * table.num_rows
 
 
+def _group_head(mark: tuple[str, str]) -> str:
+    """What precedes a row: `,` inside a group, `[` + key for the first group's first row,
+    `],` + key for a later group's first row."""
+    kind, key = mark
+    if kind == "next":
+        return ","
+    return ("{" if kind == "first" else "],") + orjson.dumps(key).decode() + ":["
+
+
 def _json(table: pa.Table, owner_ids: list[str] | None, body: dict[str, Any]) -> bytes:
-    """`{key: [row, ...], ...}` rendered in slices of rows, so a report of hundreds of
-    thousands of rows never holds more than one slice of row dicts at a time."""
+    """`{key: [row, ...], ...}`; a key's rows are contiguous (by entity, or sorted by date)."""
     keys = _group_keys(table, owner_ids, body)
+    if not keys:
+        return b"{}"
     if body.get("primary_sort") == "BY_DATE":
         order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: entity order kept
         table = table.take(pa.array(order, pa.int64()))
         keys = [keys[i] for i in order]
-    parts: list[bytes] = []
-    start = 0
-    while start < len(keys):
-        # A slice ends on a key boundary, so each key's rows are serialised together.
-        end = min(len(keys), start + _JSON_SLICE_ROWS)
-        while end < len(keys) and keys[end] == keys[end - 1]:
-            end += 1
-        with collector_paused():
-            rows = row_dicts(table.slice(start, end - start))
-            groups: dict[str, list[dict[str, Any]]] = {}
-            for key, row in zip(keys[start:end], rows, strict=True):
-                groups.setdefault(key, []).append(row)
-            for key, group in groups.items():
-                parts.extend((b",", orjson.dumps(key), b":", orjson.dumps(group)))
-        start = end
-    if parts:
-        parts[0] = b"{"
-    else:
-        parts.append(b"{")
-    parts.append(b"}")
-    return b"".join(parts)  # one copy of the report, however large
+    marks = [("first", keys[0])] + [
+        ("start", key) if key != before else ("next", "") for before, key in pairwise(keys)
+    ]
+    return json_objects(table, per_row_text(marks, _group_head), end=b"]}")
 
 
 def render_report(
@@ -212,7 +205,7 @@ def render_report(
     table = _with_targets(rows).filter(keep)
     owner_ids = None
     if rows.owner_ids is not None:
-        owner_ids = [i for i, k in zip(rows.owner_ids, keep.to_pylist(), strict=True) if k]
+        owner_ids = [str(i) for i in pc.filter(rows.owner_ids, keep).to_pylist()]
     names = _output_columns(table, body, query.level)
     if body.get("report_format") == "CSV":
         return _csv(table, names), "text/csv"

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from pinads.emulator.breakdowns import breakdown_for
 from pinads.emulator.columns import Attribute, Metric, Term, resolve
 from pinads.emulator.engine import compute_grid
-from pinads.emulator.metrics import Attribution, ConversionLeaf, Leaf
+from pinads.emulator.metrics import Attribution, ConversionLeaf, Leaf, arange
 from pinads.emulator.owners import Owner, owners_for
 from pinads.emulator.world import World
 
@@ -91,7 +91,7 @@ class RowSet:
 
     table: pa.Table
     targets: list[tuple[str, str]] | None
-    owner_ids: list[str] | None
+    owner_ids: pa.Array | None
 
 
 def _bucket(day: int, granularity: str, start: int) -> int:
@@ -163,7 +163,7 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], terms: Sequence[Term]) ->
         if ad.start_day <= last and (ad.end_day is None or ad.end_day >= query.start_day)
     ]
     names = _names(terms)
-    buckets = [_bucket(d, query.granularity, query.start_day) for d in days]
+    bucket_of_day = pa.array([_bucket(d, query.granularity, query.start_day) for d in days])
     step = max(1, _CELLS_PER_CHUNK // max(1, len(days)))
     # One ad per owner at daily buckets: every cell is its own row, no grouping needed.
     unique = (
@@ -177,13 +177,16 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], terms: Sequence[Term]) ->
         grid = compute_grid(
             [ad for _, ad in chunk], days, leaves=leaves, attribution=query.attribution
         )
-        cells = len(chunk) * len(days)
+        cells = arange(len(chunk) * len(days))
+        ad_pos = pc.divide(cells, len(days))  # cells are ad-major, as in the grid
+        day_pos = pc.subtract(cells, pc.multiply(ad_pos, len(days)))
+        none = pa.repeat(pa.scalar(-1, pa.int64()), len(cells))
         table = pa.table(
             [
-                pa.array([g for g, _ in chunk for _ in days], pa.int64()),
-                pa.array(buckets * len(chunk), pa.int64()),
-                pa.array([-1] * cells, pa.int64()),
-                pa.array([-1] * cells, pa.int64()),
+                pc.take(pa.array([g for g, _ in chunk], pa.int64()), ad_pos),
+                pc.take(bucket_of_day, day_pos),
+                none,
+                none,
                 *_term_arrays(grid, terms),
             ],
             names=["g", "b", "h", "t", *names],
@@ -193,21 +196,35 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], terms: Sequence[Term]) ->
     if not parts:
         empty = pa.array([], pa.int64())
         return pa.table([empty] * (4 + len(names)), names=["g", "b", "h", "t", *names])
-    if unique:
-        merged = pa.concat_tables(parts)
-    else:
-        merged = parts[0] if len(parts) == 1 else _grouped(pa.concat_tables(parts), names)
+    if unique:  # chunks follow the owners and days in order: already sorted
+        return pa.concat_tables(parts)
+    merged = parts[0] if len(parts) == 1 else _grouped(pa.concat_tables(parts), names)
     return merged.sort_by([("g", "ascending"), ("b", "ascending")])
 
 
 def _active(table: pa.Table, terms: Sequence[Term]) -> pa.Table:
-    """Drop rows without any delivery or conversion (Pinterest has no row for them)."""
+    """Drop rows without any delivery or conversion (Pinterest has no row for them).
+
+    For (ad, day) cells and their sums: every delivery field is zero without impressions, so
+    impressions stand for all of delivery."""
     if table.num_rows == 0:
         return table
     mask = pc.greater(pc.add(table["L0"], table["L1"]), 0)
     for i, term in enumerate(terms):
         if _is_conversion(term):
             mask = pc.or_(mask, pc.greater(table[f"L{i}"], 0))
+    return table.filter(mask)
+
+
+def _nonempty(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """Drop split rows whose every value is zero. A share of a row can have spend or clicks
+    but no impressions (each leaf is rounded down on its own): such a part stays, or the parts
+    would no longer add up to their row."""
+    if table.num_rows == 0:
+        return table
+    mask = pc.greater(table[names[0]], 0)
+    for name in names[1:]:
+        mask = pc.or_(mask, pc.greater(table[name], 0))
     return table.filter(mask)
 
 
@@ -272,17 +289,15 @@ def _shape(
     names = _names(terms)
     if any(o.share_permille != 1000 for o in owners) and table.num_rows:
         shares = [[(-1, 0, owners[g].share_permille * 1000)] for g in table["g"].to_pylist()]
-        table = _split(table, names, shares, "t")
+        table = _nonempty(_split(table, names, shares, "t"), names)
     if query.granularity == "HOUR" and table.num_rows:
-        table = _active(
-            _split(table, names, [_hour_parts(query.hours)] * table.num_rows, "h"), terms
-        )
+        hours = [_hour_parts(query.hours)] * table.num_rows
+        table = _nonempty(_split(table, names, hours, "h"), names)
     targets: list[tuple[str, str]] = []
     if query.targeting_types and table.num_rows:
         by_owner = _target_parts(world, query, owners, targets)
-        table = _active(
-            _split(table, names, [by_owner[g] for g in table["g"].to_pylist()], "t"), terms
-        )
+        parts = [by_owner[g] for g in table["g"].to_pylist()]
+        table = _nonempty(_split(table, names, parts, "t"), names)
     return table, targets
 
 
@@ -298,15 +313,16 @@ def build_rows(world: World, query: ReportQuery) -> RowSet:
     output columns (id key, attributes, DATE, HOUR, metrics); null = absent value."""
     metrics, attributes, terms = _plan(query.columns, hourly=query.granularity == "HOUR")
     owners = owners_for(world, query)
-    table, targets = _shape(
-        world, query, owners, _active(_sums(query, owners, terms), terms), terms
-    )
+    # _sums has dropped inactive rows already (sums of non-negative active parts stay active).
+    table, targets = _shape(world, query, owners, _sums(query, owners, terms), terms)
     owner_of = table["g"].combine_chunks()
     names: list[str] = []
     columns: list[pa.Array] = []
+    owner_id: pa.Array | None = None
     if not query.aggregate:
+        owner_id = pc.take(pa.array([o.id for o in owners], pa.string()), owner_of)
         names.append(ID_KEYS[query.level])
-        columns.append(pc.take(pa.array([o.id for o in owners], pa.string()), owner_of))
+        columns.append(owner_id)
         for attribute in attributes:
             if attribute.name in names:  # the id key asked for as a column
                 continue
@@ -329,5 +345,4 @@ def build_rows(world: World, query: ReportQuery) -> RowSet:
         columns.append(pc.if_else(pc.equal(values, 0), None, values))  # zero = absent
     rows = pa.table(columns, names=names) if names else pa.table({"_": pa.nulls(table.num_rows)})
     chosen = [targets[t] for t in table["t"].to_pylist()] if query.targeting_types else None
-    owner_ids = None if query.aggregate else [owners[g].id for g in owner_of.to_pylist()]
-    return RowSet(rows, chosen, owner_ids)
+    return RowSet(rows, chosen, owner_id)
