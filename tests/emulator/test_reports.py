@@ -12,6 +12,7 @@ import httpx
 import orjson
 import pytest
 
+from pinads.catalog.attributes import HOUR
 from pinads.emulator import (
     EUR_ADVERTISER_ID,
     FINANCE_ONLY_ADVERTISER_ID,
@@ -192,6 +193,18 @@ def test_failed_when_the_fault_config_says_so() -> None:
     transport.close()
 
 
+def test_failures_follow_the_faults_set_at_run_time(
+    client: httpx.Client, headers: dict[str, str]
+) -> None:
+    # /_emulator/faults changes what the guards apply, report outcomes included.
+    assert client.post("/_emulator/faults", json={"report_failure_probability": 1.0}).is_success
+    token = _create(client, headers, _body())
+    outcomes = [_poll(client, headers, token)["report_status"] for _ in range(3)]
+    assert outcomes == ["IN_PROGRESS", "IN_PROGRESS", "FAILED"]
+    assert client.post("/_emulator/faults", json={}).is_success
+    assert _finished(client, headers, _body())["report_status"] == "FINISHED"
+
+
 def test_unknown_token_does_not_exist(client: httpx.Client, headers: dict[str, str]) -> None:
     assert _poll(client, headers, "feedbeef")["report_status"] == "DOES_NOT_EXIST"
 
@@ -300,6 +313,75 @@ def test_every_level_renders(client: httpx.Client, headers: dict[str, str], leve
         assert rows
     if level.endswith("_TARGETING") and rows:
         assert {row["targeting_type"] for row in rows} <= {"GENDER", "AGE_BUCKET"}
+
+
+_OWN_ID_COLUMNS = [
+    ("ADVERTISER", "AD_ACCOUNT_ID", "AD_ACCOUNT_ID"),
+    ("ADVERTISER", "ADVERTISER_ID", "AD_ACCOUNT_ID"),
+    ("CAMPAIGN", "CAMPAIGN_ID", "CAMPAIGN_ID"),
+    ("AD_GROUP", "AD_GROUP_ID", "AD_GROUP_ID"),
+    ("PIN_PROMOTION", "AD_ID", "AD_ID"),
+    ("PIN_PROMOTION", "PIN_PROMOTION_ID", "AD_ID"),
+    ("PRODUCT_GROUP", "PRODUCT_GROUP_ID", "PRODUCT_GROUP_ID"),
+    ("CAMPAIGN_TARGETING", "CAMPAIGN_ID", "CAMPAIGN_ID"),
+]
+
+
+@pytest.mark.parametrize("case", _OWN_ID_COLUMNS, ids="-".join)
+@pytest.mark.parametrize("report_format", ["JSON", "CSV"])
+def test_the_level_id_asked_as_a_column_is_the_row_id(
+    client: httpx.Client, headers: dict[str, str], case: tuple[str, str, str], report_format: str
+) -> None:
+    level, column, key = case
+    large = f"/v5/ad_accounts/{LARGE_ADVERTISER_ID}/reports"
+    body = _body(
+        level=level,
+        start_date=_day(-3),
+        end_date=_day(-1),
+        columns=[column, "SPEND_IN_MICRO_DOLLAR"],
+        report_format=report_format,
+    )
+    if level.endswith("_TARGETING"):
+        body["targeting_types"] = ["GENDER"]
+    token = client.post(large, headers=headers, json=body).json()["token"]
+    status: dict[str, Any] = {}
+    for _ in range(3):
+        status = client.get(large, headers=headers, params={"token": token}).json()
+    assert status["report_status"] == "FINISHED"
+    content = _download(client, status["url"]).content
+    if report_format == "CSV":
+        rows = list(csv.DictReader(io.StringIO(content.decode())))
+        header = next(csv.reader(io.StringIO(content.decode())))
+        assert header.count(key) == 1 and header.count(column) == 1
+        assert rows and all(row[column] == row[key] != "" for row in rows)
+        return
+    report = orjson.loads(content)
+    assert report
+    for entity_id, group in report.items():
+        assert all(row[key] == row[column] == entity_id for row in group)
+
+
+@pytest.mark.parametrize("report_format", ["JSON", "CSV"])
+def test_hourly_report_rows_carry_the_hour_as_the_catalog_reads_it(
+    client: httpx.Client, headers: dict[str, str], report_format: str
+) -> None:
+    body = _body(
+        granularity="HOUR",
+        start_date=_day(-3),
+        end_date=_day(-3),
+        columns=["IMPRESSION_1"],
+        report_format=report_format,
+    )
+    content = _download(client, _finished(client, headers, body)["url"]).content
+    if report_format == "CSV":
+        rows: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(content.decode())))
+        hours = [int(row[HOUR.field]) for row in rows]
+    else:
+        rows = [row for group in orjson.loads(content).values() for row in group]
+        assert all(type(row[HOUR.field]) is int for row in rows)
+        hours = [row[HOUR.field] for row in rows]
+    assert rows and {row["DATE"] for row in rows} == {_day(-3)}
+    assert set(hours) == set(range(24))
 
 
 def test_filters_and_hourly_rows(client: httpx.Client, headers: dict[str, str]) -> None:
