@@ -23,7 +23,7 @@ from pinads.emulator import (
 )
 from pinads.emulator.spec import enum_of
 
-from .conftest import TODAY, MintHeaders
+from .conftest import TODAY, MintHeaders, checked_client
 
 EUR = f"/v5/ad_accounts/{EUR_ADVERTISER_ID}"
 LARGE = f"/v5/ad_accounts/{LARGE_ADVERTISER_ID}"
@@ -407,7 +407,7 @@ def test_windows_and_report_time_change_conversions(
 def test_same_seed_same_numbers_other_seed_other_numbers(headers: dict[str, str]) -> None:
     def body(seed: int) -> bytes:
         transport = InProcessTransport(create_app(EmulatorConfig(seed=seed, today=TODAY)))
-        with httpx.Client(transport=transport, base_url="http://emulator.test") as http:
+        with checked_client(transport) as http:
             token = http.post("/_emulator/tokens", json={"user_id": "1000000000000001"}).json()[
                 "access_token"
             ]

@@ -208,7 +208,11 @@ def _run_configured(config: EmulatorConfig) -> list[int | str]:
     install(app)
     transport = InProcessTransport(app)
     try:
-        with httpx.Client(transport=transport, base_url="http://emulator.test") as client:
+        with httpx.Client(
+            transport=transport,
+            base_url="http://emulator.test",
+            event_hooks={"response": [_validate_json_answers]},
+        ) as client:
             token = client.post("/_emulator/tokens", json={"user_id": DEFAULT_USER_ID})
             auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
             seen = _statuses(client, auth, 30)

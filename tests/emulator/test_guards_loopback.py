@@ -49,6 +49,7 @@ def test_connection_reset_is_a_transport_error_and_the_server_keeps_serving(
     http.post("/_emulator/faults", json={})
     response = http.get(USER, headers=auth)
     assert response.status_code == 200
+    assert_response_matches_spec(response)
     assert response.json()["id"] == DEFAULT_USER_ID
     assert http.get("/_emulator/stats").json()["faults"]["connection_reset"] == 3
 

@@ -17,6 +17,8 @@ from pinads.emulator import (
     create_app,
 )
 
+from .conftest import checked_client
+
 REDIRECT = "http://127.0.0.1:8765/callback"
 BASIC = (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 CONSENT = {
@@ -83,7 +85,7 @@ def test_deny_redirects_with_access_denied(client: httpx.Client) -> None:
 
 def test_auto_approve_redirects_at_once_as_default_user() -> None:
     transport = InProcessTransport(create_app(EmulatorConfig(auto_approve=True)))
-    with httpx.Client(transport=transport, base_url="http://emulator.test") as client:
+    with checked_client(transport) as client:
         response = client.get("/oauth/", params=CONSENT)
         assert response.status_code == 302
         code = httpx.URL(response.headers["location"]).params["code"]
@@ -180,7 +182,7 @@ def test_refresh_token_expires_after_sixty_days(client: httpx.Client) -> None:
 def test_configured_lifetimes_are_reported() -> None:
     config = EmulatorConfig(access_token_lifetime_days=1, refresh_token_lifetime_days=2)
     transport = InProcessTransport(create_app(config))
-    with httpx.Client(transport=transport, base_url="http://emulator.test") as client:
+    with checked_client(transport) as client:
         body = _exchange(client, _approve(client)).json()
         assert body["expires_in"] == 86400
         assert body["refresh_token_expires_in"] == 2 * 86400

@@ -24,7 +24,7 @@ from pinads.emulator import (
 from pinads.emulator.limits import FaultConfig
 from pinads.emulator.spec import extract
 
-from .conftest import TODAY
+from .conftest import TODAY, checked_client
 
 REPORTS = f"/v5/ad_accounts/{EUR_ADVERTISER_ID}/reports"
 INVALID = {"code": 400, "message": "Invalid ad account ads analytics parameters."}
@@ -157,7 +157,7 @@ def test_report_expires_after_an_hour(client: httpx.Client, headers: dict[str, s
 def test_configured_polls_and_ttls() -> None:
     config = EmulatorConfig(today=TODAY, report_polls_until_finished=0, report_link_ttl_seconds=10)
     transport = InProcessTransport(create_app(config))
-    with httpx.Client(transport=transport, base_url="http://emulator.test") as http:
+    with checked_client(transport) as http:
         token = http.post("/_emulator/tokens", json={"user_id": "1000000000000001"}).json()[
             "access_token"
         ]
@@ -173,7 +173,7 @@ def test_configured_polls_and_ttls() -> None:
 def test_failed_when_the_fault_config_says_so() -> None:
     config = EmulatorConfig(today=TODAY, faults=FaultConfig(report_failure_probability=1.0))
     transport = InProcessTransport(create_app(config))
-    with httpx.Client(transport=transport, base_url="http://emulator.test") as http:
+    with checked_client(transport) as http:
         token = http.post("/_emulator/tokens", json={"user_id": "1000000000000001"}).json()[
             "access_token"
         ]

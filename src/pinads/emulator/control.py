@@ -69,6 +69,13 @@ def _clock_body(request: Request) -> dict[str, str]:
     return {"today": state.today().isoformat(), "now": state.now().isoformat()}
 
 
+def _number(data: dict[str, Any], key: str) -> float:
+    value = data.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number")
+    return float(value)
+
+
 async def clock_endpoint(request: Request) -> Response:
     """GET: the emulator clock. POST {"today": "YYYY-MM-DD"} or {"advance_days": n,
     "advance_seconds": s}: set or move it."""
@@ -81,8 +88,7 @@ async def clock_endpoint(request: Request) -> Response:
             if "today" in data:
                 state.set_today(date.fromisoformat(str(data["today"])))
             state.advance(
-                days=float(data.get("advance_days", 0)),
-                seconds=float(data.get("advance_seconds", 0)),
+                days=_number(data, "advance_days"), seconds=_number(data, "advance_seconds")
             )
         except (TypeError, ValueError) as exc:
             return _bad(f"invalid clock change: {exc}")

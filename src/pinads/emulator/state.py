@@ -19,6 +19,11 @@ def _real_now() -> datetime:
     return datetime.now(UTC)
 
 
+# How far /_emulator/clock may move: token and report expiries are computed from `now`, so
+# the clock keeps centuries of room on both sides of Python's date range.
+CLOCK_RANGE = (date(1971, 1, 1), date(2999, 12, 31))
+
+
 class EmulatorState:
     """Everything a request handler needs. `app.state.emulator` holds one.
 
@@ -57,11 +62,25 @@ class EmulatorState:
 
     def set_today(self, day: date) -> None:
         with self._lock:
-            self._offset += timedelta(days=(day - self.today()).days)
+            self._move(timedelta(days=(day - self.today()).days))
 
     def advance(self, *, days: float = 0, seconds: float = 0) -> None:
+        """Move the clock; ValueError (clock unchanged) if it would leave `CLOCK_RANGE`."""
         with self._lock:
-            self._offset += timedelta(days=days, seconds=seconds)
+            try:
+                step = timedelta(days=days, seconds=seconds)
+            except OverflowError as exc:
+                raise ValueError(_out_of_range()) from exc
+            self._move(step)
+
+    def _move(self, step: timedelta) -> None:
+        try:
+            moved = (_real_now() + self._offset + step).date()
+        except OverflowError as exc:
+            raise ValueError(_out_of_range()) from exc
+        if not CLOCK_RANGE[0] <= moved <= CLOCK_RANGE[1]:
+            raise ValueError(_out_of_range())
+        self._offset += step
 
     # -- tokens ------------------------------------------------------------------------
     def identify(self, bearer: str) -> TokenInfo | None:
@@ -81,3 +100,8 @@ class EmulatorState:
         self.reports.clear()
         for hook in self._reset_hooks:
             hook()
+
+
+def _out_of_range() -> str:
+    low, high = CLOCK_RANGE
+    return f"the clock must stay between {low.isoformat()} and {high.isoformat()}"
