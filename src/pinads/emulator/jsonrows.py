@@ -1,6 +1,6 @@
 """Row tables -> JSON text, fast, with empty (null) values as absent keys as Pinterest sends them.
 
-No Python object per cell: each column becomes an Arrow string array of `,"KEY":value` pieces
+No Python object per cell: each column becomes an Arrow binary array of `,"KEY":value` pieces
 (null where the value is empty), one element-wise join (nulls skipped) makes every row's text,
 and that array's data buffer *is* the JSON text. Building a dict per row and serialising it with
 orjson cost about three times as much (see docs/benchmarks.md, Emulator).
@@ -40,8 +40,9 @@ def _floats(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_valid(finite), values, None) if finite.null_count else values
 
 
-def _repeat(text: str, n: int) -> pa.Array:
-    return pa.repeat(pa.scalar(text, pa.string()), n)
+def _repeat(text: str | bytes, n: int) -> pa.Array:
+    kind = pa.binary() if isinstance(text, bytes) else pa.string()
+    return pa.repeat(pa.scalar(text, kind), n)
 
 
 def _values(column: pa.Array) -> pa.Array:
@@ -57,12 +58,13 @@ def _values(column: pa.Array) -> pa.Array:
 
 
 def _keyed(name: str, values: pa.Array, *, first: bool) -> pa.Array:
+    """`,"NAME":value` (or `{"NAME":value`) as binary: the binary kernels skip UTF-8 work."""
     key = ("{" if first else ",") + orjson.dumps(name).decode() + ":"
-    return pc.utf8_replace_slice(values, 0, 0, key)
+    return pc.binary_replace_slice(values.cast(pa.binary()), 0, 0, key.encode())
 
 
 def _data(array: pa.Array) -> memoryview:
-    """The bytes of a string array's non-null values, concatenated (no copy)."""
+    """The bytes of a binary array's non-null values, concatenated (no copy)."""
     _, offsets, data = array.buffers()
     if data is None:
         return memoryview(b"")
@@ -76,16 +78,16 @@ def _slice_objects(table: pa.Table, heads: pa.Array | None, tail: str) -> tuple[
     values = [_values(table[name].combine_chunks()) for name in table.column_names]
     # The first column opens the object itself when it is never absent (an id, a date).
     direct = bool(values) and values[0].null_count == 0
-    pieces = [] if heads is None else [heads]
+    pieces = [] if heads is None else [heads.cast(pa.binary())]
     if not direct:
-        pieces.append(_repeat(_OPEN.decode(), n))
+        pieces.append(_repeat(_OPEN, n))
     pieces += [
         _keyed(name, text, first=direct and i == 0)
         for i, (name, text) in enumerate(zip(table.column_names, values, strict=True))
     ]
-    pieces.append(_repeat("}" + tail, n))
+    pieces.append(_repeat(b"}" + tail.encode(), n))
     # One element-wise join makes each row's text; absent values (nulls) are skipped.
-    rows = pc.binary_join_element_wise(*pieces, "", null_handling="skip")
+    rows = pc.binary_join_element_wise(*pieces, b"", null_handling="skip")
     return _data(rows), not direct
 
 
