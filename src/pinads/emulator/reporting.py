@@ -197,7 +197,9 @@ def _sums(query: ReportQuery, owners: Sequence[Owner], terms: Sequence[Term]) ->
         empty = pa.array([], pa.int64())
         return pa.table([empty] * (4 + len(names)), names=["g", "b", "h", "t", *names])
     if unique:  # chunks follow the owners and days in order: already sorted
-        return pa.concat_tables(parts)
+        # One contiguous copy here, while the chunk tables can still go: later steps read
+        # whole columns, and combining them there would hold both at once.
+        return pa.concat_tables(parts).combine_chunks()
     merged = parts[0] if len(parts) == 1 else _grouped(pa.concat_tables(parts), names)
     return merged.sort_by([("g", "ascending"), ("b", "ascending")])
 
