@@ -11,6 +11,8 @@ generated world is cached per seed, so they are cheap):
 - `emulator_server`: `EmulatorServer` on a free loopback port (`.base_url`, `.api_url`).
 - `emulator_tokens`: tokens (ads:read, user_accounts:read) for the default demo user, minted on
   `emulator_app`'s state (`.access_token`, `.refresh_token`, expiries, scopes).
+- `authorizer`: an authorizer labelled `demo` in this test's PINADS_HOME for the default demo
+  user of `emulator_server` (imported refresh token); the fixture's value is the label.
 """
 
 from __future__ import annotations
@@ -79,3 +81,25 @@ def emulator_tokens(emulator_app: Starlette) -> IssuedTokens:
     info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read", "user_accounts:read"}))
     tokens: IssuedTokens = state.tokens.mint(info, now=state.now())
     return tokens
+
+
+@pytest.fixture
+def authorizer(emulator_server: EmulatorServer) -> str:
+    import httpx
+
+    from pinads.auth import AuthorizerService
+    from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    from pinads.settings import load_settings
+
+    minted = httpx.post(
+        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
+    ).json()
+    with AuthorizerService(load_settings()) as service:
+        service.add_with_refresh_token(
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            refresh_token=minted["refresh_token"],
+            api_url=emulator_server.api_url,
+            label="demo",
+        )
+    return "demo"

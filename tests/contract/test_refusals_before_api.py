@@ -20,16 +20,11 @@ import pytest
 from contract_helpers import postgres_available
 from typer.testing import CliRunner
 
-from pinads.auth import AuthorizerService
 from pinads.cli import app
 from pinads.emulator import (
-    DEFAULT_USER_ID,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     EUR_ADVERTISER_ID,
     EmulatorServer,
 )
-from pinads.settings import load_settings
 
 runner = CliRunner()
 PASSWORD = "hunter2-not-this-one"
@@ -112,22 +107,6 @@ def refusing_server() -> Iterator[PasswordRefusingServer]:
     server = PasswordRefusingServer()
     yield server
     server.close()
-
-
-@pytest.fixture
-def authorizer(emulator_server: EmulatorServer) -> str:
-    minted = httpx.post(
-        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
-    ).json()
-    with AuthorizerService(load_settings()) as service:
-        service.add_with_refresh_token(
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            refresh_token=minted["refresh_token"],
-            api_url=emulator_server.api_url,
-            label="demo",
-        )
-    return "demo"
 
 
 def _invoke(*args: str) -> tuple[int, str]:

@@ -10,21 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-import pytest
 from typer.testing import CliRunner
 
-from pinads.auth import AuthorizerService
 from pinads.cli import app
 from pinads.emulator import (
-    DEFAULT_USER_ID,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     EUR_ADVERTISER_ID,
     JPY_ADVERTISER_ID,
-    EmulatorServer,
 )
-from pinads.settings import load_settings
 
 runner = CliRunner()
 PINADS = Path(sys.executable).parent / "pinads"
@@ -36,22 +28,6 @@ def _invoke(*args: str) -> tuple[int, str]:
     if error is not None and not isinstance(error, SystemExit):
         return int(getattr(error, "exit_code", 1)), f"{result.output}{error}"
     return result.exit_code, result.output
-
-
-@pytest.fixture
-def authorizer(emulator_server: EmulatorServer) -> str:
-    minted = httpx.post(
-        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
-    ).json()
-    with AuthorizerService(load_settings()) as service:
-        service.add_with_refresh_token(
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            refresh_token=minted["refresh_token"],
-            api_url=emulator_server.api_url,
-            label="demo",
-        )
-    return "demo"
 
 
 def _source_file(tmp_path: Path, accounts: str = f"[{EUR_ADVERTISER_ID}]") -> Path:

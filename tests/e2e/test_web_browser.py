@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 import pytest
 
 from pinads.emulator import (
-    DEFAULT_USER_ID,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     EUR_ADVERTISER_ID,
@@ -324,23 +322,6 @@ def _backfill_with_live_progress(page: Any) -> None:
     _check_page(page, "source-backfill")
 
 
-@pytest.fixture
-def demo_authorizer(emulator_server: EmulatorServer) -> None:
-    from pinads.auth import AuthorizerService
-
-    minted = httpx.post(
-        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
-    ).json()
-    with AuthorizerService(load_settings()) as service:
-        service.add_with_refresh_token(
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            refresh_token=minted["refresh_token"],
-            api_url=emulator_server.api_url,
-            label="demo",
-        )
-
-
 def _to_test(page: Any, web_url: str, *, dataset: str, account: str, columns: Any) -> None:
     page.goto(f"{web_url}/sources/new")
     page.fill("#name", "diag")
@@ -390,9 +371,7 @@ def _misspelt_metric(page: Any) -> None:
         page.click("#continue-anyway")
 
 
-def test_each_test_data_diagnosis_from_the_wizard(
-    page: Any, web_url: str, demo_authorizer: None
-) -> None:
+def test_each_test_data_diagnosis_from_the_wizard(page: Any, web_url: str, authorizer: str) -> None:
     _login(page, web_url)
     analytics = {"dataset": "campaign_analytics", "account": EUR_ADVERTISER_ID}
 

@@ -16,7 +16,7 @@ from pinads.settings import load_settings
 from pinads.web import WebStore, create_app
 
 if TYPE_CHECKING:
-    from pinads.emulator import EmulatorServer
+    pass
 
 ADMIN = "admin"
 PASSWORD = "correct horse battery"
@@ -83,23 +83,3 @@ def browser(client: TestClient) -> Browser:
 @pytest.fixture
 def api_token(web_store: WebStore) -> str:
     return web_store.create_token(name="tests", username=ADMIN)
-
-
-@pytest.fixture
-def authorizer(emulator_server: EmulatorServer) -> str:
-    """An authorizer `demo` for the emulator's default user (imported refresh token)."""
-    from pinads.auth import AuthorizerService
-    from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
-    minted = httpx.post(
-        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
-    ).json()
-    with AuthorizerService(load_settings()) as service:
-        service.add_with_refresh_token(
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            refresh_token=minted["refresh_token"],
-            api_url=emulator_server.api_url,
-            label="demo",
-        )
-    return "demo"
