@@ -32,6 +32,34 @@ def test_duckdb_url_with_absolute_path(tmp_path: Path) -> None:
     dest.close()
 
 
+def test_duckdb_url_sets_threads_and_memory_limit(tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path}/ads.duckdb?threads=3&memory_limit=512MB"
+    dest = open_destination(url, settings=load_settings())
+    assert isinstance(dest, DuckDBDestination)
+    assert (dest.path, dest.threads, dest.memory_limit) == (tmp_path / "ads.duckdb", 3, 512 * 10**6)
+    dest.check()
+    settings = dest._conn().execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    )
+    assert settings.fetchone() == (3, "488.2 MiB")  # DuckDB prints 512 MB in MiB
+    dest.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("threads=0", r"threads='0' is not a whole number from 1 to 1024"),
+        ("threads=two", r"threads='two' is not a whole number"),
+        ("memory_limit=lots", r"memory_limit='lots' is not a size such as 512MB or 2GiB"),
+        ("memory_limit=1MB", r"memory_limit='1MB' is below DuckDB's working minimum of 16MiB"),
+        ("format=csv", r"unknown parameters \['format'\] \(it takes threads, memory_limit\)"),
+    ],
+)
+def test_duckdb_url_settings_are_checked(tmp_path: Path, query: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        open_destination(f"duckdb://{tmp_path}/ads.duckdb?{query}", settings=load_settings())
+
+
 @pytest.mark.parametrize(
     "url",
     ["", "duckdb://relative.duckdb", "duckdb:///", "mysql://u@h/db", "snowflake", "/tmp/x.duckdb"],

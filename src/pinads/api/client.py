@@ -67,8 +67,12 @@ _RETRIABLE_TRANSPORT_ERRORS = (
 # 8.5 MB analytics answer peaked at 123 MB), so large arrays of rows are parsed in slices.
 _SLICE_BYTES = 1 << 20
 
+Body = bytes | bytearray
+"""An answer's body as read (`_read_body` fills a bytearray; orjson, `find` and slicing read
+either in place)."""
 
-def json_slices(content: bytes) -> Iterator[bytes] | None:
+
+def json_slices(content: Body) -> Iterator[bytes] | None:
     """A large JSON array of objects as smaller JSON arrays of its rows (~1 MB each), cut where
     one object ends and the next begins (`},{`); None for a small body or anything else. A cut
     that is not between rows (inside a string or a nested value) leaves a slice that is not
@@ -89,7 +93,7 @@ def json_slices(content: bytes) -> Iterator[bytes] | None:
     return slices()
 
 
-def loads_in_slices(content: bytes) -> Any:
+def loads_in_slices(content: Body) -> Any:
     """`orjson.loads(content)`, a large array of rows parsed a slice at a time (`json_slices`);
     the result is always orjson's."""
     slices = json_slices(content)
@@ -104,12 +108,12 @@ def loads_in_slices(content: bytes) -> Any:
     return rows
 
 
-Decoder = Callable[[bytes], Any]
+Decoder = Callable[[Body], Any]
 """Turns a successful answer's body into the call's result; raises `orjson.JSONDecodeError` for
 a body that is not JSON (retried as a truncated answer)."""
 
 
-def _decode(content: bytes, what: str, status: int, request_id: str | None, decode: Decoder) -> Any:
+def _decode(content: Body, what: str, status: int, request_id: str | None, decode: Decoder) -> Any:
     if not content:
         return None
     try:
@@ -120,6 +124,15 @@ def _decode(content: bytes, what: str, status: int, request_id: str | None, deco
             status=status,
             request_id=request_id,
         ) from exc
+
+
+def _read_body(response: httpx.Response) -> Body:
+    """The streamed body in one growing buffer: `b"".join` of the chunks would hold the chunks
+    and their joined copy at once (two copies of a multi-megabyte answer at its peak)."""
+    buffer = bytearray()
+    for chunk in response.iter_bytes():
+        buffer += chunk
+    return buffer
 
 
 class ClientStats(BaseModel):
@@ -257,7 +270,7 @@ class PinterestClient:
 
     def _exchange(
         self, method: str, path: str, params: httpx.QueryParams, body: Any
-    ) -> tuple[httpx.Response, bytes]:
+    ) -> tuple[httpx.Response, Body]:
         """Send once; the response (closed) and its body. Bodies are streamed into our own
         buffer rather than kept on the response, because httpx responses sit in reference
         cycles: a body stored on one would live until the next full garbage collection."""
@@ -265,9 +278,7 @@ class PinterestClient:
         try:
             response = self._http.send(request, auth=self._auth, stream=True)
             try:
-                content = (
-                    b"".join(response.iter_bytes()) if response.is_success else response.read()
-                )
+                content = _read_body(response) if response.is_success else response.read()
             finally:
                 response.close()
         except _RETRIABLE_TRANSPORT_ERRORS as exc:

@@ -10,7 +10,7 @@ synchronously are indistinguishable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinads.api.client import json_slices, loads_in_slices
+from pinads.api.client import Body, Decoder, json_slices, loads_in_slices
 from pinads.catalog.model import Attribute, AttributeSource, ColumnType, FieldEncoding
 from pinads.errors import ExtractError
 from pinads.extract.table import Selection
@@ -106,7 +106,7 @@ def _row_type(selection: Selection) -> pa.StructType | None:
     return pa.struct(list(fields.items())) if fields else None
 
 
-def typed_rows_decoder(selection: Selection) -> Callable[[bytes], Any]:
+def typed_rows_decoder(selection: Selection) -> Decoder:
     """A body decoder for `PinterestClient.get_json`: a large array of rows becomes a table of
     the fields `selection` reads, converted slice by slice (~1 MB of JSON, ~2,000 rows each),
     so the rows never all exist as Python dicts (~20 MB per 12,000 analytics rows). Whatever
@@ -114,7 +114,7 @@ def typed_rows_decoder(selection: Selection) -> Callable[[bytes], Any]:
     the usual path."""
     row_type = _row_type(selection)
 
-    def decode(body: bytes) -> Any:
+    def decode(body: Body) -> Any:
         slices = json_slices(body) if row_type is not None else None
         if slices is None or row_type is None or not _covers(row_type, selection):
             return loads_in_slices(body)

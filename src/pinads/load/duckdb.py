@@ -7,6 +7,7 @@ with their checkpoints (several steps per transaction when the caller allows it)
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,26 +37,42 @@ CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (
 )"""
 
 
-# A transaction of several steps commits once it holds this many rows (two of DuckDB's row
-# groups: past one, rows go compressed straight into the file) or is this old (bounding what a
-# crash makes the next run fetch again).
-GROUP_ROWS = 2 * 122_880
+# Rows per row group of the tables pinads writes: half DuckDB's default (122,880). A write pins
+# one uncompressed row group of the table until it is compressed into the file, so this sets the
+# buffer pool a write needs (see the cap below): a run of the extraction benchmark peaks ~35 MB
+# lower. The cost is ~6% more file (27.0 vs 25.5 MB for its 360k rows x 44 columns).
+ROW_GROUP_ROWS = 61_440
+_DATABASE = "pinads"  # the alias of the attached file (the connection's default database)
+# A transaction of several steps commits once it holds this many rows (several row groups: past
+# one, rows go compressed straight into the file) or is this old (bounding what a crash makes
+# the next run fetch again).
+GROUP_ROWS = 4 * ROW_GROUP_ROWS
 GROUP_SECONDS = 10.0
-# One thread: a step is a few MB, too small for DuckDB's parallelism to pay for its cost (measured
-# ~15% less CPU for the same writes).
-DEFAULT_THREADS = 1
+# Threads, unless the destination URL sets them: one for a step of a few MB (DuckDB's parallelism
+# costs ~15% more CPU there and gains nothing), every core for a step of at least this many rows
+# (an async report's), where each thread compresses row groups of its own: a 1M-row step then
+# takes ~half the time on 2 cores. The buffer pool grows with the threads (each pins a group).
+PARALLEL_STEP_ROWS = 4 * ROW_GROUP_ROWS
 # DuckDB's buffer pool is capped so a run's memory stays flat (uncapped, DuckDB keeps the pages it
-# wrote, up to 80% of RAM). A write pins about one uncompressed row group of the table (122,880
-# values of each column, ~1 MB) and fails to commit below that: measured 44 columns fail at 30 MB
-# and pass at 48 MB, 146 columns fail at 122 MB and pass at 192 MB. So the cap follows the width
-# of the table being written: 1.5 MB a column, 64 MB at least.
-MIN_MEMORY_LIMIT = 64 * 2**20
-_MEMORY_PER_COLUMN = 3 * 2**19
+# wrote, up to 80% of RAM). A write pins about one uncompressed row group of the table (61,440
+# values of each column, ~0.5 MB) and fails to commit below that: with 44 columns, 122,880-row
+# groups failed at 34 MB and passed at 43 MB; 61,440-row groups pass at 22 MB. So the cap follows
+# the width of the table being written: 0.75 MB a column (1.5x the need), 32 MB at least.
+MIN_MEMORY_LIMIT = 32 * 2**20
+_MEMORY_PER_COLUMN = 3 * 2**18
 
 
-def memory_limit_for(table: TableSpec) -> int:
-    """Bytes of buffer pool a write into `table` needs (see above)."""
-    return max(MIN_MEMORY_LIMIT, _MEMORY_PER_COLUMN * len(table.columns))
+def memory_limit_for(table: TableSpec, *, threads: int = 1) -> int:
+    """Bytes of buffer pool a write into `table` by `threads` threads needs (see above).
+    Parallel writers each keep a few row groups in flight: with less than ~1.5 MB a column per
+    thread they evict each other's buffers (a 1M-row step with 38 columns on 2 threads: 1.9 s
+    of CPU at 57 MB, 1.3 s from 110 MB up)."""
+    share = 1 if threads == 1 else 2 * threads
+    return max(MIN_MEMORY_LIMIT, _MEMORY_PER_COLUMN * len(table.columns) * share)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _STEP = "_pinads_step_rows"  # how SQL reads the step's rows (see `_exec`)
@@ -128,25 +145,39 @@ class DuckDBDestination:
         path: Path,
         *,
         url: str,
-        threads: int = DEFAULT_THREADS,
+        threads: int | None = None,
         memory_limit: int | None = None,
     ) -> None:
-        """`memory_limit` (bytes) caps DuckDB's buffer pool; None sizes it for each table
-        written (`memory_limit_for`)."""
+        """`threads` for DuckDB and `memory_limit` (bytes) for its buffer pool; None picks them
+        for each step written (one thread for small steps, every core for large ones) and sizes
+        the pool for the table's width and the threads (`memory_limit_for`)."""
         self.url = url
         self.path = path
         self.threads = threads
         self.memory_limit = memory_limit
         self._lock = threading.RLock()
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._tuned: tuple[int, int] | None = None  # (threads, memory limit) set on the connection
 
     # -- connection -------------------------------------------------------------------------
+
+    def _tune(self, conn: duckdb.DuckDBPyConnection, table: TableSpec | None, *, rows: int) -> None:
+        """Threads and buffer pool for writing a step of `rows` rows into `table` (None: the
+        connection's own bookkeeping), unless the URL fixed them."""
+        threads = self.threads or (_cores() if rows >= PARALLEL_STEP_ROWS else 1)
+        limit = self.memory_limit or (
+            MIN_MEMORY_LIMIT if table is None else memory_limit_for(table, threads=threads)
+        )
+        if self._tuned != (threads, limit):
+            _exec(conn, f"SET threads = {int(threads)}")
+            _exec(conn, "SET memory_limit = ?", [f"{limit}B"])
+            self._tuned = (threads, limit)
 
     def _conn(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = duckdb.connect(str(self.path))
+                conn = _attach(self.path)
             except OSError as exc:
                 raise LoadError(
                     f"cannot create the DuckDB file's directory {self.path.parent} "
@@ -157,8 +188,7 @@ class DuckDBDestination:
             _exec(conn, "SET TimeZone = 'UTC'")
             # Tables are sets: letting DuckDB reorder rows roughly doubles Arrow scan speed.
             _exec(conn, "SET preserve_insertion_order = false")
-            _exec(conn, f"SET threads = {int(self.threads)}")
-            _exec(conn, "SET memory_limit = ?", [f"{self.memory_limit or MIN_MEMORY_LIMIT}B"])
+            self._tune(conn, None, rows=0)
             _exec(conn, _CHECKPOINT_DDL)
             self._connection = conn
         return self._connection
@@ -192,6 +222,7 @@ class DuckDBDestination:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+                self._tuned = None
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -237,8 +268,6 @@ class DuckDBDestination:
         target = self._target(table, mode)
         with self._lock:
             conn = self._conn()
-            if self.memory_limit is None:
-                _exec(conn, "SET memory_limit = ?", [f"{memory_limit_for(target)}B"])
             group = _Group(conn, (target.name, scope), on_commit)
             items = iter(steps)
             while True:
@@ -251,6 +280,7 @@ class DuckDBDestination:
                 except BaseException:
                     group.commit()
                     raise
+                self._tune(conn, target, rows=rows.num_rows)
                 self._add_step(group, target, rows, mode=mode, scope=scope, step_id=step_id)
                 if not groupable or group.rows >= group_rows or group.age() >= group_seconds:
                     group.commit()
@@ -365,7 +395,8 @@ class DuckDBDestination:
         row = _one(
             conn,
             "SELECT constraint_column_names FROM duckdb_constraints() "
-            "WHERE table_name = ? AND schema_name = current_schema() "
+            "WHERE table_name = ? AND database_name = current_database() "
+            "AND schema_name = current_schema() "
             "AND constraint_type = 'PRIMARY KEY'",
             [table.name],
         )
@@ -386,8 +417,8 @@ class DuckDBDestination:
             rows = _exec(
                 conn or self._conn(),
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = ? "
-                "ORDER BY ordinal_position",
+                "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+                "AND table_name = ? ORDER BY ordinal_position",
                 [table_name],
             )
         return {str(n): str(t) for n, t in rows}
@@ -552,7 +583,8 @@ def _on_conflict_update(conn: duckdb.DuckDBPyConnection, table: TableSpec) -> st
     rows = _exec(
         conn,
         "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = ?",
+        "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+        "AND table_name = ?",
         [table.name],
     )
     sets = []
@@ -614,6 +646,22 @@ def _save_checkpoints(
         "DO UPDATE SET rows_written = excluded.rows_written, committed_at = now()",
         params,
     )
+
+
+def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection whose default database is the file at `path`, attached with pinads' row
+    group size (ROW_GROUP_SIZE is an option of ATTACH, not of the file: it holds for the rows
+    this connection writes). Spilled buffers go beside the file, as for a file opened directly."""
+    conn = duckdb.connect()
+    try:
+        literal = str(path).replace("'", "''")
+        _exec(conn, f"ATTACH '{literal}' AS {_DATABASE} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+        _exec(conn, f"USE {_DATABASE}")
+        _exec(conn, "SET temp_directory = ?", [f"{path}.tmp"])
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _first_line(exc: BaseException) -> str:
