@@ -10,7 +10,10 @@ what the attribution-window rerun does). Ceilings, the engine's own bulk path fo
 DuckDB `CREATE TABLE AS SELECT * FROM arrow_table` and INSERT into a table of the same types
 (no key: pinads' DuckDB tables have none); PostgreSQL psql `\\copy` of a file of the same
 rows into a table with the same primary key, as CSV and in COPY's binary format (the file
-written by the server itself), and as CSV into a table without a key; Parquet/CSV
+written by the server itself), and as CSV into a table without a key; for the reload,
+PostgreSQL's own bulk upsert: binary \\copy into a temporary table, then `INSERT ... ON
+CONFLICT DO UPDATE` (or `MERGE`) of every row, one transaction (an upsert over existing keys
+cannot be a plain COPY: those ceilings are compared with the reload too); Parquet/CSV
 `pyarrow.dataset.write_dataset` with the same date partitions; JSONL has no engine path, so
 its reference is our own writer on one file.
 
@@ -233,10 +236,41 @@ def psql_copy(command: str) -> Sample:
     return Sample(wall, psql + server)
 
 
+# Ceilings of an upsert over existing keys: compared with our reload only (a first load of new
+# keys is an insert, which the \\copy ceilings measure).
+UPSERT_CEILING = "upsert:"
+
+
+def _staged_upsert(spec: TableSpec, schema: str, table: str, source: Path, *, merge: bool) -> str:
+    """psql script: binary \\copy into a temporary table, then INSERT ... ON CONFLICT DO UPDATE
+    (or MERGE) into `table`, in one transaction: what PostgreSQL offers for a bulk upsert."""
+    names = [f'"{c.name}"' for c in spec.columns]
+    keys = [f'"{k}"' for k in spec.key]
+    updates = ", ".join(f"{n} = s.{n}" if merge else f"{n} = EXCLUDED.{n}" for n in names)
+    target = f'"{schema}".{table}'
+    if merge:
+        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        apply = (
+            f"MERGE INTO {target} AS t USING stage AS s ON {on} "
+            f"WHEN MATCHED THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED THEN INSERT VALUES ({', '.join(f's.{n}' for n in names)});"
+        )
+    else:
+        apply = (
+            f"INSERT INTO {target} SELECT * FROM stage "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates};"
+        )
+    return (
+        f"BEGIN;\nCREATE TEMP TABLE stage (LIKE {target}) ON COMMIT DROP;\n"
+        f"\\copy stage FROM '{source}' WITH (FORMAT binary)\n{apply}\nCOMMIT;"
+    )
+
+
 def postgres_ceilings(
     rows: pa.Table, spec: TableSpec, workdir: Path, schema: str
 ) -> dict[str, Sample]:
-    """psql's \\copy of a file of the same rows: CSV and binary into a keyed table, CSV plain."""
+    """psql's \\copy of a file of the same rows: CSV and binary into a keyed table, CSV plain;
+    then a staged upsert of every row again (ON CONFLICT and MERGE)."""
     csv_path, bin_path = workdir / "rows.csv", workdir / "rows.bin"
     pacsv.write_csv(rows, csv_path)
     cols = ", ".join(f'"{c.name}" {postgres_type(c.arrow_type)}' for c in spec.columns)
@@ -256,6 +290,13 @@ def postgres_ceilings(
     )
     out["CSV into table without key"] = psql_copy(
         f"\\copy \"{schema}\".plain FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"
+    )
+    # Both keyed tables now hold every row: PostgreSQL's own upsert of all of them again.
+    out[f"{UPSERT_CEILING} ON CONFLICT DO UPDATE"] = psql_copy(
+        _staged_upsert(spec, schema, "keyed_csv", bin_path, merge=False)
+    )
+    out[f"{UPSERT_CEILING} MERGE"] = psql_copy(
+        _staged_upsert(spec, schema, "keyed_bin", bin_path, merge=True)
     )
     csv_path.unlink()
     bin_path.unlink()
@@ -377,7 +418,8 @@ def report(kind: str, runs: Runs, n: int) -> None:
     print(f"  reload (all keys updated)  {rate(runs.again)}")
     for label, samples in runs.ceiling.items():
         print(f"  ceiling {label:<38} {rate(samples)}")
-        for what, ours in (("first load", runs.first), ("reload", runs.again)):
+        compared = [("first load", runs.first), ("reload", runs.again)]
+        for what, ours in compared[1:] if label.startswith(UPSERT_CEILING) else compared:
             walls = [c.wall / o.wall for o, c in zip(ours, samples, strict=True)]
             cpus = [c.cpu / o.cpu for o, c in zip(ours, samples, strict=True) if o.cpu]
             print(
