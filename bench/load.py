@@ -8,14 +8,15 @@ Each destination gets the rows as `--steps` plan steps (one transaction + checkp
 first a load into an empty table (every key new), then the same rows again (every key updated,
 what the attribution-window rerun does). Ceilings, the engine's own bulk path for the same rows:
 DuckDB `CREATE TABLE AS SELECT * FROM arrow_table` and INSERT into a table of the same types
-(no key: pinads' DuckDB tables have none); PostgreSQL psql `\\copy` of a file of the same
-rows into a table with the same primary key, as CSV and in COPY's binary format (the file
-written by the server itself), and as CSV into a table without a key; for the reload,
-PostgreSQL's own bulk upsert: binary \\copy into a temporary table, then `INSERT ... ON
-CONFLICT DO UPDATE` (or `MERGE`) of every row, one transaction (an upsert over existing keys
-cannot be a plain COPY: those ceilings are compared with the reload too); Parquet/CSV
+(no key: pinads' DuckDB tables have none); PostgreSQL psql `\\copy` of a file of the same rows
+into a table with the same primary key, as CSV and in COPY's binary format (the file written by
+the server itself), and as CSV into a table without a key; Parquet/CSV
 `pyarrow.dataset.write_dataset` with the same date partitions; JSONL has no engine path, so
-its reference is our own writer on one file.
+its reference is our own writer on one file. An upsert over existing keys cannot be a plain
+bulk insert, so the reload also meets the engine's own bulk upsert (`upsert:` ceilings, compared
+with the reload only): DuckDB INSERT OR REPLACE into a keyed table holding every row;
+PostgreSQL binary \\copy into a temporary table, then `INSERT ... ON CONFLICT DO UPDATE` (or
+`MERGE`) of every row, in one transaction.
 
 Each repetition runs our load and then the ceilings on fresh tables, minutes apart, so the
 ratio of a repetition compares like with like even when other work shares the machine; the
@@ -192,18 +193,26 @@ def load(
     return first, again
 
 
-def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str, Sample]:
-    """CTAS from the Arrow table, and INSERT into a table of the same column types.
+# Ceilings of an upsert over existing keys: compared with our reload only (a first load of new
+# keys is an insert, which the other ceilings measure).
+UPSERT_CEILING = "upsert:"
 
-    pinads creates DuckDB tables without a primary key (load/duckdb.py), so neither has one.
+
+def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str, Sample]:
+    """CTAS from the Arrow table, and INSERT into a table of the same column types; for the
+    reload, DuckDB's own upsert: INSERT OR REPLACE of every row into a table keyed on the
+    natural key that holds them all already.
+
+    pinads creates DuckDB tables without a primary key (load/duckdb.py), so the first two have
+    none.
     """
     out = {}
-    for label, create in (("CTAS", False), ("INSERT into a table of the same types", True)):
+    cols = ", ".join(f'"{c.name}" {duckdb_type(c.arrow_type)}' for c in spec.columns)
+    for label, create in (("CTAS", ""), ("INSERT into a table of the same types", "plain")):
         path = workdir / f"ceiling-{create}.duckdb"
         con = duckdb.connect(str(path))
         con.register("arrow_rows", rows)
         if create:
-            cols = ", ".join(f'"{c.name}" {duckdb_type(c.arrow_type)}' for c in spec.columns)
             con.execute(f"CREATE TABLE t ({cols})")
             sql = "INSERT INTO t SELECT * FROM arrow_rows"
         else:
@@ -211,6 +220,17 @@ def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str,
         out[label] = timed(lambda sql=sql, con=con: con.execute(sql).fetchall())
         con.close()
         path.unlink()
+    path = workdir / "ceiling-keyed.duckdb"
+    con = duckdb.connect(str(path))
+    con.register("arrow_rows", rows)
+    con.execute(f"CREATE TABLE t ({cols}, PRIMARY KEY ({', '.join(spec.key)}))")
+    con.execute("INSERT INTO t SELECT * FROM arrow_rows")
+    upsert = "INSERT OR REPLACE INTO t SELECT * FROM arrow_rows"
+    out[f"{UPSERT_CEILING} INSERT OR REPLACE (keyed)"] = timed(
+        lambda: con.execute(upsert).fetchall()
+    )
+    con.close()
+    path.unlink()
     return out
 
 
@@ -234,11 +254,6 @@ def psql_copy(command: str) -> Sample:
     ticks = [sum(map(int, line.split())) for line in done.stdout.splitlines() if line.strip()]
     server = (ticks[-1] - ticks[0]) / os.sysconf("SC_CLK_TCK") if len(ticks) == 2 else 0.0
     return Sample(wall, psql + server)
-
-
-# Ceilings of an upsert over existing keys: compared with our reload only (a first load of new
-# keys is an insert, which the \\copy ceilings measure).
-UPSERT_CEILING = "upsert:"
 
 
 def _staged_upsert(spec: TableSpec, schema: str, table: str, source: Path, *, merge: bool) -> str:
