@@ -7,6 +7,7 @@ import pytest
 
 from pinads.errors import ExtractError
 from pinads.load import open_destination
+from pinads.runner.core import RunProgress
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
@@ -136,3 +137,26 @@ def test_write_modes(tmp_path: Path, mode: str, rows_after_two_runs: int) -> Non
     dest.close()
     assert table.num_rows == rows_after_two_runs
     assert len(set(table.column("_pinads_run_id").to_pylist())) == (2 if mode == "append" else 1)
+
+
+def test_progress_moves_with_every_step_written_not_only_at_commits(tmp_path: Path) -> None:
+    # 600 campaigns: three calls of <= 250 ids, all small enough to share one DuckDB transaction
+    config, dataset = _config(tmp_path)
+    fake = FakePinterest(campaigns=600)
+    dest = open_destination(config.destination, settings=load_settings())
+    seen: list[tuple[int, int, int, int]] = []
+
+    def progress(state: RunProgress) -> None:
+        seen.append((state.steps_done, state.steps_staged, state.rows, state.rows_staged))
+
+    with fake_client(fake) as client:
+        result = run_source(
+            config, dataset, client=client, destination=dest, today=TODAY, progress=progress
+        )
+    dest.close()
+    assert result.steps == 3 and result.rows_written == 6_000
+    # each step shows as soon as it is written; the one commit then moves all three to done
+    assert seen[:3] == [(0, 1, 0, 2_500), (0, 2, 0, 5_000), (0, 3, 0, 6_000)]
+    assert seen[-1] == (3, 0, 6_000, 0)
+    shown = [done + staged for done, staged, _, _ in seen]
+    assert shown == sorted(shown)

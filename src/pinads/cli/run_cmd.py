@@ -177,7 +177,7 @@ class _Bar:
 
     def update(self, state: RunProgress) -> None:
         self.progress.update(
-            self.task, completed=state.steps_done, rows=state.rows, calls=state.api_calls
+            self.task, completed=state.steps_shown, rows=state.rows_shown, calls=state.api_calls
         )
 
 

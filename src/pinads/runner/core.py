@@ -55,6 +55,19 @@ class RunProgress:
     rows_retrieved: int = 0  # read from Pinterest
     api_calls: int = 0
     current: str = ""
+    # Written into a destination's open transaction (several steps share one), not committed
+    # yet: shown as progress at once, counted as done only when committed.
+    steps_staged: int = 0
+    rows_staged: int = 0
+
+    @property
+    def steps_shown(self) -> int:
+        """Steps to show as done: committed, or written and waiting for their commit."""
+        return self.steps_done + self.steps_staged
+
+    @property
+    def rows_shown(self) -> int:
+        return self.rows + self.rows_staged
 
 
 ProgressCallback = Callable[[RunProgress], None]
@@ -145,25 +158,16 @@ def execute_run(
     steps = [step for step in prepared.plan.steps if step.step_id not in done]
     state = RunProgress(steps_total=len(prepared.plan.steps), steps_skipped=len(done))
     state.steps_done = len(prepared.plan.steps) - len(steps)
-    baseline_calls = client.stats.calls
+    # The run's calls: discovery (made while preparing) plus what the client counts from now.
+    call_offset = prepared.plan.discovery_calls - client.stats.calls
     job = build_job(prepared, client, run_id=run_id, extracted_at=extracted_at, polling=polling)
     if mode is WriteMode.REPLACE:
         destination.begin_replace(table)
 
-    def committed(step: PlanStep, written: int, retrieved: int) -> None:
-        state.rows += written
-        state.rows_retrieved += retrieved
-        state.steps_done += 1
-        if on_step is not None:
-            on_step(step, written)
-        state.api_calls = prepared.plan.discovery_calls + client.stats.calls - baseline_calls
-        state.current = step.describe()
-        if progress is not None:
-            progress(state)
-
+    tracker = _Tracker(state, progress, on_step, calls=lambda: call_offset + client.stats.calls)
     outputs = run_steps(job, steps, workers=workers)
     if isinstance(destination, GroupedWriter):
-        _write_grouped(destination, outputs, prepared, scope=scope, committed=committed)
+        _write_grouped(destination, outputs, prepared, scope=scope, tracker=tracker)
     else:
         for output in outputs:
             counted = _Counted(output.batches)
@@ -173,12 +177,56 @@ def execute_run(
                 )
             finally:
                 output.close()
-            committed(output.step, written, counted.rows)
+            tracker.committed(output.step, written, counted.rows)
     if mode is WriteMode.REPLACE:
         destination.finish_replace(table)
     if state.rows_retrieved == 0 and not config.allow_empty and not done:
         raise ExtractError(no_data_message(prepared))
     return state
+
+
+class _Tracker:
+    """Keeps a run's counters as steps are written and committed, and reports them."""
+
+    def __init__(
+        self,
+        state: RunProgress,
+        progress: ProgressCallback | None,
+        on_step: Callable[[PlanStep, int], None] | None,
+        *,
+        calls: Callable[[], int],
+    ) -> None:
+        self.state = state
+        self.progress = progress
+        self.on_step = on_step
+        self.calls = calls
+        self.staged_ids: set[str] = set()
+
+    def staged(self, step: PlanStep, retrieved: int) -> None:
+        """`step` is written into an open transaction: shown, not yet done."""
+        self.staged_ids.add(step.step_id)
+        self.state.steps_staged += 1
+        self.state.rows_staged += retrieved
+        self._report(step)
+
+    def committed(self, step: PlanStep, written: int, retrieved: int) -> None:
+        state = self.state
+        if step.step_id in self.staged_ids:
+            self.staged_ids.discard(step.step_id)
+            state.steps_staged -= 1
+            state.rows_staged -= retrieved
+        state.rows += written
+        state.rows_retrieved += retrieved
+        state.steps_done += 1
+        if self.on_step is not None:
+            self.on_step(step, written)
+        self._report(step)
+
+    def _report(self, step: PlanStep) -> None:
+        self.state.api_calls = self.calls()
+        self.state.current = step.describe()
+        if self.progress is not None:
+            self.progress(self.state)
 
 
 @runtime_checkable
@@ -203,11 +251,12 @@ def _write_grouped(
     prepared: Prepared,
     *,
     scope: str,
-    committed: Callable[[PlanStep, int, int], None],
+    tracker: _Tracker,
 ) -> None:
     """Hand the steps to a grouping destination as they come; synchronous steps (many, each a
     few MB) may share a transaction, a list or an async report step commits with those before
-    it. Progress and the run ledger follow the commits."""
+    it. The run ledger follows the commits; progress also shows a step written into the open
+    transaction (the destination asks for the next step only once it has written one)."""
     pending: dict[str, tuple[PlanStep, _Counted]] = {}
 
     def items() -> Generator[tuple[str, Iterable[pa.RecordBatch], bool], None, None]:
@@ -220,11 +269,13 @@ def _write_grouped(
                     yield output.step.step_id, counted, output.step.kind is StepKind.SYNC
                 finally:
                     output.close()
+                if output.step.step_id in pending:  # written, its transaction still open
+                    tracker.staged(output.step, counted.rows)
 
     def on_commit(done: list[tuple[str, int]]) -> None:
         for step_id, written in done:
             step, counted = pending.pop(step_id)
-            committed(step, written, counted.rows)
+            tracker.committed(step, written, counted.rows)
 
     with closing(items()) as steps:
         destination.write_steps(

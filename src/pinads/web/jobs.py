@@ -46,8 +46,8 @@ class Job:
     def on_progress(self, progress: RunProgress) -> None:
         with self.lock:
             self.steps_total = progress.steps_total
-            self.steps_done = progress.steps_done
-            self.rows = progress.rows
+            self.steps_done = progress.steps_shown
+            self.rows = progress.rows_shown
             self.api_calls = progress.api_calls
             self.current = progress.current
 
