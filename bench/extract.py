@@ -8,6 +8,7 @@ reports the second run (every key already there).
 
     .venv/bin/python bench/extract.py                               # the default cases below
     .venv/bin/python bench/extract.py --case ad_analytics:90 --repeat 3   # DATASET:DAYS[:rerun]
+    .venv/bin/python bench/extract.py --case ad_analytics:90:wide   # every metric, not 30
 
 Prints one JSON line per case and mode: rows, API calls vs the planner's count and the lower
 bound, client CPU seconds, rows per second of client CPU, wall seconds, RSS before the run and
@@ -86,13 +87,14 @@ def _start_emulator(port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the emulator did not start within 60 s")
 
 
-def _metrics(dataset_name: str) -> list[str]:
+def _metrics(dataset_name: str, *, wide: bool = False) -> list[str]:
+    """30 metrics (the common ones first), or with `wide` every metric the sync endpoint has."""
     from pinads.catalog import get_dataset
 
     dataset = get_dataset(dataset_name)
     chosen = [m for m in METRICS if dataset.metric(m) is not None and dataset.metric(m).in_sync]  # type: ignore[union-attr]
     extra = [m.name for m in dataset.metrics if m.in_sync and m.name not in chosen]
-    return (chosen + extra)[:30]
+    return chosen + extra if wide else (chosen + extra)[:30]
 
 
 def _attributes(dataset_name: str) -> list[str]:
@@ -101,7 +103,7 @@ def _attributes(dataset_name: str) -> list[str]:
     return ["DATE", "AD_ACCOUNT_ID", "AD_GROUP_ID", "CAMPAIGN_ID"]
 
 
-def _config(dataset_name: str, days: int, out: Path, today: date) -> Any:
+def _config(dataset_name: str, days: int, out: Path, today: date, *, wide: bool = False) -> Any:
     from pinads.emulator import LARGE_ADVERTISER_ID
     from pinads.sources.config import SourceConfig
 
@@ -112,7 +114,7 @@ def _config(dataset_name: str, days: int, out: Path, today: date) -> Any:
             "authorizer": "bench",
             "accounts": [LARGE_ADVERTISER_ID],
             "attributes": _attributes(dataset_name),
-            "metrics": _metrics(dataset_name),
+            "metrics": _metrics(dataset_name, wide=wide),
             "granularity": "DAY",
             "date_range": {"start": today - timedelta(days=days), "end": today - timedelta(days=1)},
             "metadata": ["extracted_at", "source_name", "run_id", "account_currency"],
@@ -213,7 +215,7 @@ def child(base_url: str, case: str, mode: str, out: Path) -> dict[str, object]:
     """One measured run (in its own process, so its peak RSS is its own)."""
     dataset_name, days, *rest = case.split(":")
     today = datetime.now(UTC).date()
-    config = _config(dataset_name, int(days), out, today)
+    config = _config(dataset_name, int(days), out, today, wide="wide" in rest)
     figures: dict[str, object] = {"case": case, "mode": mode}
     if mode == "extract":
         figures.update(_extract_only(base_url, config, today))
@@ -236,7 +238,7 @@ def main() -> None:
     parser.add_argument(
         "--case",
         action="append",
-        help="DATASET:DAYS[:rerun] (repeatable); default " + " ".join(DEFAULT_CASES),
+        help="DATASET:DAYS[:rerun][:wide] (repeatable; wide: every metric); default " + " ".join(DEFAULT_CASES),
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each case (fresh processes); default 1"
