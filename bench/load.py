@@ -4,7 +4,8 @@
 
 The data is a typical analytics table: date, ad_account_id, campaign_id, ad_id, 20 int64 and
 10 float64 metrics, and the `_pinads_` metadata columns, delivered as 64k-row record batches.
-Each destination gets the rows as `--steps` plan steps (one transaction + checkpoint each):
+Each destination gets the rows as `--steps` plan steps, as the runner hands them over (each with
+its checkpoint; DuckDB may group consecutive steps in one transaction, as it does in a run):
 first a load into an empty table (every key new), then the same rows again (every key updated,
 what the attribution-window rerun does). Ceilings, the engine's own bulk path for the same rows:
 DuckDB `CREATE TABLE AS SELECT * FROM arrow_table` and INSERT into a table of the same types
@@ -55,6 +56,7 @@ import duckdb
 from pinads.load import ColumnSpec, TableSpec, WriteMode, open_destination
 from pinads.load.files_io import FileFormat, write_data_file
 from pinads.load.types import duckdb_type, postgres_type
+from pinads.runner.core import GroupedWriter
 from pinads.settings import AppSettings
 
 INT_METRICS = 20
@@ -172,11 +174,19 @@ def load(
     pid = backend_pid(url.rsplit("application_name=", 1)[1]) if url.startswith("postgres") else None
 
     def run(tag: str) -> None:
-        total = 0
-        for i, batches in enumerate(step_batches(rows, steps)):
-            total += dest.write_step(
-                spec, batches, mode=WriteMode.UPSERT, scope=tag, step_id=f"{i}"
-            )
+        # As the runner writes: a destination that groups steps into transactions gets them
+        # all at once (as synchronous steps, which it may group); the others one at a time.
+        done: list[tuple[str, int]] = []
+        items = [(f"{i}", b, True) for i, b in enumerate(step_batches(rows, steps))]
+        if isinstance(dest, GroupedWriter):
+            dest.write_steps(spec, items, mode=WriteMode.UPSERT, scope=tag, on_commit=done.extend)
+        else:
+            for step_id, batches, _ in items:
+                written = dest.write_step(
+                    spec, batches, mode=WriteMode.UPSERT, scope=tag, step_id=step_id
+                )
+                done.append((step_id, written))
+        total = sum(written for _, written in done)
         assert total == rows.num_rows, (total, rows.num_rows)
 
     first = timed(lambda: run("first"), backend=pid)
