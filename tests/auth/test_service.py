@@ -276,3 +276,26 @@ def test_rotation_by_another_service_meanwhile_is_adopted_not_fatal(
             assert client.tokens.refresh_token.get_secret_value() == _stored_refresh(
                 first, authorizer_id
             )
+
+
+def test_clients_of_one_pinterest_user_and_app_share_one_rate_budget(
+    service: AuthorizerService, emulator_app: object, emulator_tokens: IssuedTokens
+) -> None:
+    _add(service, emulator_tokens, label="main")
+    state = emulator_app.state.emulator  # type: ignore[attr-defined]
+    scopes = frozenset({"ads:read", "user_accounts:read"})
+    # the same user and app authorized twice (two labels): still one budget at Pinterest
+    again = state.tokens.mint(TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, scopes), now=state.now())
+    _add(service, again, label="main-again")
+    other = state.tokens.mint(TokenInfo(SECOND_USER_ID, DEMO_CLIENT_ID, scopes), now=state.now())
+    _add(service, other, label="second-user")
+    with (
+        service.open_client("main") as first,
+        service.open_client("main") as second,
+        service.open_client("main-again") as third,
+        service.open_client("second-user") as stranger,
+    ):
+        assert first.budgets is second.budgets is third.budgets
+        assert stranger.budgets is not first.budgets
+        assert first.user_account()["id"] == DEFAULT_USER_ID
+        assert stranger.user_account()["id"] == SECOND_USER_ID

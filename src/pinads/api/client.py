@@ -218,6 +218,12 @@ class PinterestClient:
         return self._auth.tokens
 
     @property
+    def budgets(self) -> RateBudgets:
+        """The rate budgets this client draws from (shared with other clients of the same
+        Pinterest user and app in this process when opened through an authorizer)."""
+        return self._budgets
+
+    @property
     def stats(self) -> ClientStats:
         with self._lock:
             return self._stats.model_copy(update={"refreshes": self._auth.refresh_count})

@@ -20,9 +20,9 @@ from pinads.api import (
     OAuthApp,
     PinterestClient,
     RateBudgets,
-    SlidingWindowBudgets,
     TokenSet,
     refresh_tokens,
+    shared_budgets,
 )
 from pinads.api.models import utc_now
 from pinads.auth.accounts import AdAccount
@@ -285,12 +285,17 @@ class AuthorizerService:
         tokens = self._fresh_tokens(record, app)
         sink = DbTokenSink(self.db.authorizers, self.box, record.id)
         limits = RATE_TIERS.get(record.rate_tier, STANDARD_TIER)
+        # Pinterest counts calls per user per app: every client of this user and app in the
+        # process (concurrent scheduled runs, the web UI's runs and previews) draws from one
+        # budget, so together they stay within the limits instead of each spending them all.
+        user = record.pinterest_user_id or f"authorizer-{record.id}"
+        shared = f"{record.api_url}|{user}|{record.client_id}"
         return PinterestClient(
             app,
             tokens,
             sink,
             transport=self.transport,
-            budgets=budgets or SlidingWindowBudgets(limits),
+            budgets=budgets or shared_budgets(shared, limits),
             clock=self._clock,
         )
 
