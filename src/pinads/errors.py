@@ -7,7 +7,8 @@ PinadsError
 ├── AccessDeniedError      account role or token scope insufficient (names account, roles, scope)
 ├── ApiError               .status .code .message .request_id — never a token or secret URL
 │   ├── RetriableApiError  5xx, timeouts, resets (retried)
-│   │   └── RateLimitedError  .retry_after_seconds
+│   │   ├── RateLimitedError  .retry_after_seconds
+│   │   └── UnreachableError  no connection at all (refused, unknown host): retried less
 │   └── FatalApiError      other 4xx
 ├── ExtractError           unexpected payload, report FAILED/EXPIRED
 ├── LoadError              destination failure (wraps driver errors with `from`)
@@ -35,6 +36,7 @@ __all__ = [
     "RateLimitedError",
     "RetriableApiError",
     "StateError",
+    "UnreachableError",
     "redact",
 ]
 
@@ -110,6 +112,11 @@ class ApiError(PinadsError):
 
 class RetriableApiError(ApiError):
     """A transient failure (5xx, timeout, connection reset) that is worth retrying."""
+
+
+class UnreachableError(RetriableApiError):
+    """No connection could be made (refused, unknown host). Worth a retry or two (a network
+    blip), but it is mostly a wrong URL or a server that is down: retried fewer times."""
 
 
 class RateLimitedError(RetriableApiError):

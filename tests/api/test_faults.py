@@ -5,13 +5,15 @@ Sleeps are injected (nothing waits for real); call counts come from `/_emulator/
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from pinads.api import PinterestClient, RetryPolicy, SlidingWindowBudgets
+from pinads.api import PinterestClient, RetryPolicy, SlidingWindowBudgets, refresh_tokens
 from pinads.emulator import (
     DEFAULT_USER_ID,
     DEMO_CLIENT_ID,
@@ -20,7 +22,7 @@ from pinads.emulator import (
     EmulatorState,
 )
 from pinads.emulator.tokens import IssuedTokens, TokenInfo
-from pinads.errors import AuthError, RateLimitedError, RetriableApiError
+from pinads.errors import AuthError, RateLimitedError, RetriableApiError, UnreachableError
 
 from .conftest import IN_PROCESS_API_URL, FakeTime, RecordingSink, demo_app, token_set
 
@@ -216,3 +218,22 @@ def test_token_endpoint_outage_within_margin_uses_current_token(
         with pytest.raises(RetriableApiError, match="gave up after"):
             client.user_account()
     assert sink.saved == []
+
+
+def test_nothing_listening_fails_after_three_attempts_not_six(
+    emulator_tokens: IssuedTokens,
+) -> None:
+    # A port with no server: every connection is refused (a wrong API URL or a server down).
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v5"
+    fake = FakeTime()
+    with (
+        _client(emulator_tokens, None, fake, 6, api_url=dead) as client,
+        pytest.raises(UnreachableError, match=r"\(ConnectError\).*gave up after 3 attempt") as info,
+    ):
+        client.user_account()
+    assert "the authorizer's API URL" in str(info.value)
+    assert len(fake.sleeps) == 2  # waits between the three attempts only
+    with pytest.raises(UnreachableError, match=r"token endpoint .*gave up after 3 attempt"):
+        refresh_tokens(demo_app(dead), refresh_token=SecretStr("x"), sleep=fake.sleep)

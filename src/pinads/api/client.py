@@ -20,7 +20,7 @@ import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinads.api.errors import error_from_response, safe_url
+from pinads.api.errors import error_from_response, safe_url, transport_error
 from pinads.api.http import (
     COMMA_JOINED_PARAMS,
     DEFAULT_HEADERS,
@@ -288,9 +288,10 @@ class PinterestClient:
             finally:
                 response.close()
         except _RETRIABLE_TRANSPORT_ERRORS as exc:
-            raise RetriableApiError(
+            raise transport_error(
                 f"Pinterest did not answer {method} {path} ({type(exc).__name__}): "
-                "check the network; retrying"
+                "check the network and the authorizer's API URL",
+                exc,
             ) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.ProxyError) as exc:
             raise ConfigError(
@@ -427,8 +428,8 @@ class PinterestClient:
                     sink.write(chunk)
                     written += len(chunk)
         except _RETRIABLE_TRANSPORT_ERRORS as exc:
-            raise RetriableApiError(
-                f"the download from {safe_url(url)} failed ({type(exc).__name__}); retrying"
+            raise transport_error(
+                f"the download from {safe_url(url)} failed ({type(exc).__name__})", exc
             ) from exc
         self._bump(downloads=1)
         return written

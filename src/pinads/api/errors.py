@@ -25,6 +25,7 @@ from pinads.errors import (
     PinadsError,
     RateLimitedError,
     RetriableApiError,
+    UnreachableError,
     redact,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "parse_error_body",
     "retry_hint_seconds",
     "safe_url",
+    "transport_error",
 ]
 
 _ROLES_NEEDED = "Owner, Admin, Analyst or Campaign Manager"
@@ -241,3 +243,11 @@ def _build(
     if issubclass(kind, ApiError):
         return kind(text, status=status, code=code, request_id=request_id)
     return kind(text)
+
+
+def transport_error(message: str, exc: Exception) -> RetriableApiError:
+    """The retriable error for a failed exchange: `UnreachableError` when no connection could be
+    made at all (retried less), else a plain retriable one (timeouts, resets mid-answer)."""
+    if isinstance(exc, httpx.ConnectError):
+        return UnreachableError(message)
+    return RetriableApiError(message)

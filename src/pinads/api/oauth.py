@@ -18,7 +18,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from pinads.api.errors import error_from_response, parse_error_body, safe_url
+from pinads.api.errors import error_from_response, parse_error_body, safe_url, transport_error
 from pinads.api.http import plain_client
 from pinads.api.models import (
     OAuthApp,
@@ -121,9 +121,10 @@ def _send_form(
     try:
         response = http.post(url, data=form, auth=auth)
     except (httpx.TimeoutException, httpx.TransportError) as exc:
-        raise RetriableApiError(
+        raise transport_error(
             f"could not reach Pinterest's token endpoint {safe_url(url)} "
-            f"({type(exc).__name__}): check the network and retry"
+            f"({type(exc).__name__}): check the network and the authorizer's API URL",
+            exc,
         ) from exc
     log.debug("POST %s -> %s", safe_url(url), response.status_code)
     if response.status_code == 429 or response.status_code >= 500:

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinads.errors import RateLimitedError, RetriableApiError
+from pinads.errors import RateLimitedError, RetriableApiError, UnreachableError
 
 __all__ = ["Retrier", "RetryPolicy", "Sleep", "gave_up_error"]
 
@@ -31,6 +31,12 @@ class RetryPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_attempts: int = Field(default=6, ge=1, description="Calls per request, first included.")
+    max_unreachable_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Calls per request while no connection can be made (refused, unknown host): "
+        "a wrong URL or a server that is down should fail in seconds, not half a minute.",
+    )
     max_total_wait_seconds: float = Field(
         default=600.0, ge=0, description="Most seconds spent waiting between attempts."
     )
@@ -68,9 +74,8 @@ def gave_up_error(
             request_id=error.request_id,
             retry_after_seconds=error.retry_after_seconds,
         )
-    return RetriableApiError(
-        text, status=error.status, code=error.code, request_id=error.request_id
-    )
+    kind = UnreachableError if isinstance(error, UnreachableError) else RetriableApiError
+    return kind(text, status=error.status, code=error.code, request_id=error.request_id)
 
 
 class Retrier:
@@ -90,6 +95,11 @@ class Retrier:
         self._rng_lock = threading.Lock()
         self._on_wait = on_wait
 
+    def _attempts_for(self, error: RetriableApiError) -> int:
+        if isinstance(error, UnreachableError):
+            return min(self.policy.max_unreachable_attempts, self.policy.max_attempts)
+        return self.policy.max_attempts
+
     def call(self, fn: Callable[[], T]) -> T:
         """`fn()`; on a retriable error wait and call again, at most `max_attempts` times."""
         waited = 0.0
@@ -98,7 +108,7 @@ class Retrier:
             try:
                 return fn()
             except RetriableApiError as exc:
-                if attempt >= self.policy.max_attempts:
+                if attempt >= self._attempts_for(exc):
                     raise gave_up_error(exc, attempts=attempt, waited_seconds=waited) from exc
                 with self._rng_lock:
                     wait = self.policy.wait_seconds(exc, attempt, self._rng)
