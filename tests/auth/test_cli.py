@@ -178,3 +178,21 @@ def test_accounts_list_of_every_authorizer_skips_a_broken_one_and_exits_non_zero
     code, out = _invoke("accounts", "list", "--authorizer", "broken")
     assert code == 3 and "re-authorize this authorizer" in out
     assert "ad accounts" not in out  # a named authorizer that fails is an error, no table
+
+
+def test_set_tier_changes_the_budgets_of_the_next_client(emulator_server: EmulatorServer) -> None:
+    from pinads.api import STANDARD_TIER, TRIAL_TIER
+
+    _add(emulator_server)
+    code, out = _invoke("auth", "set-tier", "main", "trial")
+    assert code == 0, out
+    assert "authorizer main now uses the trial tier's rate limits (from its next run)" in out
+    with AuthorizerService() as service, service.open_client("main") as client:
+        assert service.get("main").rate_tier == "trial"
+        assert client.budgets.limits == TRIAL_TIER  # type: ignore[attr-defined]
+    code, out = _invoke("auth", "set-tier", "main", "gold")
+    assert code == 2 and "rate tier must be one of standard, trial: got 'gold'" in out
+    code, out = _invoke("auth", "set-tier", "main", "standard")
+    assert code == 0
+    with AuthorizerService() as service, service.open_client("main") as client:
+        assert client.budgets.limits == STANDARD_TIER  # type: ignore[attr-defined]

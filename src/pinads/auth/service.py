@@ -239,6 +239,11 @@ class AuthorizerService:
         record = self._record(ref)
         return self._view(self.db.authorizers.rename(record.id, check_label(new_label)))
 
+    def set_rate_tier(self, ref: AuthorizerRef, rate_tier: str) -> Authorizer:
+        """Change the app's access tier (Pinterest moved the app from trial to standard)."""
+        record = self._record(ref)
+        return self._view(self.db.authorizers.set_rate_tier(record.id, self._tier(rate_tier)))
+
     def used_by(self, ref: AuthorizerRef) -> builtins.list[str]:
         """Names of the sources that use the authorizer (by id or label)."""
         record = self._record(ref)

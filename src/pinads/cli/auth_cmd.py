@@ -104,6 +104,19 @@ def rename(ref: LabelArg, new_label: Annotated[str, typer.Argument(help="The new
     out.print(f"renamed authorizer {renamed.id} to [bold]{escape(renamed.label)}[/]")
 
 
+def set_tier(
+    ref: LabelArg,
+    tier: Annotated[str, typer.Argument(help="standard or trial: your app's access tier.")],
+) -> None:
+    """Set the app's access tier, which sets how fast pinads may call Pinterest."""
+    with AuthorizerService() as service:
+        changed = service.set_rate_tier(ref, tier)
+    out.print(
+        f"authorizer [bold]{escape(changed.label)}[/] now uses the {changed.rate_tier} tier's "
+        "rate limits (from its next run)"
+    )
+
+
 def check(ref: LabelArg) -> None:
     """Call Pinterest with the authorizer and say what works."""
     with AuthorizerService() as service:
@@ -165,6 +178,7 @@ def register(app: typer.Typer) -> None:
         ("list", list_),
         ("show", show),
         ("rename", rename),
+        ("set-tier", set_tier),
         ("test", check),
         ("reauthorize", reauthorize),
         ("revoke", revoke),

@@ -160,6 +160,16 @@ class AuthorizerRepository:
             ) from exc
         return self.get(authorizer_id)
 
+    def set_rate_tier(self, authorizer_id: int, rate_tier: str) -> AuthorizerRecord:
+        """The app's access tier (sets the call budgets of every client opened from now)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                AUTHORIZERS.update()
+                .where(AUTHORIZERS.c.id == authorizer_id)
+                .values(rate_tier=rate_tier, updated_at=utc_now())
+            )
+        return self.get(authorizer_id)
+
     def save_tokens(
         self,
         authorizer_id: int,
