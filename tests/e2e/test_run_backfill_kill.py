@@ -28,18 +28,19 @@ from pinads.emulator.analytics import attribution_from
 from pinads.emulator.reporting import ReportQuery, build_rows
 from pinads.runner import service
 from pinads.settings import load_settings
+from pinads.state import open_control_db
 
 PINADS = Path(sys.executable).parent / "pinads"
 SECOND_ACCOUNT = "549755813003"  # the default user is an admin there
 ACCOUNTS = (EUR_ADVERTISER_ID, SECOND_ACCOUNT)
 METRICS = ("SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "CLICKTHROUGH_1", "TOTAL_CONVERSIONS")
-DAYS = 600  # 4 reports of <= 186 days per account: 8 reports, 4 running at a time
+DAYS = 600  # 4 reports of <= 186 days per account: 8 reports
 
 
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
-    # A report is FINISHED at its second poll (~2.5 s with the client's backoff): long enough to
-    # kill the run while the second wave is polled, short enough for the suite.
+    # A report is FINISHED at its second poll (~2.5 s with the client's backoff): the batches are
+    # then written one after another, long enough to kill the run between two of them.
     return EmulatorConfig(seed=7, report_polls_until_finished=1)
 
 
@@ -65,6 +66,19 @@ def _backfill(start: date, end: date) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _wait_for_batches(run: subprocess.Popen[str], *, at_least: int) -> int:
+    """Batches the running backfill has committed, once there are `at_least` (or it ended)."""
+    deadline = time.monotonic() + 120
+    with open_control_db(load_settings()) as db:
+        while run.poll() is None and time.monotonic() < deadline:
+            records = db.runs.recent(limit=1)
+            done = len(db.runs.batches(records[0].id)) if records else 0
+            if done >= at_least:
+                return done
+            time.sleep(0.02)
+    return -1
 
 
 def _truth(server: EmulatorServer, start: date, end: date) -> dict[tuple[str, str], tuple]:
@@ -105,14 +119,9 @@ def test_backfill_survives_sigkill(emulator_server: EmulatorServer, tmp_path: Pa
     start, end = today - timedelta(days=DAYS), today - timedelta(days=1)
 
     first = _backfill(start, end)
-    jobs = emulator_server.state.reports.jobs
-    deadline = time.monotonic() + 120
-    # Kill once the second wave of reports has started (the first wave was downloaded) and
-    # the first wave had a moment to be written, while the second wave is still being polled.
-    while len(jobs) < 5 and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
-    assert first.poll() is None, first.communicate()
+    # Kill once some batches are written (the run records each committed one) and not all.
+    done = _wait_for_batches(first, at_least=1)
+    assert 1 <= done < 8 and first.poll() is None, first.communicate()
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
     assert first.returncode == -signal.SIGKILL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import httpx
 from pydantic import SecretStr
 
 from pinads.api import OAuthApp, PinterestClient, ReportPolling, TokenSet
+from pinads.api.retry import Sleep
 from pinads.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, EUR_ADVERTISER_ID
 from pinads.emulator.tokens import IssuedTokens
 
@@ -27,7 +29,9 @@ class NullSink:
         return None
 
 
-def make_client(transport: httpx.BaseTransport, issued: IssuedTokens) -> PinterestClient:
+def make_client(
+    transport: httpx.BaseTransport, issued: IssuedTokens, *, sleep: Sleep = time.sleep
+) -> PinterestClient:
     app = OAuthApp(
         client_id=DEMO_CLIENT_ID, client_secret=SecretStr(DEMO_CLIENT_SECRET), api_url=API_URL
     )
@@ -38,7 +42,7 @@ def make_client(transport: httpx.BaseTransport, issued: IssuedTokens) -> Pintere
         refresh_expires_at=issued.refresh_expires_at,
         scopes=tuple(sorted(issued.scopes)),
     )
-    return PinterestClient(app, tokens, NullSink(), transport=transport)
+    return PinterestClient(app, tokens, NullSink(), transport=transport, sleep=sleep)
 
 
 def raw_get(transport: httpx.BaseTransport, token: str, path: str, params: dict[str, Any]) -> Any:

@@ -13,7 +13,7 @@ import gc
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,11 @@ from pinads.load.spec import TableSpec
 __all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "run_steps"]
 
 DEFAULT_WORKERS = 4
+# Async reports run on threads of their own: a report spends minutes waiting for Pinterest and
+# then lies in a spooled file, so waiting for many at once costs neither memory nor calls (the
+# budgets pace the polls). A backfill of several accounts x 6-month batches no longer goes in
+# waves of DEFAULT_WORKERS.
+REPORT_WORKERS = 8
 _QUEUE_POLL_SECONDS = 0.2
 
 
@@ -155,25 +160,35 @@ def run_steps(
     """Yield each step's output as it is ready; accounts (and async reports) run in parallel,
     the synchronous steps of one account in plan order. The consumer must write (and close)
     each output before asking for the next."""
-    groups = _groups(steps)
-    if not groups:
+    reports, accounts = _groups(steps)
+    if not reports and not accounts:
         return
     # Arrow's bundled mimalloc keeps freed pages (~30 MB more RSS over a large run); the
     # system allocator returns them, at no measurable cost for step-sized batches.
     pa.set_memory_pool(pa.system_memory_pool())
-    count = max(1, min(workers, len(groups)))
-    channel = _Channel(size=count)
+    channel = _Channel(size=max(1, min(workers, len(reports) + len(accounts))))
     # What exists now (modules, entity lists) lives for the whole run: park it outside the
     # collector so the per-step collections below only look at the run's new objects.
     gc.freeze()
-    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="pinads-extract")
-    futures = [pool.submit(_worker, job, group, channel) for group in groups]
+    pools: list[ThreadPoolExecutor] = []
+    futures: list[Future[None]] = []
+    for name, groups, size in (
+        ("report", reports, REPORT_WORKERS),
+        ("extract", accounts, workers),
+    ):
+        if groups:
+            pool = ThreadPoolExecutor(
+                max_workers=max(1, min(size, len(groups))), thread_name_prefix=f"pinads-{name}"
+            )
+            pools.append(pool)
+            futures += [pool.submit(_worker, job, group, channel) for group in groups]
     try:
         yield from _drain(channel, expected=len(futures))
     finally:
         channel.stop.set()
         _discard(channel)
-        pool.shutdown(wait=True, cancel_futures=True)
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
         for future in futures:
             error = future.exception()
@@ -181,10 +196,10 @@ def run_steps(
                 raise error
 
 
-def _groups(steps: Sequence[PlanStep]) -> list[list[PlanStep]]:
-    """Work units for the threads: the synchronous steps of one account run in order (one
-    account's calls at a time); every async report is a unit of its own, because a report
-    spends most of its time waiting for Pinterest, so several wait side by side."""
+def _groups(steps: Sequence[PlanStep]) -> tuple[list[list[PlanStep]], list[list[PlanStep]]]:
+    """Work units for the threads: every async report is a unit of its own, because a report
+    spends most of its time waiting for Pinterest, so several wait side by side; the other
+    steps of one account run in order (one account's calls at a time)."""
     by_account: dict[str, list[PlanStep]] = {}
     reports: list[list[PlanStep]] = []
     for step in steps:
@@ -192,7 +207,7 @@ def _groups(steps: Sequence[PlanStep]) -> list[list[PlanStep]]:
             reports.append([step])
         else:
             by_account.setdefault(step.account_id, []).append(step)
-    return [*reports, *by_account.values()]
+    return reports, list(by_account.values())
 
 
 def _drain(channel: _Channel, *, expected: int) -> Iterator[StepOutput]:
