@@ -238,7 +238,8 @@ def main() -> None:
     parser.add_argument(
         "--case",
         action="append",
-        help="DATASET:DAYS[:rerun][:wide] (repeatable; wide: every metric); default " + " ".join(DEFAULT_CASES),
+        help="DATASET:DAYS[:rerun][:wide] (repeatable; wide: every metric); default "
+        + " ".join(DEFAULT_CASES),
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each case (fresh processes); default 1"

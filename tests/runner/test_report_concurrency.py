@@ -22,7 +22,6 @@ from pinads.sources.validate import parse_config
 
 from .emu import FAST_POLLING, make_client, source_doc
 
-
 THISTLE_OUTDOOR = "549755813003"  # GBP; the demo user is its admin
 
 
