@@ -104,4 +104,6 @@ def test_admin_password_is_used_only_when_no_user_exists(
 def test_serving_beyond_loopback_warns_about_https() -> None:
     assert exposure_warning("127.0.0.1") is None and exposure_warning("localhost") is None
     warning = exposure_warning("0.0.0.0")
-    assert warning is not None and "HTTPS reverse proxy" in warning
+    assert warning is not None and "HTTPS reverse proxy and add --secure-cookies" in warning
+    note = exposure_warning("0.0.0.0", secure_cookies=True)
+    assert note is not None and "session cookies are sent over HTTPS only" in note

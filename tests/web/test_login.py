@@ -96,3 +96,26 @@ def test_first_start_creates_admin_from_environment(monkeypatch: pytest.MonkeyPa
 def test_login_page_says_how_to_create_the_first_user() -> None:
     with TestClient(create_app(load_settings())) as client:
         assert "pinads users create" in client.get("/login").text
+
+
+def test_secure_cookies_are_sent_over_https_only(web_store: WebStore) -> None:
+    app = create_app(load_settings(), secure_cookies=True)
+    with TestClient(app, base_url="https://pinads.example") as client:
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={"csrf_token": csrf_of(page.text), "username": ADMIN, "password": PASSWORD},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        cookie = response.headers["set-cookie"].lower()
+        assert cookie.startswith(SESSION_COOKIE) and "; secure" in cookie and "httponly" in cookie
+        assert client.get("/sources").status_code == 200  # the browser sends it back over HTTPS
+    with TestClient(app, base_url="http://pinads.example") as plain:
+        page = plain.get("/login")
+        plain.post(
+            "/login",
+            data={"csrf_token": csrf_of(page.text), "username": ADMIN, "password": PASSWORD},
+        )
+        # over plain HTTP the cookie is not sent back: still logged out
+        assert plain.get("/sources", follow_redirects=False).status_code == 303

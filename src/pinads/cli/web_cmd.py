@@ -18,31 +18,45 @@ tokens_app = typer.Typer(help="API tokens for the JSON API.", no_args_is_help=Tr
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def exposure_warning(host: str) -> str | None:
-    """What to know before serving beyond this machine (cookies are not marked Secure)."""
+def exposure_warning(host: str, *, secure_cookies: bool = False) -> str | None:
+    """What to know before serving beyond this machine."""
     if host in _LOOPBACK or host.startswith("127."):
         return None
+    if secure_cookies:
+        return (
+            f"note: listening on {host}; session cookies are sent over HTTPS only, so open the "
+            "UI through your HTTPS reverse proxy (plain HTTP logins will not stick)"
+        )
     return (
         f"warning: listening on {host}, reachable from other machines: serve it through an "
-        "HTTPS reverse proxy, since logins and session cookies travel in clear over HTTP"
+        "HTTPS reverse proxy and add --secure-cookies, since logins and session cookies "
+        "travel in clear over HTTP"
     )
 
 
 def serve_command(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8000, help="TCP port."),
+    secure_cookies: bool = typer.Option(
+        False,
+        "--secure-cookies",
+        envvar="PINADS_SECURE_COOKIES",
+        help="Mark the session cookie Secure (HTTPS only): use behind an HTTPS reverse proxy.",
+    ),
 ) -> None:
     """Serve the web UI and the JSON API (/api, OpenAPI at /api/openapi.json)."""
     import uvicorn
 
     from pinads.web import create_app
 
-    app = create_app(load_settings())
-    warning = exposure_warning(host)
+    app = create_app(load_settings(), secure_cookies=secure_cookies)
+    warning = exposure_warning(host, secure_cookies=secure_cookies)
     if warning:
         typer.echo(warning, err=True)
     typer.echo(f"pinads web UI on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # uvicorn trusts X-Forwarded-Proto/-For from a proxy on this machine (127.0.0.1), so
+    # redirects and the OAuth callback URL say https behind a local TLS proxy.
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -60,8 +60,13 @@ def _first_start_admin(store: WebStore) -> None:
 
 
 def create_app(
-    settings: AppSettings | None = None, *, transport: httpx.BaseTransport | None = None
+    settings: AppSettings | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    secure_cookies: bool = False,
 ) -> FastAPI:
+    """The web UI and JSON API. `secure_cookies` marks the session cookie Secure (browsers
+    then send it over HTTPS only): for a server behind an HTTPS reverse proxy."""
     settings = settings or load_settings()
     store = WebStore(settings)
     _first_start_admin(store)
@@ -84,7 +89,7 @@ def create_app(
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_SECONDS,
         same_site="lax",
-        https_only=False,
+        https_only=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
     _install_handlers(app)
