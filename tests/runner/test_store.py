@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -83,8 +84,10 @@ def test_lock_of_a_dead_process_is_released() -> None:
     store = SourceStore(settings)
     store.begin(source="shop", kind="manual", run_id="alive", start=None, end=None)
     runs = {run.id: run for run in store.runs("shop")}
-    assert runs["dead"].status == "failed"
-    assert (runs["dead"].error or "").startswith("the run's process (")
+    assert runs["dead"].status == "interrupted"
+    error = runs["dead"].error or ""
+    assert error.startswith(f"interrupted: its process ({socket.gethostname()} pid ")
+    assert error.endswith("run it again with `pinads run shop`")
     assert runs["alive"].status == "running"
     store.close()
 

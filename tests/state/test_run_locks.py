@@ -98,7 +98,7 @@ def _dead_pid() -> int:
     return int(proc.stdout)
 
 
-def test_dead_pid_holder_is_taken_over_and_its_run_marked_failed(db: ControlDB) -> None:
+def test_dead_pid_holder_is_taken_over_and_its_run_marked_interrupted(db: ControlDB) -> None:
     source = db.sources.create("s", {}, authorizer_id=None)
     dead = _dead_pid()
     assert not pid_alive(dead)
@@ -110,7 +110,7 @@ def test_dead_pid_holder_is_taken_over_and_its_run_marked_failed(db: ControlDB) 
     holder = db.runs.lock_of(source.id)
     assert holder is not None and holder.run_id == new.id
     failed = db.runs.get(crashed.id)
-    assert failed.status is RunStatus.FAILED
+    assert failed.status is RunStatus.INTERRUPTED
     assert failed.error is not None and "died" in failed.error
     with pytest.raises(StateError, match="lost its lock"):
         db.runs.heartbeat(source.id, crashed.id)

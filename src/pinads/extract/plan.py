@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -46,6 +46,7 @@ __all__ = [
     "list_calls",
     "plan_analytics",
     "plan_entities",
+    "resume_plan",
     "sync_period",
     "sync_tail",
     "sync_tail_worth_listing",
@@ -327,7 +328,18 @@ def _sync_steps(
     assert dataset.sync is not None
     per_id = dataset.sync.id_param is not None
     batches = list(_batches(ids, MAX_IDS_PER_CALL)) if per_id else [()]
-    for window in date_windows(period, _sync_max_days(dataset, granularity)):
+    windows = date_windows(period, _sync_max_days(dataset, granularity))
+    return _sync_grid(account, windows, batches, per_id=per_id)
+
+
+def _sync_grid(
+    account: str,
+    windows: Iterable[DateRange],
+    batches: Sequence[tuple[str, ...]],
+    *,
+    per_id: bool,
+) -> Iterator[PlanStep]:
+    for window in windows:
         for batch in batches:
             suffix = f":{_digest(batch)}" if per_id else ""
             yield PlanStep(
@@ -339,6 +351,65 @@ def _sync_steps(
                 end=window.end,
                 ids=batch,
             )
+
+
+def resume_plan(
+    previous: Plan,
+    fresh: Plan,
+    dataset: Dataset,
+    *,
+    account_ids: Sequence[str],
+    entity_ids: Mapping[str, Sequence[str]],
+    sync_from: date,
+) -> Plan:
+    """The plan of a resumed run: the steps of `previous` (the interrupted run's plan, which
+    the destination may hold checkpoints of) kept as they were, so an entity created or
+    archived meanwhile changes no step id: a re-planned id batch would be a new step, read
+    again, and appended twice. Ids no previous batch holds (created or unarchived since) get
+    batches of their own over the previous synchronous windows that start on or after
+    `sync_from` (older days the endpoint no longer serves); an account without previous steps
+    takes `fresh`'s."""
+    steps: list[PlanStep] = []
+    for account in account_ids:
+        before = previous.steps_for(account)
+        if not before:
+            steps.extend(fresh.steps_for(account))
+            continue
+        steps.extend(before)
+        new = _new_id_steps(dataset, account, before, entity_ids.get(account, ()), sync_from)
+        steps.extend(new)
+    return Plan(
+        dataset=previous.dataset,
+        date_range=previous.date_range,
+        steps=tuple(steps),
+        discovery_calls=fresh.discovery_calls,
+        entity_lists=fresh.entity_lists,
+    )
+
+
+def _new_id_steps(
+    dataset: Dataset,
+    account: str,
+    before: Sequence[PlanStep],
+    ids: Sequence[str],
+    sync_from: date,
+) -> list[PlanStep]:
+    """Steps reading the ids that none of `before`'s batches holds, over its sync windows."""
+    if dataset.sync is None or dataset.sync.id_param is None:
+        return []
+    windows: dict[tuple[date, date], DateRange] = {}
+    known: set[str] = set()
+    for step in before:
+        if step.kind is not StepKind.SYNC:
+            continue
+        known.update(step.ids)
+        if step.start and step.end and step.start >= sync_from:
+            windows[step.start, step.end] = DateRange(start=step.start, end=step.end)
+    new = [entity for entity in ids if entity not in known]
+    if not new or not windows:
+        return []
+    ordered = [windows[key] for key in sorted(windows)]
+    return list(_sync_grid(account, ordered, list(_batches(new, MAX_IDS_PER_CALL)), per_id=True))
 
 
 def plan_entities(

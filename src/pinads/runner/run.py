@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
@@ -13,14 +14,14 @@ from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Dataset
 from pinads.errors import PinadsError
 from pinads.extract.engine import DEFAULT_WORKERS
-from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy
+from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
 from pinads.load.spec import Destination
 from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
 
-__all__ = ["BACKFILL_SCOPE", "RunLedger", "plan_source", "run_source"]
+__all__ = ["BACKFILL_SCOPE", "RunLedger", "plan_basis", "plan_source", "run_source"]
 
 BACKFILL_SCOPE = "backfill"  # backfill checkpoints persist across invocations (resume)
 
@@ -35,6 +36,13 @@ class RunLedger(Protocol):
 
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
         """After each committed step (raises StateError if the run lost its lock)."""
+
+    def stored_plan(self, *, source: str, start: date, end: date, basis: str) -> Plan | None:
+        """The plan the source's latest backfill of `start..end` on the same `basis` stored
+        (None: plan afresh)."""
+
+    def plan_made(self, run_id: str, plan: Plan, *, basis: str) -> None:
+        """Keep a backfill's plan, before its first step is written."""
 
     def finish(
         self,
@@ -59,6 +67,40 @@ def strategy_of(kind: RunKind) -> Strategy:
     """Backfills cut their range into report batches (reading the trailing ones synchronously
     when cheaper); other runs read the last 90 days synchronously and older days by reports."""
     return Strategy.CHEAPEST if kind is RunKind.BACKFILL else Strategy.AUTO
+
+
+def plan_basis(config: SourceConfig) -> str:
+    """What a stored plan's steps depend on besides the range: the ids they batch (dataset)
+    and their windows (granularity)."""
+    return f"{config.dataset} {config.granularity.value}"
+
+
+def _with_stored_plan(
+    prepared: Prepared, ledger: RunLedger, *, run_id: str, today: date
+) -> Prepared:
+    """A backfill follows the plan the last backfill of its range stored (resumed or repeated,
+    the same steps: nothing written twice, whatever entities came or went meanwhile), plus
+    steps for new ids; then it stores its own, before any step is written."""
+    config, dataset = prepared.config, prepared.dataset
+    basis = plan_basis(config)
+    period = prepared.plan.date_range
+    assert period is not None  # an analytics plan
+    previous = ledger.stored_plan(
+        source=config.name, start=period.start, end=period.end, basis=basis
+    )
+    if previous is not None:
+        ids_from = dataset.ids_from
+        plan = resume_plan(
+            previous,
+            prepared.plan,
+            dataset,
+            account_ids=list(prepared.accounts),
+            entity_ids={a: e.ids(ids_from) for a, e in prepared.entities.items() if ids_from},
+            sync_from=earliest_day(dataset, config.granularity, today=today, sync=True),
+        )
+        prepared = dataclasses.replace(prepared, plan=plan)
+    ledger.plan_made(run_id, prepared.plan, basis=basis)
+    return prepared
 
 
 def new_run_id() -> str:
@@ -152,7 +194,7 @@ def run_source(
             workers=workers,
             polling=polling,
             started=started,
-            on_step=_step_hook(ledger, run_id),
+            ledger=ledger,
             strategy=strategy or strategy_of(kind),
         )
     except PinadsError as exc:
@@ -187,13 +229,15 @@ def _run(
     polling: ReportPolling | None,
     started: float,
     strategy: Strategy,
-    on_step: Callable[[PlanStep, int], None] | None = None,
+    ledger: RunLedger | None,
 ) -> RunResult:
     before = client.stats
     prepared = prepare(client, config, dataset, period=span, today=today, strategy=strategy)
+    backfill = kind is RunKind.BACKFILL
+    if backfill and ledger is not None and dataset.is_analytics:
+        prepared = _with_stored_plan(prepared, ledger, run_id=run_id, today=today)
     if on_plan is not None:
         on_plan(prepared.plan)
-    backfill = kind is RunKind.BACKFILL
     counters = execute_run(
         prepared,
         client,
@@ -204,7 +248,7 @@ def _run(
         resume=backfill,
         workers=workers,
         polling=polling,
-        on_step=on_step,
+        on_step=_step_hook(ledger, run_id),
     )
     after = client.stats
     return RunResult(

@@ -189,10 +189,15 @@ def backfill(
     progress: ProgressCallback | None = None,
     on_plan: Callable[[Plan], None] | None = None,
 ) -> RunResult:
-    """History through async reports in <= 186-day batches, resumable batch by batch."""
+    """History through async reports in <= 186-day batches, resumable batch by batch: a
+    backfill of a range a backfill already planned follows that plan. Without `end`, an
+    unfinished backfill from `start` is resumed over its own range, else the range ends today."""
+    settings = settings or load_settings()
     today = today or _today()
     config = get_source(name, settings=settings)
     dataset = get_dataset(config.dataset)
+    if end is None:
+        end = _unfinished_end(name, start, settings)
     period = DateRange(start=start, end=end or today)
     config_check = config.model_copy(update={"date_range": period})
     parse_config(config_check.to_document(), today=today, allow_async=True)
@@ -210,6 +215,14 @@ def backfill(
         if dataset.async_report is not None
         else _no_async(config)
     )
+
+
+def _unfinished_end(name: str, start: date, settings: AppSettings) -> date | None:
+    store = SourceStore(settings)
+    try:
+        return store.unfinished_backfill_end(name, start)
+    finally:
+        store.close()
 
 
 def _no_async(config: SourceConfig) -> RunResult:

@@ -3,7 +3,9 @@
 `SourceStore` is the runner's view of it: sources as validated `SourceConfig`s (linked to their
 authorizer, so an authorizer in use cannot be deleted), and the `RunLedger` the runner records
 every run into, taking the source's run lock first (a second concurrent run, in this process or
-another, is refused; a dead run's lock is taken over).
+another, is refused; a dead run's lock is taken over). It also keeps backfill plans, so a
+resumed backfill finishes the steps the interrupted one planned, and marks runs whose process
+died "interrupted" whenever history is read, with the command that resumes them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from pinads.errors import ConfigError, StateError
+from pinads.extract.plan import Plan, PlanStep
+from pinads.extract.plan_document import plan_document, plan_from_document
 from pinads.settings import AppSettings
 from pinads.sources.config import SourceConfig
 from pinads.state import (
@@ -33,11 +37,10 @@ from pinads.state import (
 from pinads.state import RunRecord as StateRun
 
 if TYPE_CHECKING:
-    from pinads.extract.plan import PlanStep
     from pinads.runner.core import RunResult
     from pinads.runner.preview import PreviewResult
 
-__all__ = ["HEARTBEAT_SECONDS", "RunRecord", "SourceStore"]
+__all__ = ["HEARTBEAT_SECONDS", "RunRecord", "SourceStore", "interrupted_message"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,17 @@ class RunRecord(BaseModel):
     rate_limited: int
     duration_seconds: float | None
     error: str | None
+
+
+def interrupted_message(run: StateRun, source: str) -> str:
+    """Why a run shows as interrupted, and the command that picks it up again."""
+    gone = f"interrupted: its process ({run.host} pid {run.pid}) is gone"
+    if run.kind is RunKind.BACKFILL and run.range_start and run.range_end:
+        return (
+            f"{gone}; `pinads backfill {source} --from {run.range_start} --to {run.range_end}` "
+            "resumes it from its checkpoints"
+        )
+    return f"{gone}; the steps it committed are kept: run it again with `pinads run {source}`"
 
 
 HEARTBEAT_SECONDS = 60.0  # well inside the control DB's 10 minutes before a lock counts as stale
@@ -166,6 +180,7 @@ class SourceStore:
         self, *, source: str, kind: str, run_id: str, start: date | None, end: date | None
     ) -> None:
         source_id = self._existing(source).id
+        self._reap(source_id)
         try:
             self.db.runs.acquire_run_lock(source_id, run_id)
         except StateError as exc:
@@ -180,6 +195,7 @@ class SourceStore:
         is taken over): before the run opens its destination, which the live run may hold
         (a DuckDB file takes one process), so the refusal names the run, not the file."""
         source_id = self._existing(source).id
+        self._reap(source_id)
         probe = f"probe-{uuid.uuid4().hex[:16]}"
         try:
             self.db.runs.acquire_run_lock(source_id, probe)
@@ -199,6 +215,38 @@ class SourceStore:
             f"source {source!r} is already running ({who}): wait for it to finish - "
             f"`pinads runs {source}` shows it"
         )
+
+    def _reap(self, source_id: int | None = None) -> None:
+        """Mark the runs whose process died interrupted (and free their locks), with the
+        command that resumes them: what history shows, in the CLI and the web UI alike."""
+        dead = self.db.runs.dead_runs(source_id)
+        if not dead:
+            return
+        names = {record.id: record.name for record in self.db.sources.all()}
+        for run in dead:
+            name = names.get(run.source_id, str(run.source_id))
+            self.db.runs.interrupt(run.id, error=interrupted_message(run, name))
+
+    # -- backfill plans --------------------------------------------------------------------
+
+    def stored_plan(self, *, source: str, start: date, end: date, basis: str) -> Plan | None:
+        stored = self.db.plans.latest_backfill(self._existing(source).id, start=start, end=end)
+        if stored is None or stored.basis != basis:
+            return None
+        return plan_from_document(stored.plan)
+
+    def plan_made(self, run_id: str, plan: Plan, *, basis: str) -> None:
+        self.db.plans.save(run_id, basis=basis, plan=plan_document(plan))
+
+    def unfinished_backfill_end(self, source: str, start: date) -> date | None:
+        """The last day of the source's latest backfill from `start` if it did not finish (a
+        backfill without `--to` resumed on a later day continues that range)."""
+        source_id = self._existing(source).id
+        self._reap(source_id)
+        stored = self.db.plans.latest_backfill(source_id, start=start)
+        if stored is None or stored.run.status is RunStatus.SUCCEEDED:
+            return None
+        return stored.run.range_end
 
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
         """After each committed step: fail the run if its lock was taken over; for backfills,
@@ -263,8 +311,11 @@ class SourceStore:
         )
 
     def runs(self, source: str | None = None, *, limit: int = 20) -> Sequence[RunRecord]:
-        names = {record.id: record.name for record in self.db.sources.all()}
+        """Recent runs, newest first; runs whose process died show (and are marked)
+        interrupted."""
         source_id = self._existing(source).id if source is not None else None
+        self._reap(source_id)
+        names = {record.id: record.name for record in self.db.sources.all()}
         return [_view(run, names) for run in self.db.runs.recent(source_id, limit=limit)]
 
 

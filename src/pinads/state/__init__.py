@@ -1,4 +1,4 @@
-"""The control DB: authorizers, sources, run history, run locks, backfill progress.
+"""The control DB: authorizers, sources, run history, run locks, backfill progress and plans.
 
 SQLite in PINADS_HOME by default, any SQLAlchemy URL (PostgreSQL) via PINADS_DATABASE_URL;
 the schema is versioned and migrated on open.
@@ -9,6 +9,7 @@ from pinads.state.control import ControlDB, open_control_db
 from pinads.state.db import create_control_engine, redacted_url
 from pinads.state.heartbeat import RunLockHeartbeat
 from pinads.state.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
+from pinads.state.plans import PlanRepository
 from pinads.state.records import (
     AuthorizerRecord,
     BackfillBatch,
@@ -18,6 +19,7 @@ from pinads.state.records import (
     RunRecord,
     RunStatus,
     SourceRecord,
+    StoredPlan,
     StoredTokens,
 )
 from pinads.state.runs import DEFAULT_STALE_AFTER, RunRepository, pid_alive
@@ -32,6 +34,7 @@ __all__ = [
     "BackfillBatch",
     "ControlDB",
     "NewAuthorizer",
+    "PlanRepository",
     "RunKind",
     "RunLock",
     "RunLockHeartbeat",
@@ -40,6 +43,7 @@ __all__ = [
     "RunStatus",
     "SourceRecord",
     "SourceRepository",
+    "StoredPlan",
     "StoredTokens",
     "create_control_engine",
     "current_version",

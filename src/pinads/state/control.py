@@ -11,6 +11,7 @@ from pinads.settings import AppSettings, load_settings
 from pinads.state.authorizers import AuthorizerRepository
 from pinads.state.db import create_control_engine
 from pinads.state.migrations import migrate
+from pinads.state.plans import PlanRepository
 from pinads.state.runs import RunRepository
 from pinads.state.sources import SourceRepository
 
@@ -19,7 +20,7 @@ __all__ = ["ControlDB", "open_control_db"]
 
 class ControlDB:
     """The control database: `authorizers`, `sources`, `runs` (with run locks and backfill
-    progress). Migrated to the latest schema version when opened."""
+    progress), `plans` (of backfill runs). Migrated to the latest schema version when opened."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -27,6 +28,7 @@ class ControlDB:
         self.authorizers = AuthorizerRepository(engine)
         self.sources = SourceRepository(engine)
         self.runs = RunRepository(engine)
+        self.plans = PlanRepository(engine)
 
     def close(self) -> None:
         self.engine.dispose()

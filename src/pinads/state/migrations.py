@@ -71,10 +71,15 @@ def _v3(conn: sa.Connection) -> None:
     _create(conn, ("backfill_progress",), exclude={})
 
 
+def _v4(conn: sa.Connection) -> None:
+    _create(conn, ("run_plans",), exclude={})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "authorizers and sources", _v1),
     Migration(2, "run history and run locks", _v2),
     Migration(3, "authorizer revocation and rate tier; backfill progress", _v3),
+    Migration(4, "backfill plans (resumed step for step)", _v4),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

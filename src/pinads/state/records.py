@@ -17,6 +17,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SourceRecord",
+    "StoredPlan",
     "StoredTokens",
 ]
 
@@ -99,6 +100,9 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # Its process died (killed, machine rebooted) before recording an outcome; what its
+    # committed steps wrote is kept, a backfill resumes from them.
+    INTERRUPTED = "interrupted"
 
 
 class RunRecord(BaseModel):
@@ -150,3 +154,13 @@ class BackfillBatch(BaseModel):
     status: str
     rows_written: int
     updated_at: datetime
+
+
+class StoredPlan(BaseModel):
+    """The plan a backfill run followed (a JSON document of `pinads.extract.plan_document`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run: RunRecord
+    basis: str
+    plan: dict[str, Any]

@@ -3,7 +3,8 @@
 A run lock is one row per source (primary key), so a second live run is refused even from
 another process or machine. A holder is dead when it ran on this host and its pid is gone, or
 when its heartbeat is older than `stale_after` (any host): the next acquirer takes the lock
-over and marks the dead run failed, in the same transaction.
+over and marks the dead run interrupted, in the same transaction. Reading history finds such
+runs too (`dead_runs`, `interrupt`), so a killed run never shows "running" until the next run.
 """
 
 from __future__ import annotations
@@ -47,6 +48,17 @@ def _holder_dead(lock: RunLock, *, host: str, stale_after: timedelta) -> bool:
     if lock.host == host and not pid_alive(lock.pid):
         return True
     return utc_now() - lock.heartbeat_at > stale_after
+
+
+def _run_dead(run: RunRecord, lock: RunLock | None, *, host: str, stale_after: timedelta) -> bool:
+    """Whether a run recorded as running has no live process any more."""
+    if lock is not None and lock.run_id == run.id:
+        return _holder_dead(lock, host=host, stale_after=stale_after)
+    # It holds no lock: a run without one (Test Data, recorded start to finish in a moment),
+    # judged by its own process, or by its age when that ran on another host.
+    if run.host == host:
+        return not pid_alive(run.pid)
+    return utc_now() - run.started_at > stale_after
 
 
 class RunRepository:
@@ -157,15 +169,65 @@ class RunRepository:
                 (RUN_LOCKS.c.source_id == dead.source_id) & (RUN_LOCKS.c.run_id == dead.run_id)
             )
         )
+        self._mark_interrupted(
+            conn,
+            dead.run_id,
+            error=f"the run's process ({dead.host} pid {dead.pid}) died; lock taken over",
+        )
+
+    def _mark_interrupted(self, conn: sa.Connection, run_id: str, *, error: str) -> bool:
+        """Mark a running run interrupted, with the rows its recorded batches wrote (a run
+        records its rows when it finishes, which a killed run never does)."""
+        started = conn.execute(
+            sa.select(RUNS.c.started_at).where(
+                (RUNS.c.id == run_id) & (RUNS.c.status == RunStatus.RUNNING.value)
+            )
+        ).scalar_one_or_none()
+        if started is None:
+            return False
+        rows = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(BACKFILL_PROGRESS.c.rows_written), 0)).where(
+                BACKFILL_PROGRESS.c.run_id == run_id
+            )
+        ).scalar_one()
+        now = utc_now()
         conn.execute(
             RUNS.update()
-            .where((RUNS.c.id == dead.run_id) & (RUNS.c.status == RunStatus.RUNNING.value))
+            .where((RUNS.c.id == run_id) & (RUNS.c.status == RunStatus.RUNNING.value))
             .values(
-                status=RunStatus.FAILED.value,
-                finished_at=utc_now(),
-                error=f"the run's process ({dead.host} pid {dead.pid}) died; lock taken over",
+                status=RunStatus.INTERRUPTED.value,
+                rows_written=int(rows),
+                finished_at=now,
+                duration_seconds=(now - started).total_seconds(),
+                error=error,
             )
         )
+        return True
+
+    def dead_runs(self, source_id: int | None = None) -> list[RunRecord]:
+        """Runs recorded as running whose process is gone: same host and its pid not alive,
+        or its lock's heartbeat older than `stale_after`."""
+        query = sa.select(RUNS).where(RUNS.c.status == RunStatus.RUNNING.value)
+        if source_id is not None:
+            query = query.where(RUNS.c.source_id == source_id)
+        with self._engine.connect() as conn:
+            running = [RunRecord.model_validate(dict(r._mapping)) for r in conn.execute(query)]
+        return [
+            run
+            for run in running
+            if _run_dead(
+                run, self.lock_of(run.source_id), host=self.host, stale_after=self.stale_after
+            )
+        ]
+
+    def interrupt(self, run_id: str, *, error: str) -> bool:
+        """Mark a dead run interrupted and free the lock it still holds, in one transaction;
+        False when it is no longer running (it finished, or another reader marked it)."""
+        with self._engine.begin() as conn:
+            if not self._mark_interrupted(conn, run_id, error=error):
+                return False
+            conn.execute(RUN_LOCKS.delete().where(RUN_LOCKS.c.run_id == run_id))
+        return True
 
     def _refused(self, source_id: int, holder: RunLock) -> StateError:
         return StateError(

@@ -13,6 +13,7 @@ __all__ = [
     "METADATA",
     "RUNS",
     "RUN_LOCKS",
+    "RUN_PLANS",
     "SCHEMA_VERSION",
     "SOURCES",
 ]
@@ -120,4 +121,22 @@ BACKFILL_PROGRESS = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("rows_written", sa.BigInteger, nullable=False, default=0),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The plan of a backfill run (`pinads.extract.plan_document`): a resumed backfill finishes
+# these steps instead of re-planning with the entities of its own day.
+RUN_PLANS = sa.Table(
+    "run_plans",
+    METADATA,
+    sa.Column(
+        "run_id",
+        sa.String(32),
+        sa.ForeignKey("runs.id", name="fk_run_plans_run", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # What the steps depend on besides the range (dataset, granularity): another basis is
+    # never resumed.
+    sa.Column("basis", sa.String(200), nullable=False),
+    sa.Column("plan", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
