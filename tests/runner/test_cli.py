@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pinads.cli import app
+from pinads.runner import service
 from pinads.runner.store import SourceStore
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
@@ -73,6 +77,26 @@ def test_list_show_delete_and_runs() -> None:
     assert code == 0 and "deleted source shop" in output
     code, output = _invoke("sources", "show", "shop")
     assert code == 2 and "no source named 'shop'" in output
+
+
+def test_deleting_a_missing_source_fails_at_once_without_asking() -> None:
+    store = SourceStore(load_settings())
+    store.save(CONFIG)
+    store.close()
+    deleted = subprocess.run(  # the console script: its one-line errors and exit codes
+        [str(Path(sys.executable).parent / "pinads"), "sources", "delete", "shpo"],
+        input="y\n",  # would confirm, were it asked
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (deleted.returncode, deleted.stdout) == (2, "")  # no "Delete source shpo?" first
+    assert deleted.stderr == (
+        "error: no source named 'shpo' (sources: shop); create one with `pinads sources create`\n"
+    )
+    assert [config.name for config in service.list_sources()] == ["shop"]
 
 
 def test_run_needs_both_dates() -> None:

@@ -177,6 +177,7 @@ def register(app: typer.Typer) -> None:
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     ) -> None:
         """Delete a source (its table is kept)."""
+        service.get_source(name)  # a missing source is an error, not a question first
         if not yes and not typer.confirm(f"Delete source {name}?", default=False):
             raise typer.Exit(1)
         service.delete_source(name)
