@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from pinads.errors import StateError
 from pinads.settings import load_settings
-from pinads.state import LATEST_VERSION, MIGRATIONS, create_control_engine, migrate, open_control_db
+from pinads.state import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    RunKind,
+    create_control_engine,
+    migrate,
+    open_control_db,
+)
 from pinads.state.schema import METADATA, SCHEMA_VERSION
 
 
@@ -118,3 +125,59 @@ def test_default_sqlite_file_and_its_wal_are_owner_only() -> None:
         assert files, "the default control DB lives in PINADS_HOME"
         modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files}
     assert set(modes.values()) == {0o600}, modes
+
+
+def _drop_foreign_keys(engine: sa.Engine) -> None:
+    """PostgreSQL: drop the constraints. SQLite enforces none unless a connection asks (ours
+    do): the raw inserts below run through a connection that does not."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table, name in (("runs", "fk_runs_source"), ("run_locks", "fk_run_locks_source")):
+            conn.execute(sa.text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+
+
+def _raw(engine: sa.Engine) -> sa.Engine:
+    if engine.dialect.name == "postgresql":
+        return engine
+    return sa.create_engine(engine.url)  # plain SQLite: foreign keys off
+
+
+def test_version_4_drops_the_rows_of_sources_deleted_before_it(control_url: str) -> None:
+    load_settings().ensure_home()
+    engine = create_control_engine(url=control_url)
+    assert migrate(engine, target=3) == 3
+    now = datetime.now(UTC).replace(tzinfo=None)
+    _drop_foreign_keys(engine)  # as versions 1-3 of pinads made them: rows outlived source 2
+    with _raw(engine).begin() as conn:
+        kept = conn.execute(
+            sa.text(
+                "INSERT INTO sources (name, config, created_at, updated_at) "
+                "VALUES ('kept', '{}', :now, :now) RETURNING id"
+            ),
+            {"now": now},
+        ).scalar_one()
+        for run_id, source_id in (("mine", kept), ("orphan", kept + 1)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (id, source_id, kind, status, rows_written, api_calls, "
+                    "rate_limited_waits, started_at, pid, host) VALUES (:id, :source, "
+                    "'manual', 'running', 0, 0, 0, :now, 1, 'h')"
+                ),
+                {"id": run_id, "source": source_id, "now": now},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO run_locks (source_id, run_id, pid, host, acquired_at, heartbeat_at) "
+                "VALUES (:source, 'orphan', 1, 'h', :now, :now)"
+            ),
+            {"source": kept + 1, "now": now},
+        )
+    engine.dispose()
+    with open_control_db(url=control_url) as db:
+        assert [run.id for run in db.runs.recent()] == ["mine"]
+        assert db.runs.lock_of(kept + 1) is None
+        again = db.sources.create("new", {}, authorizer_id=None)
+        db.runs.start(again.id, kind=RunKind.MANUAL)
+        db.sources.delete("new")  # with its history
+        assert [run.id for run in db.runs.recent()] == ["mine"]

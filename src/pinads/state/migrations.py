@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -34,12 +35,22 @@ class Migration:
     apply: Callable[[sa.Connection], None]
 
 
+def _column(column: sa.Column[Any]) -> sa.Column[Any]:
+    # `Column._copy` leaves the foreign keys behind (SQLAlchemy 2.1): without them a deleted
+    # source's runs were never cascaded away. Databases made before version 4 lack them, so
+    # deletions stay explicit too (`SourceRepository.delete`).
+    copy = column._copy()
+    for key in column.foreign_keys:
+        copy.append_foreign_key(key._copy())
+    return copy
+
+
 def _snapshot(exclude: dict[str, tuple[str, ...]]) -> sa.MetaData:
     """Copies of every current table without the `exclude`d columns (added later)."""
     metadata = sa.MetaData()
     for table in schema.METADATA.sorted_tables:
         dropped = exclude.get(table.name, ())
-        columns = [c._copy() for c in table.columns if c.name not in dropped]
+        columns = [_column(c) for c in table.columns if c.name not in dropped]
         sa.Table(table.name, metadata, *columns)
     return metadata
 
@@ -73,6 +84,11 @@ def _v3(conn: sa.Connection) -> None:
 
 def _v4(conn: sa.Connection) -> None:
     _create(conn, ("run_plans",), exclude={})
+    # Rows of sources deleted before deletions were explicit: a new source given a deleted
+    # one's id (SQLite reuses the highest) would inherit its history and its locks.
+    known = sa.select(schema.SOURCES.c.id)
+    for table in (schema.BACKFILL_PROGRESS, schema.RUN_LOCKS, schema.RUNS):
+        conn.execute(table.delete().where(table.c.source_id.not_in(known)))
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pinads.errors import ConfigError
 from pinads.state.db import inserted_id, utc_now
 from pinads.state.records import SourceRecord
-from pinads.state.schema import SOURCES
+from pinads.state.schema import BACKFILL_PROGRESS, RUN_LOCKS, RUN_PLANS, RUNS, SOURCES
 
 __all__ = ["SourceRepository"]
 
@@ -74,6 +74,12 @@ class SourceRepository:
         return self.get(record.id)
 
     def delete(self, name: str) -> None:
+        """Delete a source with its run history, locks and plans, in one transaction. Done
+        here rather than by foreign keys: databases made before schema version 4 have none."""
         record = self.get(name)
+        runs = sa.select(RUNS.c.id).where(RUNS.c.source_id == record.id)
         with self._engine.begin() as conn:
+            conn.execute(RUN_PLANS.delete().where(RUN_PLANS.c.run_id.in_(runs)))
+            for table in (BACKFILL_PROGRESS, RUN_LOCKS, RUNS):
+                conn.execute(table.delete().where(table.c.source_id == record.id))
             conn.execute(SOURCES.delete().where(SOURCES.c.id == record.id))
