@@ -255,7 +255,8 @@ def register(app: typer.Typer) -> None:
         end: ToOpt = None,
     ) -> None:
         """Load history through async reports (<= 186-day batches), resumable: run it again
-        after a crash and it continues from the first unfinished batch."""
+        with the same --from after a crash and it continues the interrupted range from its
+        first unfinished batch, following the batches it planned."""
         first = _day(start, "--from")
         period = _period(start, end) if end else None
         problem = backfill_start_problem(source, first, today=datetime.now(UTC).date())
@@ -268,7 +269,8 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str | None, typer.Argument(help="Only this source.")] = None,
         limit: Annotated[int, typer.Option("--limit", "-n", help="How many.")] = 20,
     ) -> None:
-        """Run history: kind, range, status, rows, API calls, 429s, duration, error."""
+        """Run history: kind, range, status, rows, API calls, 429s, duration, error. A run
+        whose process died shows as interrupted, with the command that resumes it."""
         _out().print(_runs_table(source, limit))
 
     @app.command("preview")
