@@ -17,7 +17,10 @@ its reference is our own writer on one file. An upsert over existing keys cannot
 bulk insert, so the reload also meets the engine's own bulk upsert (`upsert:` ceilings, compared
 with the reload only): DuckDB INSERT OR REPLACE into a keyed table holding every row;
 PostgreSQL binary \\copy into a temporary table, then `INSERT ... ON CONFLICT DO UPDATE` (or
-`MERGE`) of every row, in one transaction.
+`MERGE`) of every row, in one transaction; Parquet/CSV: pyarrow reading the partitions the rows
+fall in, a left anti-join on the key, and `write_dataset` of what is left plus the new rows with
+`existing_data_behavior='delete_matching'` (like our reload it reads and rewrites each affected
+partition; unlike it, without temporary files, renames or fsyncs: a crash half-way loses data).
 
 Each repetition runs our load and then the ceilings on fresh tables, minutes apart, so the
 ratio of a repetition compares like with like even when other work shares the machine; the
@@ -329,7 +332,8 @@ def postgres_ceilings(
 
 
 def files_ceilings(rows: pa.Table, fmt: FileFormat, workdir: Path) -> dict[str, Sample]:
-    """pyarrow.dataset writing the same date partitions (JSONL: our writer, one file)."""
+    """pyarrow.dataset writing the same date partitions (JSONL: our writer, one file); for the
+    reload, pyarrow's own upsert into that dataset (`files_upsert`)."""
     target = workdir / "ceiling"
     if fmt is FileFormat.JSONL:
         out = {"one JSONL file": timed(lambda: write_data_file(workdir / "c.jsonl", rows, fmt))}
@@ -342,20 +346,45 @@ def files_ceilings(rows: pa.Table, fmt: FileFormat, workdir: Path) -> dict[str, 
         else padataset.CsvFileFormat().make_write_options()
     )
 
-    def write() -> None:
+    def write(data: pa.Table, behavior: str) -> None:
         padataset.write_dataset(
-            rows,
+            data,
             target,
             format=fmt.value,
             partitioning=["date"],
             partitioning_flavor="hive",
             file_options=options,
-            existing_data_behavior="overwrite_or_ignore",
+            existing_data_behavior=behavior,
         )
 
-    out = {"pyarrow write_dataset (date partitions)": timed(write)}
+    out = {
+        "pyarrow write_dataset (date partitions)": timed(lambda: write(rows, "overwrite_or_ignore"))
+    }
+    # The dataset just written holds every key: upsert all of them again, as our reload does.
+    label = f"{UPSERT_CEILING} pyarrow read + anti-join + write_dataset"
+    out[label] = timed(lambda: files_upsert(rows, fmt, target, write))
     shutil.rmtree(target)
     return out
+
+
+def files_upsert(
+    rows: pa.Table, fmt: FileFormat, target: Path, write: Callable[[pa.Table, str], None]
+) -> None:
+    """pyarrow's own upsert of `rows` into a date-partitioned dataset: read the partitions the
+    rows fall in, drop the rows whose key comes again (anti-join), and write what is left plus
+    the new rows over those partitions (write_dataset's 'delete_matching' empties each one
+    first). Like our reload it reads and rewrites every affected partition; unlike it, it has no
+    temporary files, renames or fsyncs, so a crash half-way loses data."""
+    key = list(table_spec().key)
+    partitioning = padataset.partitioning(pa.schema([rows.schema.field("date")]), flavor="hive")
+    dataset = padataset.dataset(
+        target, format=fmt.value, schema=rows.schema, partitioning=partitioning
+    )
+    dates = pc.unique(rows.column("date"))
+    existing = dataset.to_table(filter=padataset.field("date").isin(dates))
+    kept = existing.join(rows.select(key), keys=key, join_type="left anti")
+    merged = pa.concat_tables([kept.select(rows.column_names), rows], promote_options="default")
+    write(merged, "delete_matching")
 
 
 def ceilings(

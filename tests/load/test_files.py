@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pinads.errors import ConfigError, LoadError
@@ -22,11 +23,21 @@ from pinads.load import (
     WriteMode,
     open_destination,
 )
+from pinads.load.files import in_parallel
 from pinads.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "contract"))
 
-from contract_helpers import batches, expected_rows, grid, latest_by_key, spec, table_rows
+from contract_helpers import (
+    KEY,
+    batches,
+    expected_rows,
+    grid,
+    latest_by_key,
+    row,
+    spec,
+    table_rows,
+)
 
 UPSERT = WriteMode.UPSERT
 
@@ -232,3 +243,166 @@ def test_upsert_moves_keys_out_of_other_steps_files(tmp_path: Path) -> None:
     assert table_rows(got, table.column_names) == expected_rows(
         latest_by_key(first, shifted), table.column_names
     )
+
+
+def _manifest_files(root: Path, table: str = "campaign_daily") -> dict[str, dict[str, object]]:
+    files: dict[str, dict[str, object]] = json.loads(
+        (root / table / "_pinads_manifest.json").read_text()
+    )["files"]
+    return files
+
+
+def _data_files(root: Path, table: str = "campaign_daily") -> list[str]:
+    return sorted(
+        str(p.relative_to(root / table))
+        for p in (root / table).rglob("*")
+        if p.is_file() and p.name != "_pinads_manifest.json"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_upsert_of_every_key_again_deletes_the_older_file(tmp_path: Path, fmt: str) -> None:
+    dest = _open(tmp_path, fmt)
+    table = spec()
+    first = grid(range(3), range(4), spend=1)
+    dest.write_step(table, batches(table, first), mode=UPSERT, scope="s", step_id="a")
+    older = _data_files(tmp_path)
+    again = grid(range(3), range(4), spend=2)
+    dest.write_step(table, batches(table, again), mode=UPSERT, scope="s", step_id="b")
+    newer = _data_files(tmp_path)
+    assert len(newer) == 3 and not set(newer) & set(older)  # one file per partition, b's
+    assert sorted(_manifest_files(tmp_path)) == newer
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        again, table.column_names
+    )
+
+
+def test_a_file_the_step_replaces_entirely_is_read_for_its_keys_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    dest.write_step(
+        table,
+        batches(table, grid(range(2), range(3), spend=1)),
+        mode=UPSERT,
+        scope="s",
+        step_id="a",
+    )
+    read_columns: list[list[str] | None] = []
+    read = pq.ParquetFile.read
+
+    def spy(self: pq.ParquetFile, columns: list[str] | None = None, **kwargs: object) -> pa.Table:
+        read_columns.append(columns)
+        return read(self, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", spy)
+    dest.write_step(
+        table,
+        batches(table, grid(range(2), range(3), spend=2)),
+        mode=UPSERT,
+        scope="s",
+        step_id="b",
+    )
+    assert read_columns == [list(KEY), list(KEY)]  # one key read per partition, nothing more
+
+
+def test_each_file_and_each_directory_is_synced_once_per_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = _open(tmp_path, "csv")
+    table = spec()
+    dest.write_step(
+        table, batches(table, grid(range(4), range(2))), mode=UPSERT, scope="s", step_id="a"
+    )
+    synced: list[str] = []
+    renamed: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def spy_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    def spy_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        renamed.append(Path(dst).name)
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", spy_replace)
+    # Half the keys of two partitions again: each keeps a smaller file of step a's rows.
+    rows = grid(range(2, 6), range(1))
+    dest.write_step(table, batches(table, rows), mode=UPSERT, scope="s", step_id="b")
+    dataset = tmp_path / "campaign_daily"
+    parts = [dataset / f"date=2026-09-0{d}" for d in range(3, 7)]
+    files = [p for p in synced if p.endswith(".partial")]  # the temporary names, renamed since
+    dirs = sorted(p for p in synced if Path(p).is_dir())
+    assert len(files) + len(dirs) == len(synced)
+    assert dirs == sorted([str(dataset), *map(str, parts)])  # manifest's dir + 4 partitions
+    # b's file in 4 partitions, a's rewritten in 2, the manifest: each synced before its rename.
+    assert len(files) == len(renamed) == 4 + 2 + 1
+    assert len(set(files)) == len(files)
+
+
+def test_a_failing_partition_moves_no_checkpoint(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    rows = grid(range(6), range(2))
+    blocker = tmp_path / "campaign_daily" / "date=2026-09-04"
+    blocker.parent.mkdir()
+    blocker.write_text("in the way")
+    with pytest.raises(LoadError, match="a file stands where a directory is needed"):
+        dest.write_step(table, batches(table, rows), mode=UPSERT, scope="s", step_id="1")
+    assert dest.completed_steps(table.name, "s") == set()
+    blocker.unlink()
+    dest.write_step(table, batches(table, rows), mode=UPSERT, scope="s", step_id="1")
+    assert dest.completed_steps(table.name, "s") == {"1"}
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        rows, table.column_names
+    )
+    assert sorted(_manifest_files(tmp_path)) == _data_files(tmp_path)
+
+
+def test_many_partitions_written_at_once_are_all_recorded(tmp_path: Path) -> None:
+    dest = _open(tmp_path, "csv")
+    table = spec()
+    first = grid(range(30), range(5), spend=1)
+    dest.write_step(table, batches(table, first, size=4), mode=UPSERT, scope="s", step_id="a")
+    second = grid(range(10, 40), range(3, 8), spend=2)
+    dest.write_step(table, batches(table, second, size=64), mode=UPSERT, scope="s", step_id="b")
+    files = _manifest_files(tmp_path)
+    assert sorted(files) == _data_files(tmp_path)
+    for name, stats in files.items():
+        assert stats["size"] == (tmp_path / "campaign_daily" / name).stat().st_size
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        latest_by_key(first, second), table.column_names
+    )
+
+
+def test_in_parallel_keeps_the_order_and_waits_for_every_call() -> None:
+    assert in_parallel(lambda n: n * n, list(range(50))) == [n * n for n in range(50)]
+    ended: list[int] = []
+
+    def work(n: int) -> int:
+        if n == 3:
+            raise ValueError("three")
+        ended.append(n)
+        return n
+
+    with pytest.raises(ValueError, match="three"):
+        in_parallel(work, list(range(8)))
+    settled = list(ended)
+    assert 3 not in settled
+    assert ended == settled  # nothing still runs after in_parallel raised
+
+
+def test_partitions_of_several_large_batches_keep_the_rows_order(tmp_path: Path) -> None:
+    dest = _open(tmp_path)
+    table = spec()
+    # Campaigns descending, days interleaved: two batches of 5,000 rows, each split on its own.
+    rows = [row(d, c) for c in range(199, -1, -1) for d in range(50)]
+    dest.write_step(table, batches(table, rows, size=5_000), mode=UPSERT, scope="s", step_id="1")
+    assert len(_data_files(tmp_path)) == 50
+    (day7,) = (tmp_path / "campaign_daily/date=2026-09-08").glob("*.parquet")
+    campaigns = pq.read_table(day7).column("campaign_id").to_pylist()
+    assert campaigns == [f"6265356{c:05d}" for c in range(199, -1, -1)]
+    assert dest.read_table(table.name).num_rows == 10_000

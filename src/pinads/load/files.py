@@ -12,19 +12,23 @@ A step's rows are collected first, so a failure while they arrive changes nothin
 is written to a temporary name and renamed into place (see files_write for the order), and the
 manifest with the step's checkpoint is replaced last: a crash in between reruns the step, which
 is idempotent (a step owns one file name per partition and upsert removes its keys from the
-other files). One process writes a root at a time.
+other files). One process writes a root at a time; within it, a step's partitions are written
+on several threads (one per core), and the manifest records their files once all have ended.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,13 +42,18 @@ from pinads.load.files_io import (
     read_data_file,
     utc_now_text,
 )
-from pinads.load.files_manifest import Manifest
+from pinads.load.files_manifest import FileStats, Manifest
 from pinads.load.files_write import PartitionWrite
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 
 __all__ = ["FilesDestination"]
 
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+# Rows per piece when splitting a step into partitions: pieces are split on several threads.
+_SPLIT_ROWS = 65_536
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class FilesDestination:
@@ -127,13 +136,19 @@ class FilesDestination:
     ) -> int:
         rows = collect_step(table, batches, require_key=mode.uses_key)
         if mode.uses_key and table.key:
+            # Once for the whole step: per partition costs more (a group-by per small file).
             rows = last_per_key(rows, table.key)
         rows = conform_table(rows, manifest.schema, source="the step's rows")
         key = table.key if mode.uses_key else ()
+
+        def write(part: tuple[Path, pa.Table]) -> tuple[int, dict[str, FileStats | None]]:
+            job = PartitionWrite(dataset, *part, manifest, key=key, step=step)
+            return job.run(mode), job.changes
+
         written = 0
-        for part_dir, part in _partitions(dataset, manifest.partition_by, rows):
-            job = PartitionWrite(dataset, part_dir, part, manifest, key=key, step=step)
-            written += job.run(mode)
+        for count, changes in in_parallel(write, _partitions(dataset, manifest.partition_by, rows)):
+            manifest.record(changes)
+            written += count
         return written
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -213,35 +228,72 @@ class FilesDestination:
             return table if table is not None else manifest.schema.empty_table()
 
 
-def _data_files(part_dir: Path, fmt: FileFormat) -> list[Path]:
-    return sorted(
-        p for p in part_dir.glob(f"*{fmt.extension}") if p.is_file() and not p.name.startswith(".")
-    )
-
-
 def _read_all(files: list[Path], schema: pa.Schema, fmt: FileFormat) -> pa.Table | None:
     if not files:
         return None
     return pa.concat_tables([read_data_file(f, schema, fmt) for f in files])
 
 
-def _partitions(
-    dataset: Path, column: str | None, rows: pa.Table
-) -> Iterator[tuple[Path, pa.Table]]:
-    """The rows of each date partition (one sort, then zero-copy slices)."""
+def _partitions(dataset: Path, column: str | None, rows: pa.Table) -> list[tuple[Path, pa.Table]]:
+    """The rows of each date partition, in their original order.
+
+    Each record batch is split on its own (in parallel): taking rows from the whole chunked
+    table would concatenate every column again for each partition.
+    """
     if rows.num_rows == 0:
-        return
+        return []
     if column is None:
-        yield dataset, rows
-        return
-    values = rows.column(column).combine_chunks()
-    ordered = rows.take(pc.array_sort_indices(values, null_placement="at_end"))
-    runs = pc.run_end_encode(ordered.column(column).combine_chunks())
+        return [(dataset, rows)]
+    pieces: dict[dt.date | None, list[pa.RecordBatch]] = {}
+    batches = rows.to_batches(max_chunksize=_SPLIT_ROWS)
+    if len(batches) > 1 and rows.num_rows < len(batches) * _SPLIT_ROWS // 16:
+        # Many small batches: one copy costs less than a sort and a take for each.
+        batches = rows.combine_chunks().to_batches(max_chunksize=_SPLIT_ROWS)
+    for split in in_parallel(lambda batch: _split_batch(batch, column), batches):
+        for value, piece in split:
+            pieces.setdefault(value, []).append(piece)
+    return [
+        (dataset / f"{column}={_label(value)}", pa.Table.from_batches(pieces[value]))
+        for value in sorted(pieces, key=lambda v: (v is None, v or dt.date.min))
+    ]
+
+
+def _split_batch(batch: pa.RecordBatch, column: str) -> list[tuple[dt.date | None, pa.RecordBatch]]:
+    """(partition value, its rows) for each value of `column` in `batch`: one stable sort."""
+    ordered = batch.take(pc.array_sort_indices(batch.column(column), null_placement="at_end"))
+    runs = pc.run_end_encode(ordered.column(column))
+    split = []
     start = 0
     for end, value in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
-        label = NULL_PARTITION if value is None else value.isoformat()
-        yield dataset / f"{column}={label}", ordered.slice(start, end - start)
+        split.append((value, ordered.slice(start, end - start)))
         start = end
+    return split
+
+
+def _label(value: dt.date | None) -> str:
+    return NULL_PARTITION if value is None else value.isoformat()
+
+
+def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`fn` of each item, on up to one thread per core: pyarrow's readers, writers and compute
+    kernels release the GIL. Every call has ended when this returns or raises."""
+    workers = min(len(items), _cores())
+    if workers <= 1:
+        return [fn(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinads-files")
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+        return [future.result() for future in futures]
+    finally:
+        # After a failure nothing new starts, and nothing still writes when the caller
+        # releases its lock.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _advice(exc: OSError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,18 @@ class FileStats:
     key_max: tuple[Any, ...] | None
 
     @classmethod
-    def of(cls, path: Path, rows: pa.Table, key: tuple[str, ...]) -> FileStats:
+    def of(
+        cls,
+        path: Path,
+        rows: pa.Table,
+        key: tuple[str, ...],
+        *,
+        ranges: list[tuple[Any, Any]] | None = None,
+    ) -> FileStats:
+        """Stats of `path`, just written from `rows`; `ranges` if the caller has them already."""
         stat = path.stat()
-        ranges = key_ranges(rows, key) if key and rows.num_rows else None
+        if ranges is None and key and rows.num_rows:
+            ranges = key_ranges(rows, key)
         return cls(
             size=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
@@ -43,9 +53,9 @@ class FileStats:
             key_max=tuple(r[1] for r in ranges) if ranges else None,
         )
 
-    def describes(self, path: Path) -> bool:
-        """True if the file is still the one measured (a crash may have replaced it since)."""
-        stat = path.stat()
+    def describes(self, stat: os.stat_result) -> bool:
+        """True if the file (its `stat`) is still the one measured (a crash may have replaced
+        it since)."""
         return stat.st_size == self.size and stat.st_mtime_ns == self.mtime_ns
 
     def may_hold(self, ranges: list[tuple[Any, Any]] | None) -> bool:
@@ -147,6 +157,14 @@ class Manifest:
         atomic_write_bytes(
             dataset / MANIFEST_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2)
         )
+
+    def record(self, changes: dict[str, FileStats | None]) -> None:
+        """Note data files written (their stats) or removed (None)."""
+        for path, stats in changes.items():
+            if stats is None:
+                self.files.pop(path, None)
+            else:
+                self.files[path] = stats
 
     def evolved(self, table: TableSpec) -> Manifest:
         """Add the spec's new columns; a column whose type changed is refused."""
