@@ -7,7 +7,6 @@ with their checkpoints (several steps per transaction when the caller allows it)
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +19,7 @@ import pyarrow.compute as pc
 
 from pinads.errors import LoadError
 from pinads.load.conform import collect_step, last_per_key, quote_ident
+from pinads.load.cores import usable_cores
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 from pinads.load.types import duckdb_type
 
@@ -69,10 +69,6 @@ def memory_limit_for(table: TableSpec, *, threads: int = 1) -> int:
     of CPU at 57 MB, 1.3 s from 110 MB up)."""
     share = 1 if threads == 1 else 2 * threads
     return max(MIN_MEMORY_LIMIT, _MEMORY_PER_COLUMN * len(table.columns) * share)
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _STEP = "_pinads_step_rows"  # how SQL reads the step's rows (see `_exec`)
@@ -164,7 +160,7 @@ class DuckDBDestination:
     def _tune(self, conn: duckdb.DuckDBPyConnection, table: TableSpec | None, *, rows: int) -> None:
         """Threads and buffer pool for writing a step of `rows` rows into `table` (None: the
         connection's own bookkeeping), unless the URL fixed them."""
-        threads = self.threads or (_cores() if rows >= PARALLEL_STEP_ROWS else 1)
+        threads = self.threads or (usable_cores() if rows >= PARALLEL_STEP_ROWS else 1)
         limit = self.memory_limit or (
             MIN_MEMORY_LIMIT if table is None else memory_limit_for(table, threads=threads)
         )

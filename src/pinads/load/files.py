@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from pinads.errors import LoadError
 from pinads.load.conform import collect_step, last_per_key
+from pinads.load.cores import usable_cores
 from pinads.load.files_io import (
     FileFormat,
     atomic_write_bytes,
@@ -277,7 +278,7 @@ def _label(value: dt.date | None) -> str:
 def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`fn` of each item, on up to one thread per core: pyarrow's readers, writers and compute
     kernels release the GIL. Every call has ended when this returns or raises."""
-    workers = min(len(items), _cores())
+    workers = min(len(items), usable_cores())
     if workers <= 1:
         return [fn(item) for item in items]
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pinads-files")
@@ -288,12 +289,6 @@ def in_parallel(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         # After a failure nothing new starts, and nothing still writes when the caller
         # releases its lock.
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _advice(exc: OSError) -> str:
