@@ -88,7 +88,8 @@ def _totals(rows: list[dict[str, Any]], key: str = "DATE") -> dict[str, dict[str
         ({"granularity": "HOUR", "start_date": _day(-8), "end_date": _day(-4)}, CAMPAIGN_INVALID),
         ({"campaign_ids": None}, CAMPAIGN_INVALID),
         ({"campaign_ids": [str(626_000_000_001 + n) for n in range(251)]}, CAMPAIGN_INVALID),
-        ({"campaign_ids": "626000000001,626000000002"}, CAMPAIGN_INVALID),  # ids are repeated keys
+        ({"campaign_ids": "626000000001,x"}, CAMPAIGN_INVALID),  # comma-joined ids are checked too
+        ({"campaign_ids": "626000000001,"}, CAMPAIGN_INVALID),
     ],
 )
 def test_invalid_parameters(
@@ -132,6 +133,25 @@ def test_limits_at_their_edges_are_accepted(client: httpx.Client, headers: dict[
     for params in edges:
         response = client.get(f"{LARGE}/campaigns/analytics", headers=headers, params=params)
         assert response.status_code == 200, response.text
+
+
+def test_comma_joined_ids_read_as_repeated_keys(
+    client: httpx.Client, headers: dict[str, str]
+) -> None:
+    """Pinterest's Python SDK sends `campaign_ids=1,2`; the real API takes it like repeated
+    keys, and the 250-id limit counts the ids, however they are joined."""
+    ids = [str(626_000_000_001 + n) for n in range(3)]
+    path = f"{LARGE}/campaigns/analytics"
+    repeated = client.get(path, headers=headers, params=_params(campaign_ids=ids))
+    joined = client.get(path, headers=headers, params=_params(campaign_ids=",".join(ids)))
+    mixed = client.get(
+        path, headers=headers, params=_params(campaign_ids=[",".join(ids[:2]), ids[2]])
+    )
+    assert repeated.status_code == joined.status_code == mixed.status_code == 200, joined.text
+    assert repeated.json() and joined.json() == repeated.json() == mixed.json()
+    many = ",".join(str(626_000_000_001 + n) for n in range(251))
+    too_many = client.get(path, headers=headers, params=_params(campaign_ids=many))
+    assert too_many.json() == CAMPAIGN_INVALID
 
 
 def test_roles_without_analytics_are_403(client: httpx.Client, headers: dict[str, str]) -> None:

@@ -67,12 +67,24 @@ def test_entity_statuses_as_repeated_keys(
     assert {c["summary_status"] for c in archived} == {"ARCHIVED"}
 
 
-def test_comma_joined_statuses_are_rejected(client: httpx.Client, headers: dict[str, str]) -> None:
-    response = client.get(
-        f"{BASE}/campaigns", headers=headers, params={"entity_statuses": "ACTIVE,PAUSED"}
+def test_comma_joined_statuses_and_ids_are_accepted(
+    client: httpx.Client, headers: dict[str, str]
+) -> None:
+    repeated = {"page_size": 250, "entity_statuses": ["ACTIVE", "PAUSED"]}
+    joined = {"page_size": 250, "entity_statuses": "ACTIVE,PAUSED"}
+    first = client.get(f"{BASE}/campaigns", headers=headers, params=joined)
+    assert first.status_code == 200, first.text
+    same = client.get(f"{BASE}/campaigns", headers=headers, params=repeated).json()
+    assert first.json()["items"] == same["items"]
+    ids = [c["id"] for c in first.json()["items"][:3]]
+    by_ids = client.get(
+        f"{BASE}/campaigns", headers=headers, params={"campaign_ids": ",".join(ids)}
     )
-    assert response.status_code == 400
-    assert response.json() == {"code": 400, "message": "Invalid ad account campaign parameters."}
+    assert sorted(c["id"] for c in by_ids.json()["items"]) == sorted(ids)
+    wrong = client.get(
+        f"{BASE}/campaigns", headers=headers, params={"entity_statuses": "ACTIVE,SLEEPING"}
+    )
+    assert wrong.json() == {"code": 400, "message": "Invalid ad account campaign parameters."}
 
 
 def test_campaign_id_filter_and_its_limit(client: httpx.Client, headers: dict[str, str]) -> None:

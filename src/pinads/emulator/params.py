@@ -76,10 +76,12 @@ def _check_bounds(operation_id: str, schema: dict[str, Any], value: Any) -> None
 
 def _array(operation_id: str, param: dict[str, Any], raws: list[str]) -> list[Any]:
     schema = param["schema"]
-    # explode=false (columns, targeting_types): one comma-separated value; else repeated keys.
-    items = raws[0].split(",") if not param["explode"] and len(raws) == 1 else raws
+    # explode=false (columns, targeting_types): one comma-separated value. explode=true (ids,
+    # entity_statuses): repeated keys, and Pinterest also takes each key comma-joined
+    # (`campaign_ids=1,2`, what its own Python SDK sends), so both forms, even mixed, count.
     if not param["explode"] and len(raws) > 1:
         raise invalid(operation_id)
+    items = [item for raw in raws for item in raw.split(",")]
     item_schema = schema.get("items", {})
     values = [_scalar(operation_id, item_schema, item) for item in items]
     if param["name"].endswith("_ids") and not all(_ID_ARRAY.match(str(v)) for v in values):
