@@ -212,6 +212,22 @@ def test_source_endpoints_preview_run_and_history(
     assert client.get("/api/jobs/nope", headers=headers).status_code == 404
 
 
+def test_source_endpoint_takes_dataddo_write_modes(
+    client: TestClient, api_token: str, authorizer: str, tmp_path: Path
+) -> None:
+    headers = _auth(api_token)
+    document = {**_source(tmp_path), "write_mode": "insert ignore"}
+    created = client.post("/api/sources", headers=headers, json=document)
+    assert created.status_code == 201, created.text
+    assert client.get("/api/sources/shop", headers=headers).json()["config"]["write_mode"] == (
+        "insert_ignore"
+    )
+    bad = client.post(
+        "/api/sources", headers=headers, json={**_source(tmp_path, "other"), "write_mode": "merge"}
+    )
+    assert bad.status_code == 400 and "write_mode" in bad.json()["detail"]
+
+
 def test_backfill_endpoint(
     client: TestClient, api_token: str, authorizer: str, tmp_path: Path
 ) -> None:

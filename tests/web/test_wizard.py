@@ -347,3 +347,31 @@ def test_an_account_the_authorizer_cannot_see_points_to_the_account_step(
     assert "ad account 999999999999 is not visible to authorizer" in page
     assert f"see the Account step for authorizer {authorizer}" in page
     assert "pinads accounts" not in page
+
+
+def test_dataddo_write_mode_names_are_saved_as_pinads_modes(
+    browser: Browser, authorizer: str, tmp_path: Path
+) -> None:
+    runs.create_source(
+        {
+            "name": "shop",
+            "dataset": "campaigns",
+            "authorizer": authorizer,
+            "destination": f"duckdb:///{tmp_path}/x.duckdb",
+        },
+        settings=load_settings(),
+    )
+    wizard = Wizard(browser)
+    wizard.page = browser.client.get("/sources/shop/edit").text
+    for _ in range(6):
+        wizard.post()
+    assert wizard.step() == "destination", wizard.page
+    wizard.post(destination=f"duckdb:///{tmp_path}/x.duckdb", write_mode="Truncate Insert")
+    assert json.loads(draft_of(wizard.page))["write_mode"] == "replace"
+    response = browser.post_form(
+        "/sources/new",
+        {"draft": draft_of(wizard.page), "step": "test", "nav": "save", "editing": "1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert runs.get_source("shop", settings=load_settings()).write_mode.value == "replace"

@@ -44,6 +44,22 @@ class WriteMode(enum.StrEnum):
     def uses_key(self) -> bool:
         return self is not WriteMode.APPEND
 
+    @classmethod
+    def _missing_(cls, value: object) -> WriteMode | None:
+        """Dataddo's names (insert, insert ignore, truncate insert, upsert), and any mode
+        spelt with spaces, hyphens or capitals, so a config moved from Dataddo keeps working."""
+        if not isinstance(value, str):
+            return None
+        spelt = re.sub(r"[\s_-]+", "_", value.strip().lower())
+        return _WRITE_MODE_ALIASES.get(spelt) or next((m for m in cls if m.value == spelt), None)
+
+
+_WRITE_MODE_ALIASES = {
+    "insert": WriteMode.APPEND,
+    "truncate_insert": WriteMode.REPLACE,
+    "truncate_and_insert": WriteMode.REPLACE,
+}
+
 
 class ColumnSpec(BaseModel):
     """One column: its name (lowercase API spelling or `_pinads_*`), Arrow type, nullability."""

@@ -115,7 +115,9 @@ class SourceConfig(BaseModel):
         "account_currency, account_name.",
     )
     write_mode: WriteMode = Field(
-        default=WriteMode.UPSERT, description="upsert | append | replace | insert_ignore."
+        default=WriteMode.UPSERT,
+        description="upsert | append | replace | insert_ignore (Dataddo's insert, insert "
+        "ignore and truncate insert are read as append, insert_ignore and replace).",
     )
     destination: str = Field(
         default="duckdb",

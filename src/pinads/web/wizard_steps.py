@@ -168,7 +168,11 @@ def _apply_snapshot(form: FormData, draft: dict[str, Any]) -> None:
 
 def _apply_destination(form: FormData, draft: dict[str, Any]) -> None:
     draft["destination"] = form_text(form, "destination") or "duckdb"
-    draft["write_mode"] = form_text(form, "write_mode") or WriteMode.UPSERT.value
+    mode = form_text(form, "write_mode") or WriteMode.UPSERT.value
+    try:  # Dataddo's names (insert, truncate insert...) stored as the mode they mean
+        draft["write_mode"] = WriteMode(mode).value
+    except ValueError:
+        draft["write_mode"] = mode  # validation names it with the modes to choose from
 
 
 def _apply_test(form: FormData, draft: dict[str, Any]) -> None:
