@@ -181,6 +181,8 @@ def _authorizer_pages(page: Any) -> None:
 
 
 def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool, authorize: Any = None) -> None:
+    from playwright.sync_api import expect
+
     def check(name: str) -> None:
         if shots:
             _check_page(page, name)
@@ -195,7 +197,9 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool, authorize: Any = Non
     # Typing narrows the list at once, and says which metrics made each dataset match.
     total = int(page.inner_text("#dataset-count"))
     page.type("#q", "TOTAL_CHECKOUT")
-    page.wait_for_function(f"document.getElementById('dataset-count').textContent != '{total}'")
+    # Polled from here: a string predicate would be evaluated in the page, which its
+    # Content-Security-Policy forbids (no eval).
+    expect(page.locator("#dataset-count")).not_to_have_text(str(total))
     assert page.is_hidden("label[data-dataset=campaigns]")
     reason = page.inner_text("label[data-dataset=campaign_analytics] .why")
     assert reason.startswith("matches metrics: TOTAL_CHECKOUT")
@@ -412,3 +416,47 @@ def test_each_test_data_diagnosis_from_the_wizard(page: Any, web_url: str, autho
     )
     assert _diagnosis(page, "empty_range") == "empty_range"
     assert "truly empty" in page.inner_text("#preview-message")
+
+
+def _serve_html(html: str) -> tuple[str, Any]:
+    """A second loopback server (another port, so another origin) serving one HTML page."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = html.encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", server
+
+
+def test_a_page_from_another_origin_cannot_frame_pinads(page: Any, web_url: str) -> None:
+    """Clickjacking: another site frames the login page and overlays its own buttons."""
+    frame = f'<iframe id="victim" src="{web_url}/login" width="800" height="600"></iframe>'
+    other, server = _serve_html(f"<!doctype html>{frame}")
+    try:
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text))
+        page.goto(other)
+        page.wait_for_load_state("load")
+        framed = [f for f in page.frames if f is not page.main_frame]
+        assert len(framed) == 1
+        # Chromium replaces a refused frame's document by its error page: no login form.
+        assert not framed[0].url.startswith(web_url)
+        assert framed[0].query_selector("#username") is None
+        assert any("frame-ancestors" in text or "X-Frame-Options" in text for text in refused)
+    finally:
+        server.shutdown()
+    # The same page opened directly works.
+    page.goto(f"{web_url}/login")
+    assert page.query_selector("#username") is not None

@@ -3,6 +3,7 @@ label, test, revoke, delete, import a refresh token."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +25,14 @@ from pinads.settings import load_settings
 from .conftest import Browser
 
 
+def consent_url(start: httpx.Response) -> str:
+    """Where our page sends the browser on (a page, not a redirect: see `_to_consent`)."""
+    assert start.status_code == 200, start.text
+    found = re.search(r'id="consent-link" href="([^"]+)"', start.text)
+    assert found, "no link to the consent page"
+    return html.unescape(found.group(1))
+
+
 def _authorize(browser: Browser, emulator: EmulatorServer, *, user_id: str, label: str = "") -> str:
     """Start on our page, approve on the emulator's consent form, come back to our callback."""
     start = browser.post_form(
@@ -37,8 +46,7 @@ def _authorize(browser: Browser, emulator: EmulatorServer, *, user_id: str, labe
         },
         follow_redirects=False,
     )
-    assert start.status_code == 303, start.text
-    consent = start.headers["location"]
+    consent = consent_url(start)
     assert consent.startswith(f"{emulator.base_url}/oauth/")
     query = parse_qs(urlsplit(consent).query)
     assert query["redirect_uri"] == ["http://127.0.0.1:8000/authorizers/callback"]
@@ -97,8 +105,7 @@ def test_reauthorize_goes_through_consent_again(
         (saved,) = service.list()
         service.revoke(saved.id)
     start = browser.post_form(f"/authorizers/{saved.id}/reauthorize", {}, follow_redirects=False)
-    consent = start.headers["location"]
-    form = httpx.get(consent).text
+    form = httpx.get(consent_url(start)).text
     fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
     approved = httpx.post(
         f"{emulator_server.base_url}/oauth/",
@@ -125,7 +132,7 @@ def test_denied_consent_stores_nothing_and_says_so(
         },
         follow_redirects=False,
     )
-    form = httpx.get(start.headers["location"]).text
+    form = httpx.get(consent_url(start)).text
     fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
     denied = httpx.post(
         f"{emulator_server.base_url}/oauth/",

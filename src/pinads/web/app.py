@@ -35,6 +35,7 @@ from pinads.web.common import (
     status_for,
 )
 from pinads.web.context import WebContext
+from pinads.web.headers import SecurityHeadersMiddleware, security_headers
 from pinads.web.security import api_user, load_session_secret, session_user
 from pinads.web.store import MIN_PASSWORD_CHARS, WebStore
 
@@ -91,6 +92,8 @@ def create_app(
         same_site="lax",
         https_only=secure_cookies,
     )
+    # Added last, so it wraps the session layer too (a refused session's redirect included).
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
     _install_handlers(app)
     _install_login(app)
@@ -170,7 +173,10 @@ def _install_handlers(app: FastAPI) -> None:
             f"unexpected error ({type(exc).__name__}) in pinads: it is in the server's log; "
             "try again, and report it if it happens again"
         )
-        return _error(request, message, 500)
+        response = _error(request, message, 500)
+        # Starlette answers this one outside the app's middleware: add the headers here.
+        response.headers.update(security_headers(request.url.path, status_code=500))
+        return response
 
 
 def _back(request: Request) -> str:

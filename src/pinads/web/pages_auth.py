@@ -104,7 +104,13 @@ async def start_authorization(request: Request, user: str = Depends(page_user)) 
 
     request.session["oauth_next"] = _safe_next(form_text(form, "next", "/authorizers"))
     url = ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work)
-    return redirect(url)
+    return _to_consent(request, url)
+
+
+def _to_consent(request: Request, url: str) -> Response:
+    """A page that goes on to Pinterest's consent page: browsers refuse a form's redirect
+    to another site under the pages' `form-action 'self'` policy, not a page's refresh."""
+    return render(request, "oauth_continue.html", url=url)
 
 
 def _callback_uri(request: Request) -> str:
@@ -188,7 +194,8 @@ async def reauthorize(
             return service.reauthorize(authorizer_id, flow=options)
 
     request.session["oauth_next"] = f"/authorizers/{authorizer_id}"
-    return redirect(ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work))
+    url = ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work)
+    return _to_consent(request, url)
 
 
 @router.post("/authorizers/{authorizer_id}/revoke")
