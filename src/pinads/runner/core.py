@@ -42,6 +42,7 @@ class RunKind(enum.StrEnum):
     MANUAL = "manual"
     BACKFILL = "backfill"
     PREVIEW = "preview"
+    REBUILD = "rebuild"
 
 
 @dataclass(slots=True)
@@ -178,10 +179,12 @@ def execute_run(
             finally:
                 output.close()
             tracker.committed(output.step, written, counted.rows)
-    if mode is WriteMode.REPLACE:
-        destination.finish_replace(table)
+    # Checked before a replace run's swap: a run that should have found rows must not empty
+    # the table.
     if state.rows_retrieved == 0 and not config.allow_empty and not done:
         raise ExtractError(no_data_message(prepared))
+    if mode is WriteMode.REPLACE:
+        destination.finish_replace(table)
     return state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -15,13 +16,15 @@ from pinads.catalog.model import Dataset
 from pinads.errors import PinadsError
 from pinads.extract.engine import DEFAULT_WORKERS
 from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
-from pinads.load.spec import Destination
+from pinads.load.spec import Destination, WriteMode
 from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
 
 __all__ = ["BACKFILL_SCOPE", "RunLedger", "plan_basis", "plan_source", "run_source"]
+
+log = logging.getLogger(__name__)
 
 BACKFILL_SCOPE = "backfill"  # backfill checkpoints persist across invocations (resume)
 
@@ -64,9 +67,10 @@ def _step_hook(ledger: RunLedger | None, run_id: str) -> Callable[[PlanStep, int
 
 
 def strategy_of(kind: RunKind) -> Strategy:
-    """Backfills cut their range into report batches (reading the trailing ones synchronously
-    when cheaper); other runs read the last 90 days synchronously and older days by reports."""
-    return Strategy.CHEAPEST if kind is RunKind.BACKFILL else Strategy.AUTO
+    """Backfills and rebuilds cut their range into report batches (reading the trailing ones
+    synchronously when cheaper); other runs read the last 90 days synchronously and older days
+    by reports."""
+    return Strategy.CHEAPEST if kind in (RunKind.BACKFILL, RunKind.REBUILD) else Strategy.AUTO
 
 
 def plan_basis(config: SourceConfig) -> str:
@@ -101,6 +105,16 @@ def _with_stored_plan(
         prepared = dataclasses.replace(prepared, plan=plan)
     ledger.plan_made(run_id, prepared.plan, basis=basis)
     return prepared
+
+
+def _drop_rebuilt(destination: Destination, table_name: str) -> None:
+    """Drop a failed rebuild's new table: the live table was never touched. A failure to drop
+    it is logged, not raised, so the error that stopped the rebuild is the one reported (the
+    next rebuild drops it first anyway)."""
+    try:
+        destination.abort_replace(table_name)
+    except PinadsError as exc:
+        log.warning("could not drop the unfinished rebuild of table %r: %s", table_name, exc)
 
 
 def new_run_id() -> str:
@@ -160,8 +174,14 @@ def run_source(
     strategy: Strategy | None = None,
 ) -> RunResult:
     """Run a source once: destination check before any API call, lock, plan, steps, record.
-    `strategy` overrides the kind's (tests compare the report and synchronous paths)."""
+    `strategy` overrides the kind's (tests compare the report and synchronous paths).
+
+    A rebuild (kind REBUILD) writes the whole `period` into a new table, swapped in for the
+    source's table only once complete (the replace mode's shadow table); if it fails, the new
+    table is dropped and the old one is left as it was."""
     destination.check()
+    if kind is RunKind.REBUILD:
+        config = config.model_copy(update={"write_mode": WriteMode.REPLACE})
     today = today or datetime.now(UTC).date()
     run_id = new_run_id()
     started = time.monotonic()
@@ -238,18 +258,26 @@ def _run(
         prepared = _with_stored_plan(prepared, ledger, run_id=run_id, today=today)
     if on_plan is not None:
         on_plan(prepared.plan)
-    counters = execute_run(
-        prepared,
-        client,
-        destination,
-        run_id=run_id,
-        scope=BACKFILL_SCOPE if backfill else f"run:{run_id}",
-        progress=progress,
-        resume=backfill,
-        workers=workers,
-        polling=polling,
-        on_step=_step_hook(ledger, run_id),
-    )
+    rebuild = kind is RunKind.REBUILD
+    if rebuild:  # a new table from nothing: no shadow a crashed replace run or rebuild left
+        destination.abort_replace(prepared.table.name)
+    try:
+        counters = execute_run(
+            prepared,
+            client,
+            destination,
+            run_id=run_id,
+            scope=BACKFILL_SCOPE if backfill else f"run:{run_id}",
+            progress=progress,
+            resume=backfill,
+            workers=workers,
+            polling=polling,
+            on_step=_step_hook(ledger, run_id),
+        )
+    except BaseException:
+        if rebuild:
+            _drop_rebuilt(destination, prepared.table.name)
+        raise
     after = client.stats
     return RunResult(
         run_id=run_id,

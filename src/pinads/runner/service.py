@@ -16,6 +16,7 @@ from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.runner.core import ProgressCallback, RunKind, RunResult
 from pinads.runner.preview import PreviewResult, preview_source
+from pinads.runner.rebuild import check_rebuildable, rebuild_period
 from pinads.runner.run import plan_source, run_source
 from pinads.runner.store import RunRecord, SourceStore
 from pinads.settings import AppSettings, load_settings
@@ -36,6 +37,7 @@ __all__ = [
     "open_authorizer_client",
     "preview",
     "run",
+    "update_source",
 ]
 
 ClientOpener = Callable[[str], PinterestClient]
@@ -104,6 +106,84 @@ def create_source(
     return config
 
 
+def update_source(
+    document: Mapping[str, Any],
+    *,
+    rebuild: bool = False,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    check_accounts: bool = True,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> tuple[SourceConfig, RunResult | None]:
+    """Replace a saved source's config, validated like a new one. An edit that changes the
+    grain of the table the source has written is refused (TableGrainError) unless `rebuild`:
+    then the table is filled again with the new config over the days its runs read and
+    swapped in once complete, and only then is the config saved (a failed rebuild leaves the
+    old table and the old config). Returns the config and the rebuild's result (None when
+    there was nothing to rebuild: the source had written nothing)."""
+    settings = settings or load_settings()
+    name = str(document.get("name", ""))
+    get_source(name, settings=settings)  # an update: the source must exist
+    if not rebuild:
+        config = create_source(
+            document, settings=settings, opener=opener, replace=True, check_accounts=check_accounts
+        )
+        return config, None
+    problems = check_source(
+        document, settings=settings, opener=opener, check_accounts=check_accounts
+    )
+    raise_problems(problems, what=f"source {name!r}")
+    config = SourceConfig.model_validate(dict(document))
+    store = SourceStore(settings)
+    try:
+        result = _rebuild(
+            store,
+            config,
+            settings=settings,
+            opener=opener,
+            today=today or _today(),
+            progress=progress,
+            on_plan=on_plan,
+        )
+        store.save(config, replace=True, rebuilt=True)
+    finally:
+        store.close()
+    return config, result
+
+
+def _rebuild(
+    store: SourceStore,
+    config: SourceConfig,
+    *,
+    settings: AppSettings,
+    opener: ClientOpener | None,
+    today: date,
+    progress: ProgressCallback | None,
+    on_plan: Callable[[Plan], None] | None,
+) -> RunResult | None:
+    """Fill the source's table again with `config` (not saved yet) over the days its runs
+    read; None when its runs wrote nothing."""
+    written, first, last = store.written_span(config.name)
+    if not written:
+        return None
+    check_rebuildable(store.get(config.name), config)
+    dataset = get_dataset(config.dataset)
+    period = rebuild_period(config, dataset, first=first, last=last, today=today)
+    return _run_config(
+        store,
+        config,
+        settings=settings,
+        opener=opener,
+        kind=RunKind.REBUILD,
+        period=period,
+        today=today,
+        progress=progress,
+        on_plan=on_plan,
+    )
+
+
 def get_source(name: str, *, settings: AppSettings | None = None) -> SourceConfig:
     store = SourceStore(settings or load_settings())
     try:
@@ -153,29 +233,54 @@ def run(
     settings = settings or load_settings()
     store = SourceStore(settings)
     try:
-        config = store.get(name)
-        dataset = get_dataset(config.dataset)
-        store.refuse_if_running(config.name)  # before the destination a live run may hold
-        destination = open_destination(config.destination, settings=settings)
-        try:
-            destination.check()  # before opening the client: that may already call Pinterest
-            with _opener(opener, settings)(config.authorizer) as client:
-                return run_source(
-                    config,
-                    dataset,
-                    client=client,
-                    destination=destination,
-                    ledger=store,
-                    today=today,
-                    kind=kind,
-                    period=period,
-                    progress=progress,
-                    on_plan=on_plan,
-                )
-        finally:
-            destination.close()
+        return _run_config(
+            store,
+            store.get(name),
+            settings=settings,
+            opener=opener,
+            kind=kind,
+            period=period,
+            today=today,
+            progress=progress,
+            on_plan=on_plan,
+        )
     finally:
         store.close()
+
+
+def _run_config(
+    store: SourceStore,
+    config: SourceConfig,
+    *,
+    settings: AppSettings,
+    opener: ClientOpener | None,
+    kind: RunKind,
+    period: DateRange | None,
+    today: date | None,
+    progress: ProgressCallback | None,
+    on_plan: Callable[[Plan], None] | None,
+) -> RunResult:
+    """Run `config` (saved, or about to be saved by a rebuild) under its source's lock."""
+    dataset = get_dataset(config.dataset)
+    store.refuse_if_running(config.name)  # before the destination a live run may hold
+    destination = open_destination(config.destination, settings=settings)
+    try:
+        destination.check()  # before opening the client: that may already call Pinterest
+        with _opener(opener, settings)(config.authorizer) as client:
+            return run_source(
+                config,
+                dataset,
+                client=client,
+                destination=destination,
+                ledger=store,
+                today=today,
+                kind=kind,
+                period=period,
+                progress=progress,
+                on_plan=on_plan,
+            )
+    finally:
+        destination.close()
 
 
 def backfill(

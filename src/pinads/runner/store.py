@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from pinads.errors import ConfigError, StateError
 from pinads.extract.plan import Plan, PlanStep
 from pinads.extract.plan_document import plan_document, plan_from_document
+from pinads.runner.grain import TableGrainError, grain_changes, refusal_message
 from pinads.settings import AppSettings
 from pinads.sources.config import SourceConfig
 from pinads.state import (
@@ -139,18 +140,36 @@ class SourceStore:
         except ConfigError:
             return None
 
-    def save(self, config: SourceConfig, *, replace: bool = False) -> None:
+    def save(self, config: SourceConfig, *, replace: bool = False, rebuilt: bool = False) -> None:
+        """Save a new source, or replace a saved one's config (`replace`). A replacement
+        that changes the grain of the table the source has written is refused
+        (TableGrainError), unless the table was just `rebuilt` with this config."""
         document = config.to_document()
         authorizer_id = self._authorizer_id(config.authorizer)
-        if self._record(config.name) is None:
+        record = self._record(config.name)
+        if record is None:
             self.db.sources.create(config.name, document, authorizer_id=authorizer_id)
         elif replace:
+            if not rebuilt:
+                self._refuse_grain_change(record, config)
             self.db.sources.update(config.name, document, authorizer_id=authorizer_id)
         else:
             raise ConfigError(
                 f"a source named {config.name!r} exists: choose another name, or use "
                 f"`pinads sources edit {config.name}`"
             )
+
+    def _refuse_grain_change(self, record: SourceRecord, config: SourceConfig) -> None:
+        changes = grain_changes(SourceConfig.model_validate(record.config), config)
+        if changes and self.written_span(record.name)[0]:
+            raise TableGrainError(refusal_message(record.name, changes), changes=changes)
+
+    def written_span(self, name: str) -> tuple[bool, date | None, date | None]:
+        """Whether the source's runs may have written its table, and the first and last day
+        they read (None when no run says: an entity dataset)."""
+        source_id = self._existing(name).id
+        self._reap(source_id)
+        return self.db.runs.written_span(source_id)
 
     def _existing(self, name: str) -> SourceRecord:
         record = self._record(name) if not name.isdigit() else None

@@ -94,6 +94,7 @@ class RunKind(StrEnum):
     MANUAL = "manual"
     BACKFILL = "backfill"
     PREVIEW = "preview"
+    REBUILD = "rebuild"  # the table filled again with a new config and swapped in
 
 
 class RunStatus(StrEnum):

@@ -61,6 +61,13 @@ def _run_dead(run: RunRecord, lock: RunLock | None, *, host: str, stale_after: t
     return utc_now() - run.started_at > stale_after
 
 
+def _day(value: Any) -> date | None:
+    """A date column's aggregate: SQLite returns it as ISO text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
 class RunRepository:
     """Runs, run locks and backfill progress."""
 
@@ -146,6 +153,23 @@ class RunRepository:
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [RunRecord.model_validate(dict(row._mapping)) for row in rows]
+
+    def written_span(self, source_id: int) -> tuple[bool, date | None, date | None]:
+        """Whether the source's runs may have written its table, and the first and last day
+        they read. A run counts unless it wrote nothing (a preview, or a run that failed
+        before its first step committed); an interrupted run counts, as its committed steps
+        are not counted in its record."""
+        writing = sa.and_(
+            RUNS.c.source_id == source_id,
+            RUNS.c.kind != RunKind.PREVIEW.value,
+            sa.or_(RUNS.c.status != RunStatus.FAILED.value, RUNS.c.rows_written > 0),
+        )
+        query = sa.select(
+            sa.func.count(), sa.func.min(RUNS.c.range_start), sa.func.max(RUNS.c.range_end)
+        ).where(writing)
+        with self._engine.connect() as conn:
+            count, first, last = conn.execute(query).one()
+        return bool(count), _day(first), _day(last)
 
     # -- run locks -------------------------------------------------------------------------
 

@@ -1,0 +1,233 @@
+"""Edits that change a table's grain: what a row of the source's table is, and means.
+
+A source's table is written run after run on its key (upsert), so its rows must keep one
+meaning: one row per (account, entity, day) read with one set of attribution settings. An edit
+that changes that (the level, the granularity, the key columns, the attribution settings,
+fewer accounts or entities, snapshot vs keyed rows, another destination) would mix rows of two
+meanings in one table: weekly totals next to daily rows, a second copy of every row under new
+attribution settings (sums double), rows nobody updates any more. Such an edit is refused for a
+table that already holds rows, unless it is done as a rebuild (`pinads.runner.rebuild`).
+
+Edits that keep the grain stay free: metrics, metadata columns, non-key attributes, schedule,
+date range, lookback, allow_empty, more accounts, authorizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from pinads.catalog import get_dataset
+from pinads.errors import ConfigError
+from pinads.extract.table import build_table_spec, resolve_selection
+from pinads.load.spec import WriteMode
+from pinads.sources.config import SourceConfig
+
+__all__ = ["GrainChange", "TableGrainError", "grain_changes", "refusal_message"]
+
+
+@dataclass(frozen=True, slots=True)
+class GrainChange:
+    """One field whose change alters what the table's rows are."""
+
+    field: str
+    before: str
+    after: str
+    harm: str  # what writing the new config into the existing table would do to it
+
+    def describe(self) -> str:
+        return f"{self.field} ({self.before} -> {self.after}: {self.harm})"
+
+
+class TableGrainError(ConfigError):
+    """An edit would change the grain of a table that already holds rows."""
+
+    def __init__(self, message: str, *, changes: Sequence[GrainChange]) -> None:
+        super().__init__(message)
+        self.changes = tuple(changes)
+
+
+def _listed(values: Sequence[str]) -> str:
+    return "[" + ", ".join(values) + "]"
+
+
+def _shown(url: str) -> str:
+    """A destination URL without its password (messages are shown and logged)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _accounts(config: SourceConfig) -> str:
+    return "all" if config.accounts == "all" else _listed(config.accounts)
+
+
+def _table(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    changes = []
+    if old.name != new.name:
+        changes.append(
+            GrainChange(
+                "name",
+                old.name,
+                new.name,
+                "the source would write another table, and the old one would never be updated "
+                "again",
+            )
+        )
+    if old.destination != new.destination:
+        changes.append(
+            GrainChange(
+                "destination",
+                _shown(old.destination),
+                _shown(new.destination),
+                "the new destination would hold only what the next runs read, the old one "
+                "would never be updated again",
+            )
+        )
+    return changes
+
+
+def _level(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    changes = []
+    if old.dataset != new.dataset:
+        changes.append(
+            GrainChange(
+                "dataset",
+                old.dataset,
+                new.dataset,
+                "rows of another report level would be mixed with the existing ones",
+            )
+        )
+    elif old.granularity != new.granularity and get_dataset(new.dataset).is_analytics:
+        before, after = old.granularity.value, new.granularity.value
+        changes.append(
+            GrainChange(
+                "granularity",
+                before,
+                after,
+                f"{after} totals would be written next to the {before} rows, so any sum over "
+                "the table would count the same days twice",
+            )
+        )
+    return changes
+
+
+def _key(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    """Key columns that come and go with the attributes (same dataset and granularity)."""
+    if old.dataset != new.dataset or old.granularity != new.granularity:
+        return []
+    try:
+        dataset = get_dataset(new.dataset)
+    except ConfigError:
+        return []
+    before = build_table_spec(old, resolve_selection(old, dataset)).key
+    after = build_table_spec(new, resolve_selection(new, dataset)).key
+    if before == after:
+        return []
+    return [
+        GrainChange(
+            "attributes",
+            f"key {_listed(before)}",
+            f"key {_listed(after)}",
+            "rows could not be matched to the existing ones: each would be written again "
+            "next to its old copy",
+        )
+    ]
+
+
+_ATTRIBUTION = (
+    "click_window_days",
+    "engagement_window_days",
+    "view_window_days",
+    "conversion_report_time",
+)
+
+
+def _attribution(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    if not get_dataset(new.dataset).is_analytics or old.dataset != new.dataset:
+        return []
+    return [
+        GrainChange(
+            name,
+            str(getattr(old, name)),
+            str(getattr(new, name)),
+            "attribution settings are key columns: every row would be written a second time "
+            "with the new settings, so sums over the table would double",
+        )
+        for name in _ATTRIBUTION
+        if getattr(old, name) != getattr(new, name)
+    ]
+
+
+def _coverage(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    """Fewer accounts or entities: their rows would stay, never updated again."""
+    changes = []
+    removed = new.accounts != "all" and (
+        old.accounts == "all" or not set(old.accounts) <= set(new.accounts)
+    )
+    if removed:
+        changes.append(
+            GrainChange(
+                "accounts",
+                _accounts(old),
+                _accounts(new),
+                "the rows of the accounts left out would stay in the table, never updated again",
+            )
+        )
+    if old.include_archived and not new.include_archived:
+        changes.append(
+            GrainChange(
+                "include_archived",
+                "true",
+                "false",
+                "the rows of archived campaigns, ad groups and ads would stay in the table, "
+                "never updated again",
+            )
+        )
+    return changes
+
+
+def _snapshots(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    """append keeps a row per snapshot; the other modes keep one row per key."""
+    if (old.write_mode is WriteMode.APPEND) == (new.write_mode is WriteMode.APPEND):
+        return []
+    return [
+        GrainChange(
+            "write_mode",
+            old.write_mode.value,
+            new.write_mode.value,
+            "append keeps a copy of every row at every run, the other modes one row per key: "
+            "the table would hold rows of both kinds",
+        )
+    ]
+
+
+_CHECKS: tuple[Callable[[SourceConfig, SourceConfig], list[GrainChange]], ...] = (
+    _table,
+    _level,
+    _key,
+    _attribution,
+    _coverage,
+    _snapshots,
+)
+
+
+def grain_changes(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
+    """The fields whose change from `old` to `new` alters what the table's rows are."""
+    return [change for check in _CHECKS for change in check(old, new)]
+
+
+def refusal_message(name: str, changes: Sequence[GrainChange]) -> str:
+    """One line: which fields changed, why that corrupts the table, and the two ways on."""
+    fields = "; ".join(change.describe() for change in changes)
+    return (
+        f"source {name!r} has already written its table {name!r}, and this edit changes what "
+        f"its rows are - {fields}. The edit is not saved. Either create a new source with this "
+        f"config (a new table; the old one stays as it is), or rebuild the table: it is filled "
+        f"again from Pinterest with the new config over the days it holds, and swapped in only "
+        f"when complete (`pinads sources edit {name} --file FILE --rebuild`; on the web, tick "
+        f'"Rebuild the table"; in the API, "rebuild": true)'
+    )
