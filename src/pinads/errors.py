@@ -41,7 +41,8 @@ __all__ = [
 ]
 
 # Bearer tokens, `access_token=...`, `refresh_token=...`, `client_secret=...`, `code=...` in URLs
-# or bodies, and Pinterest-style tokens (pina_/pinr_/pinc_ prefixes) are replaced before display.
+# or bodies, Pinterest-style tokens (pina_/pinr_/pinc_ prefixes) and URL passwords
+# (`postgresql://user:PASSWORD@host`) are replaced before display.
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]+"),
@@ -50,6 +51,8 @@ _SECRET_PATTERNS = (
         r"[^&\s\"',}]+"
     ),
     re.compile(r"()\bpin[a-z]_[A-Za-z0-9._-]{8,}"),
+    # The password of a URL's user (a destination or database URL a driver quotes back).
+    re.compile(r"(://[^/\s:@]*:)[^@\s/]+(?=@)"),
 )
 
 

@@ -17,9 +17,16 @@ from pinads.errors import ConfigError
 from pinads.runner import service
 from pinads.runner.preview import PreviewResult
 from pinads.schedule import utc_now
+from pinads.secret_urls import expand_env, has_masked_secrets
 from pinads.settings import load_settings
 
-__all__ = ["preview_table", "register", "wizard_document"]
+__all__ = ["MASK_NOTE", "preview_table", "register", "wizard_document"]
+
+MASK_NOTE = (
+    "(the destination's *** is its saved password, never shown: a file made from this keeps it "
+    "with `pinads sources edit {name} -f FILE`; to change it write the new one, or ${{VAR}} to "
+    "take it from the environment variable VAR)"
+)
 
 
 def _out() -> Console:
@@ -34,6 +41,9 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read source file {path}: {exc}") from exc
     if not isinstance(document, dict):
         raise ConfigError(f"source file {path} must be a YAML mapping (name: ..., dataset: ...)")
+    if isinstance(document.get("destination"), str):
+        # `${PGPASSWORD}`-style references keep passwords out of source files.
+        document["destination"] = expand_env(document["destination"])
     return document
 
 
@@ -109,6 +119,8 @@ def _next_due(name: str) -> str:
 def _show(name: str) -> None:
     config = service.get_source(name)
     _out().print(escape(yaml.safe_dump(config.to_document(), sort_keys=False)))
+    if has_masked_secrets(config.destination):
+        _out().print(MASK_NOTE.format(name=config.name))
     _out().print(escape(_next_due(config.name)))
     runs = service.list_runs(name, limit=1)
     if not runs:

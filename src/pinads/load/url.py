@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pinads.errors import ConfigError
 from pinads.load.spec import Destination
+from pinads.secret_urls import redact_url
 from pinads.settings import AppSettings
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def open_destination(url: str, *, settings: AppSettings) -> Destination:
         from pinads.load.postgres import PostgresDestination
         from pinads.load.postgres_sql import parse_postgres_url
 
-        return PostgresDestination(parse_postgres_url(text), url=_redacted(text))
+        return PostgresDestination(parse_postgres_url(text), url=redact_url(text))
     raise _invalid(url, "unknown kind of destination")
 
 
@@ -108,17 +109,8 @@ def _files(url: str, netloc: str, path: str, query: str) -> FilesDestination:
     return FilesDestination(Path(unquote(path)), file_format, url=url)
 
 
-def _redacted(url: str) -> str:
-    """The URL without its password, for display and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def _invalid(url: str, why: str) -> ConfigError:
-    shown = url if "@" not in url else "<the URL given>"
+    shown = redact_url(url)
     return ConfigError(
         f"destination {shown!r} is not valid ({why}); use one of: {'; '.join(ACCEPTED_FORMS)}"
     )

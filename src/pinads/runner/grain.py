@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from pinads.catalog import get_dataset
 from pinads.errors import ConfigError
 from pinads.extract.table import build_table_spec, resolve_selection
 from pinads.load.spec import WriteMode
+from pinads.secret_urls import redact_url
 from pinads.sources.config import SourceConfig
 
 __all__ = ["GrainChange", "TableGrainError", "grain_changes", "refusal_message"]
@@ -53,12 +53,8 @@ def _listed(values: Sequence[str]) -> str:
 
 
 def _shown(url: str) -> str:
-    """A destination URL without its password (messages are shown and logged)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """A destination URL without its secrets (messages are shown and logged)."""
+    return redact_url(url)
 
 
 def _accounts(config: SourceConfig) -> str:

@@ -90,8 +90,12 @@ def create_source(
     replace: bool = False,
     check_accounts: bool = True,
 ) -> SourceConfig:
-    """Validate (every problem at once, accounts and roles included) and save a source."""
+    """Validate (every problem at once, accounts and roles included) and save a source. An
+    edit's destination may hold `***` for the saved secrets. Returns the source as saved (its
+    destination redacted)."""
     settings = settings or load_settings()
+    if replace:
+        document = _with_saved_secrets(document, settings)
     problems = check_source(
         document, settings=settings, opener=opener, check_accounts=check_accounts
     )
@@ -101,9 +105,23 @@ def create_source(
     store = SourceStore(settings)
     try:
         store.save(config, replace=replace)
+        return store.get(config.name)
     finally:
         store.close()
-    return config
+
+
+def _with_saved_secrets(document: Mapping[str, Any], settings: AppSettings) -> dict[str, Any]:
+    """The document with `***` in its destination replaced by the saved source's secrets, so
+    the checks before saving see the URL that will be used."""
+    destination = document.get("destination")
+    if not isinstance(destination, str):
+        return dict(document)
+    store = SourceStore(settings)
+    try:
+        resolved = store.resolve_destination(str(document.get("name", "")), destination)
+    finally:
+        store.close()
+    return {**document, "destination": resolved}
 
 
 def update_source(
@@ -126,6 +144,7 @@ def update_source(
     settings = settings or load_settings()
     name = str(document.get("name", ""))
     get_source(name, settings=settings)  # an update: the source must exist
+    document = _with_saved_secrets(document, settings)
     if not rebuild:
         config = create_source(
             document, settings=settings, opener=opener, replace=True, check_accounts=check_accounts
@@ -148,9 +167,9 @@ def update_source(
             on_plan=on_plan,
         )
         store.save(config, replace=True, rebuilt=True)
+        return store.get(config.name), result  # as saved: its destination redacted
     finally:
         store.close()
-    return config, result
 
 
 def _rebuild(
@@ -174,6 +193,7 @@ def _rebuild(
     return _run_config(
         store,
         config,
+        destination_url=config.destination,  # in clear: `update_source` restored its secrets
         settings=settings,
         opener=opener,
         kind=RunKind.REBUILD,
@@ -236,6 +256,7 @@ def run(
         return _run_config(
             store,
             store.get(name),
+            destination_url=store.destination_url(name),
             settings=settings,
             opener=opener,
             kind=kind,
@@ -252,6 +273,7 @@ def _run_config(
     store: SourceStore,
     config: SourceConfig,
     *,
+    destination_url: str,
     settings: AppSettings,
     opener: ClientOpener | None,
     kind: RunKind,
@@ -260,10 +282,11 @@ def _run_config(
     progress: ProgressCallback | None,
     on_plan: Callable[[Plan], None] | None,
 ) -> RunResult:
-    """Run `config` (saved, or about to be saved by a rebuild) under its source's lock."""
+    """Run `config` (saved, or about to be saved by a rebuild) under its source's lock, into
+    `destination_url` (its destination with the secrets that saved configs show as `***`)."""
     dataset = get_dataset(config.dataset)
     store.refuse_if_running(config.name)  # before the destination a live run may hold
-    destination = open_destination(config.destination, settings=settings)
+    destination = open_destination(destination_url, settings=settings)
     try:
         destination.check()  # before opening the client: that may already call Pinterest
         with _opener(opener, settings)(config.authorizer) as client:

@@ -160,7 +160,8 @@ class SourceStore:
             )
 
     def _refuse_grain_change(self, record: SourceRecord, config: SourceConfig) -> None:
-        changes = grain_changes(SourceConfig.model_validate(record.config), config)
+        saved = {**record.config, "destination": self.db.sources.destination(record)}
+        changes = grain_changes(SourceConfig.model_validate(saved), config)
         if changes and self.written_span(record.name)[0]:
             raise TableGrainError(refusal_message(record.name, changes), changes=changes)
 
@@ -183,6 +184,16 @@ class SourceStore:
 
     def get(self, name: str) -> SourceConfig:
         return SourceConfig.model_validate(self._existing(name).config)
+
+    def destination_url(self, name: str) -> str:
+        """The source's destination with its secrets decrypted: only for opening it (what
+        `get` and `list` return shows `***` instead)."""
+        return self.db.sources.destination(self._existing(name))
+
+    def resolve_destination(self, name: str, url: str) -> str:
+        """`url` with `***` replaced by the saved secrets of source `name` (an edit that sends
+        the redacted URL back keeps the password)."""
+        return self.db.sources.resolve_destination(name, url)
 
     def names(self) -> list[str]:
         return [record.name for record in self.db.sources.all()]

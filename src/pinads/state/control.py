@@ -13,6 +13,7 @@ from pinads.state.db import create_control_engine
 from pinads.state.migrations import migrate
 from pinads.state.plans import PlanRepository
 from pinads.state.runs import RunRepository
+from pinads.state.sealing import CipherFactory, DestinationSealer, SecretCipher
 from pinads.state.sources import SourceRepository
 
 __all__ = ["ControlDB", "open_control_db"]
@@ -22,11 +23,11 @@ class ControlDB:
     """The control database: `authorizers`, `sources`, `runs` (with run locks and backfill
     progress), `plans` (of backfill runs). Migrated to the latest schema version when opened."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, cipher: CipherFactory | None = None) -> None:
         self.engine = engine
-        self.version = migrate(engine)
+        self.version = migrate(engine, cipher=cipher)
         self.authorizers = AuthorizerRepository(engine)
-        self.sources = SourceRepository(engine)
+        self.sources = SourceRepository(engine, DestinationSealer(cipher))
         self.runs = RunRepository(engine)
         self.plans = PlanRepository(engine)
 
@@ -45,8 +46,21 @@ class ControlDB:
         self.close()
 
 
+def _secret_box(settings: AppSettings) -> CipherFactory:
+    def make() -> SecretCipher:
+        # Imported when first needed: pinads.auth imports pinads.state.
+        from pinads.auth.secretbox import SecretBox
+
+        return SecretBox.from_settings(settings)
+
+    return make
+
+
 def open_control_db(settings: AppSettings | None = None, *, url: str | None = None) -> ControlDB:
-    """Open (and migrate) the control DB of `settings` (default: the environment's)."""
+    """Open (and migrate) the control DB of `settings` (default: the environment's), at `url`
+    if given. Destination secrets are encrypted with the settings' secret key."""
+    settings = settings or load_settings()
+    cipher = _secret_box(settings)
     if url is not None:
-        return ControlDB(create_control_engine(url=url))
-    return ControlDB(create_control_engine(settings or load_settings()))
+        return ControlDB(create_control_engine(url=url), cipher=cipher)
+    return ControlDB(create_control_engine(settings), cipher=cipher)

@@ -2,9 +2,10 @@
 
 SQLite gets WAL (readers never block the writer), a busy timeout (a second process waits for
 the lock instead of failing at once), `synchronous=FULL` (a committed token rotation survives a
-power cut, not only a crash) and foreign keys. Every SQLite transaction starts with
-`BEGIN IMMEDIATE`: read-then-write transactions (run locks, token saves) would otherwise fail
-with SQLITE_BUSY when they upgrade from a read snapshot that another process has moved past.
+power cut, not only a crash), foreign keys and `secure_delete` (freed space is zeroed). Every
+SQLite transaction starts with `BEGIN IMMEDIATE`: read-then-write transactions (run locks, token
+saves) would otherwise fail with SQLITE_BUSY when they upgrade from a read snapshot that another
+process has moved past.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Zero what a delete or an update frees, so a secret that was replaced (a destination
+        # password encrypted by migration 5, a rotated token) is not left readable in the file.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -20,19 +20,24 @@ import sqlalchemy as sa
 from pinads.errors import StateError
 from pinads.state import schema
 from pinads.state.db import redacted_url, utc_now
+from pinads.state.sealing import CipherFactory, DestinationSealer
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "current_version", "migrate"]
 
 # A fixed key for pg_advisory_xact_lock: "pinads" in ASCII.
 _PG_LOCK_KEY = 0x70696E616473
 _ADDED_IN_3: dict[str, tuple[str, ...]] = {"authorizers": ("revoked_at", "rate_tier")}
+_ADDED_IN_5: dict[str, tuple[str, ...]] = {"sources": ("destination_enc",)}
+# What tables made before version 3 lack (each step's `exclude`).
+_ADDED_AFTER_2 = {**_ADDED_IN_3, **_ADDED_IN_5}
 
 
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
     description: str
-    apply: Callable[[sa.Connection], None]
+    # The sealer encrypts what a step must not leave in clear (destination passwords).
+    apply: Callable[[sa.Connection, DestinationSealer], None]
 
 
 def _column(column: sa.Column[Any]) -> sa.Column[Any]:
@@ -69,20 +74,20 @@ def _add_columns(conn: sa.Connection, table: str, names: Iterable[str]) -> None:
         conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {ddl}"))
 
 
-def _v1(conn: sa.Connection) -> None:
-    _create(conn, ("authorizers", "sources"), exclude=_ADDED_IN_3)
+def _v1(conn: sa.Connection, _sealer: DestinationSealer) -> None:
+    _create(conn, ("authorizers", "sources"), exclude=_ADDED_AFTER_2)
 
 
-def _v2(conn: sa.Connection) -> None:
-    _create(conn, ("runs", "run_locks"), exclude=_ADDED_IN_3)
+def _v2(conn: sa.Connection, _sealer: DestinationSealer) -> None:
+    _create(conn, ("runs", "run_locks"), exclude=_ADDED_AFTER_2)
 
 
-def _v3(conn: sa.Connection) -> None:
+def _v3(conn: sa.Connection, _sealer: DestinationSealer) -> None:
     _add_columns(conn, "authorizers", _ADDED_IN_3["authorizers"])
     _create(conn, ("backfill_progress",), exclude={})
 
 
-def _v4(conn: sa.Connection) -> None:
+def _v4(conn: sa.Connection, _sealer: DestinationSealer) -> None:
     _create(conn, ("run_plans",), exclude={})
     # Rows of sources deleted before deletions were explicit: a new source given a deleted
     # one's id (SQLite reuses the highest) would inherit its history and its locks.
@@ -91,11 +96,28 @@ def _v4(conn: sa.Connection) -> None:
         conn.execute(table.delete().where(table.c.source_id.not_in(known)))
 
 
+def _v5(conn: sa.Connection, sealer: DestinationSealer) -> None:
+    _add_columns(conn, "sources", _ADDED_IN_5["sources"])
+    # Destination passwords were stored in clear inside `config`: encrypt them now.
+    sources = schema.SOURCES
+    for source_id, config in conn.execute(sa.select(sources.c.id, sources.c.config)).all():
+        if not isinstance(config, dict):
+            continue
+        shown, sealed = sealer.seal(config)
+        if sealed is not None:
+            conn.execute(
+                sources.update()
+                .where(sources.c.id == source_id)
+                .values(config=shown, destination_enc=sealed)
+            )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "authorizers and sources", _v1),
     Migration(2, "run history and run locks", _v2),
     Migration(3, "authorizer revocation and rate tier; backfill progress", _v3),
     Migration(4, "backfill plans (resumed step for step)", _v4),
+    Migration(5, "destination passwords encrypted", _v5),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -113,8 +135,27 @@ def _lock(conn: sa.Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
-def migrate(engine: sa.Engine, *, target: int = LATEST_VERSION) -> int:
-    """Apply the pending steps up to `target`; return the version the database is at."""
+def _scrub(engine: sa.Engine) -> None:
+    """After secrets were encrypted in place: copy SQLite's write-ahead log into the file and
+    empty it, so no page that held them in clear stays behind (freed space is zeroed by
+    `secure_delete`). PostgreSQL keeps dead row versions until VACUUM reuses them."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside a transaction, which a checkpoint needs
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def migrate(
+    engine: sa.Engine, *, target: int = LATEST_VERSION, cipher: CipherFactory | None = None
+) -> int:
+    """Apply the pending steps up to `target`; return the version the database is at.
+    `cipher` encrypts the secrets a step moves out of clear text (needed only if there are)."""
+    sealer = DestinationSealer(cipher)
     try:
         with engine.begin() as conn:
             _lock(conn)
@@ -127,7 +168,7 @@ def migrate(engine: sa.Engine, *, target: int = LATEST_VERSION) -> int:
                 )
             for step in MIGRATIONS:
                 if version < step.version <= target:
-                    step.apply(conn)
+                    step.apply(conn, sealer)
                     conn.execute(
                         schema.SCHEMA_VERSION.insert().values(
                             version=step.version,
@@ -136,7 +177,9 @@ def migrate(engine: sa.Engine, *, target: int = LATEST_VERSION) -> int:
                         )
                     )
                     version = step.version
-            return version
+        if sealer.sealed:
+            _scrub(engine)
+        return version
     except sa.exc.OperationalError as exc:
         raise StateError(
             f"cannot open the control DB {redacted_url(str(engine.url))} "

@@ -77,7 +77,8 @@ class AuthorizerRecord(BaseModel):
 
 
 class SourceRecord(BaseModel):
-    """One saved source: its config document (validated by pinads.sources) and authorizer."""
+    """One saved source: its config document (validated by pinads.sources; its destination
+    redacted) and authorizer."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -87,6 +88,8 @@ class SourceRecord(BaseModel):
     authorizer_id: int | None
     created_at: datetime
     updated_at: datetime
+    # The clear destination URL, encrypted, when it holds a secret (`config` has it redacted).
+    destination_enc: str | None = Field(default=None, repr=False)
 
 
 class RunKind(StrEnum):

@@ -55,6 +55,7 @@ SOURCES = sa.Table(
     METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(64), nullable=False, unique=True),
+    # The config document; its destination URL is redacted (`***` for secrets) ...
     sa.Column("config", sa.JSON, nullable=False),
     sa.Column(
         "authorizer_id",
@@ -65,6 +66,8 @@ SOURCES = sa.Table(
     ),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # ... and the clear URL is this Fernet ciphertext (pinads.state.sealing), when it has secrets.
+    sa.Column("destination_enc", sa.Text),
 )
 
 RUNS = sa.Table(

@@ -1,5 +1,9 @@
 """Sources in the control DB: the config document (validated by pinads.sources before it gets
-here; schedule fields live inside it) and the authorizer it uses."""
+here; schedule fields live inside it) and the authorizer it uses.
+
+The destination's secrets never reach `config`: it keeps the URL redacted and the clear URL is
+encrypted beside it (`pinads.state.sealing`). An update that sends the redacted URL back keeps
+the stored secrets (same server and user only, `pinads.secret_urls.restore_secrets`)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from pinads.errors import ConfigError
+from pinads.secret_urls import restore_secrets
 from pinads.state.db import inserted_id, utc_now
 from pinads.state.records import SourceRecord
 from pinads.state.schema import BACKFILL_PROGRESS, RUN_LOCKS, RUN_PLANS, RUNS, SOURCES
+from pinads.state.sealing import DestinationSealer
 
 __all__ = ["SourceRepository"]
 
@@ -19,19 +25,32 @@ __all__ = ["SourceRepository"]
 class SourceRepository:
     """All access to the `sources` table."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, sealer: DestinationSealer | None = None) -> None:
         self._engine = engine
+        self._sealer = sealer or DestinationSealer(None)
+
+    def _sealed(
+        self, config: Mapping[str, Any], previous: str | None
+    ) -> tuple[dict[str, Any], str | None]:
+        """The config to store and its destination's ciphertext; `***` in the destination
+        takes the secret of `previous` (the stored clear URL; None for a new source)."""
+        document = dict(config)
+        if isinstance(document.get("destination"), str):
+            document["destination"] = restore_secrets(document["destination"], previous)
+        return self._sealer.seal(document)
 
     def create(
         self, name: str, config: Mapping[str, Any], *, authorizer_id: int | None
     ) -> SourceRecord:
         now = utc_now()
+        shown, sealed = self._sealed(config, None)
         try:
             with self._engine.begin() as conn:
                 result = conn.execute(
                     SOURCES.insert().values(
                         name=name,
-                        config=dict(config),
+                        config=shown,
+                        destination_enc=sealed,
                         authorizer_id=authorizer_id,
                         created_at=now,
                         updated_at=now,
@@ -65,13 +84,32 @@ class SourceRepository:
         self, name: str, config: Mapping[str, Any], *, authorizer_id: int | None
     ) -> SourceRecord:
         record = self.get(name)
+        shown, sealed = self._sealed(config, self.destination(record))
         with self._engine.begin() as conn:
             conn.execute(
                 SOURCES.update()
                 .where(SOURCES.c.id == record.id)
-                .values(config=dict(config), authorizer_id=authorizer_id, updated_at=utc_now())
+                .values(
+                    config=shown,
+                    destination_enc=sealed,
+                    authorizer_id=authorizer_id,
+                    updated_at=utc_now(),
+                )
             )
         return self.get(record.id)
+
+    def destination(self, record: SourceRecord) -> str:
+        """The source's clear destination URL (secrets decrypted): for connecting only."""
+        return self._sealer.destination(record.config, record.destination_enc, source=record.name)
+
+    def resolve_destination(self, name: str, url: str) -> str:
+        """`url` with any `***` taking the stored secret of source `name` (if it exists): what
+        an update would store, for checks made before saving."""
+        try:
+            record = self.get(name)
+        except ConfigError:
+            return restore_secrets(url, None)
+        return restore_secrets(url, self.destination(record))
 
     def delete(self, name: str) -> None:
         """Delete a source with its run history, locks and plans, in one transaction. Done
