@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -32,6 +32,7 @@ __all__ = [
     "print_backfill_plan",
     "print_plan",
     "print_result",
+    "rebuild_with_progress",
     "register",
 ]
 
@@ -104,9 +105,9 @@ def _count(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
-def print_backfill_plan(plan: Plan, console: Console) -> None:
-    """What a backfill will do, before it starts: its batches, and which ones are read
-    synchronously because that is cheaper than an async report."""
+def print_backfill_plan(plan: Plan, console: Console, *, what: str = "backfill") -> None:
+    """What a backfill (or a rebuild) will do, before it starts: its batches, and which ones
+    are read synchronously because that is cheaper than an async report."""
     reports = [step for step in plan.steps if step.kind is StepKind.REPORT]
     syncs = [step for step in plan.steps if step.kind is StepKind.SYNC]
     parts = [_count(len(reports), "async report")] if reports else []
@@ -119,16 +120,20 @@ def print_backfill_plan(plan: Plan, console: Console) -> None:
     span = f" {plan.date_range}" if plan.date_range else ""
     minimum = "at least " if reports else ""
     console.print(
-        f"backfill{span}: {_count(len(plan.steps), 'batch', 'batches')}, "
+        f"{what}{span}: {_count(len(plan.steps), 'batch', 'batches')}, "
         f"{' and '.join(parts) or 'nothing to read'}; "
         f"{minimum}{plan.api_calls} API calls"
     )
 
 
+# Runs whose range is cut into report batches (the planner's cheapest strategy).
+_BATCHED = (RunKind.BACKFILL, RunKind.REBUILD)
+
+
 def print_result(result: RunResult, console: Console | None = None) -> None:
     console = console or _out()
     span = f" {result.start}..{result.end}" if result.start else ""
-    unit = ("batch", "batches") if result.kind is RunKind.BACKFILL else ("step", "steps")
+    unit = ("batch", "batches") if result.kind in _BATCHED else ("step", "steps")
     console.print(
         f"[bold green]done[/] {result.kind.value} run {result.run_id} of {result.source}{span}: "
         f"{result.rows_written} rows into {result.table} ({escape(result.destination)}), "
@@ -160,13 +165,13 @@ class _Bar:
             console=self.console,
             transient=True,
         )
-        unit = "batches" if kind is RunKind.BACKFILL else "steps"
+        unit = "batches" if kind in _BATCHED else "steps"
         self.task = self.progress.add_task(unit, total=None, rows=0, calls=0)
         self.started = False
 
     def plan(self, plan: Plan) -> None:
-        if self.kind is RunKind.BACKFILL:
-            print_backfill_plan(plan, self.console)
+        if self.kind in _BATCHED:
+            print_backfill_plan(plan, self.console, what=self.kind.value)
         self.progress.update(self.task, total=len(plan.steps), calls=plan.discovery_calls)
         self.progress.start()
         self.started = True
@@ -199,6 +204,26 @@ def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: d
     finally:
         bar.stop()
     print_result(result)
+
+
+def rebuild_with_progress(document: dict[str, Any]) -> None:
+    """`sources edit --rebuild`: rebuild the table with the new config, with a progress bar,
+    then say what was saved."""
+    name = str(document["name"])
+    bar = _Bar(kind=RunKind.REBUILD)
+    try:
+        _, result = service.update_source(
+            document, rebuild=True, progress=bar.update, on_plan=bar.plan
+        )
+    finally:
+        bar.stop()
+    if result is None:
+        _out().print(
+            f"updated source [bold]{name}[/] (it has written no rows yet: nothing to rebuild)"
+        )
+        return
+    print_result(result)
+    _out().print(f"updated source [bold]{name}[/]: its table was rebuilt with the new config")
 
 
 def _runs_table(source: str | None, limit: int) -> Table:

@@ -109,6 +109,21 @@ def _create(file: Path | None, *, replace: bool) -> None:
     )
 
 
+def _edit(name: str, file: Path, *, rebuild: bool) -> None:
+    document = _read_file(file)
+    if document.get("name", name) != name:
+        raise ConfigError(f"the file names source {document.get('name')!r}, not {name!r}")
+    service.get_source(name)
+    if rebuild:
+        # Imported here: run_cmd imports this module (the file reader, the preview table).
+        from pinads.cli.run_cmd import rebuild_with_progress
+
+        rebuild_with_progress({**document, "name": name})
+        return
+    service.update_source({**document, "name": name})
+    _out().print(f"updated source [bold]{name}[/]")
+
+
 def _next_due(name: str) -> str:
     candidate = source_candidate(load_settings(), name)
     if candidate is None:  # its saved config no longer validates: `show` already said why
@@ -151,14 +166,20 @@ def register(app: typer.Typer) -> None:
     def edit(
         name: str,
         file: Annotated[Path, typer.Option("--file", "-f", help="YAML with the new config.")],
+        rebuild: Annotated[
+            bool,
+            typer.Option(
+                "--rebuild",
+                help="Also when the edit changes what the table's rows are (granularity, "
+                "dataset, attributes in the key, attribution windows, fewer accounts, "
+                "destination): fill a new table with the new config over the days the "
+                "table holds, swap it in when complete, then save the config.",
+            ),
+        ] = False,
     ) -> None:
-        """Replace a source's config (validated like create)."""
-        document = _read_file(file)
-        if document.get("name", name) != name:
-            raise ConfigError(f"the file names source {document.get('name')!r}, not {name!r}")
-        service.get_source(name)
-        service.create_source({**document, "name": name}, replace=True)
-        _out().print(f"updated source [bold]{name}[/]")
+        """Replace a source's config (validated like create). An edit that changes what the
+        table's rows are is refused once the source has written its table, unless --rebuild."""
+        _edit(name, file, rebuild=rebuild)
 
     @sources.command("list")
     def list_() -> None:
