@@ -36,6 +36,7 @@ __all__ = [
     "list_sources",
     "open_authorizer_client",
     "preview",
+    "rebuild_target",
     "run",
     "update_source",
 ]
@@ -139,17 +140,62 @@ def update_source(
     grain of the table the source has written is refused (TableGrainError) unless `rebuild`:
     then the table is filled again with the new config over the days its runs read and
     swapped in once complete, and only then is the config saved (a failed rebuild leaves the
-    old table and the old config). Returns the config and the rebuild's result (None when
-    there was nothing to rebuild: the source had written nothing)."""
+    old table and the old config). Returns the config as saved (its destination redacted)
+    and the rebuild's result (None when nothing was rebuilt: the source had written
+    nothing)."""
     settings = settings or load_settings()
-    name = str(document.get("name", ""))
-    get_source(name, settings=settings)  # an update: the source must exist
+    today = today or _today()
+    get_source(str(document.get("name", "")), settings=settings)  # an update, not a create
     document = _with_saved_secrets(document, settings)
-    if not rebuild:
+    target = None
+    if rebuild:
+        target = rebuild_target(
+            document, settings=settings, opener=opener, check_accounts=check_accounts, today=today
+        )
+    if target is None:
         config = create_source(
             document, settings=settings, opener=opener, replace=True, check_accounts=check_accounts
         )
         return config, None
+    config, period = target
+    store = SourceStore(settings)
+    try:
+        result = _run_config(
+            store,
+            config,
+            destination_url=config.destination,  # in clear: its secrets were restored above
+            settings=settings,
+            opener=opener,
+            kind=RunKind.REBUILD,
+            period=period,
+            today=today,
+            progress=progress,
+            on_plan=on_plan,
+        )
+        # The config follows the table at once (a crash between the two would leave the new
+        # table with the old config: the control DB and the destination share no transaction).
+        store.save(config, replace=True, rebuilt=True)
+        return store.get(config.name), result  # as saved: its destination redacted
+    finally:
+        store.close()
+
+
+def rebuild_target(
+    document: Mapping[str, Any],
+    *,
+    settings: AppSettings | None = None,
+    opener: ClientOpener | None = None,
+    check_accounts: bool = True,
+    today: date | None = None,
+) -> tuple[SourceConfig, DateRange | None] | None:
+    """Check an edit to be saved by a rebuild, before it starts: the new config (its
+    destination in clear) and the days to rebuild (None for an entity dataset), or None when
+    the source has written no rows (a plain update then). ConfigError for a config with
+    problems, a missing source, append mode, or days Pinterest no longer serves."""
+    settings = settings or load_settings()
+    name = str(document.get("name", ""))
+    old = get_source(name, settings=settings)  # an update: the source must exist
+    document = _with_saved_secrets(document, settings)
     problems = check_source(
         document, settings=settings, opener=opener, check_accounts=check_accounts
     )
@@ -157,51 +203,15 @@ def update_source(
     config = SourceConfig.model_validate(dict(document))
     store = SourceStore(settings)
     try:
-        result = _rebuild(
-            store,
-            config,
-            settings=settings,
-            opener=opener,
-            today=today or _today(),
-            progress=progress,
-            on_plan=on_plan,
-        )
-        store.save(config, replace=True, rebuilt=True)
-        return store.get(config.name), result  # as saved: its destination redacted
+        written, first, last = store.written_span(name)
     finally:
         store.close()
-
-
-def _rebuild(
-    store: SourceStore,
-    config: SourceConfig,
-    *,
-    settings: AppSettings,
-    opener: ClientOpener | None,
-    today: date,
-    progress: ProgressCallback | None,
-    on_plan: Callable[[Plan], None] | None,
-) -> RunResult | None:
-    """Fill the source's table again with `config` (not saved yet) over the days its runs
-    read; None when its runs wrote nothing."""
-    written, first, last = store.written_span(config.name)
     if not written:
         return None
-    check_rebuildable(store.get(config.name), config)
+    check_rebuildable(old, config)
     dataset = get_dataset(config.dataset)
-    period = rebuild_period(config, dataset, first=first, last=last, today=today)
-    return _run_config(
-        store,
-        config,
-        destination_url=config.destination,  # in clear: `update_source` restored its secrets
-        settings=settings,
-        opener=opener,
-        kind=RunKind.REBUILD,
-        period=period,
-        today=today,
-        progress=progress,
-        on_plan=on_plan,
-    )
+    today = today or _today()
+    return config, rebuild_period(config, dataset, first=first, last=last, today=today)
 
 
 def get_source(name: str, *, settings: AppSettings | None = None) -> SourceConfig:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from pinads.api import PRODUCTION_API_URL
@@ -31,6 +32,7 @@ from pinads.web.views import (
     source_view,
     source_views,
     start_backfill,
+    start_rebuild,
     start_run,
 )
 
@@ -237,17 +239,69 @@ def get_source(request: Request, name: str) -> SourceView:
     return source_view(ctx, runs.get_source(_source_name(request, name), settings=ctx.settings))
 
 
-@router.put("/sources/{name}", tags=["sources"])
-def replace_source(request: Request, name: str, body: dict[str, Any]) -> SourceView:
+_UPDATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": JobView,
+        "description": 'With "rebuild": true, for a source that has written its table: the '
+        "rebuild started; poll GET /api/jobs/{id}. The config is saved when the new table is "
+        "swapped in.",
+    },
+}
+
+
+def _rebuild_flag(body: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """The body's `rebuild` (not part of the config) and the rest."""
+    rest = {k: v for k, v in body.items() if k != "rebuild"}
+    rebuild = body.get("rebuild", False)
+    if not isinstance(rebuild, bool):
+        raise ConfigError('"rebuild" must be true or false')
+    return rebuild, rest
+
+
+def _update(request: Request, name: str, document: dict[str, Any], *, rebuild: bool) -> Any:
+    """Save an edited config; with `rebuild`, start the rebuild its grain change needs."""
     ctx = context_of(request)
-    _source_name(request, name)
-    if body.get("name", name) != name:
+    if document.get("name", name) != name:
         raise ConfigError("the document's name differs from the URL's: sources cannot be renamed")
-    document = {**body, "name": name}
-    config = runs.create_source(
-        document, settings=ctx.settings, opener=ctx.open_client, replace=True
-    )
+    document = {**document, "name": name}
+    if rebuild:
+        job = start_rebuild(ctx, document)
+        if job is not None:
+            return JSONResponse(job.view().model_dump(mode="json"), status_code=202)
+        return source_view(ctx, runs.get_source(name, settings=ctx.settings))
+    config, _ = runs.update_source(document, settings=ctx.settings, opener=ctx.open_client)
     return source_view(ctx, config)
+
+
+@router.put(
+    "/sources/{name}",
+    tags=["sources"],
+    response_model=SourceView,
+    responses=_UPDATE_RESPONSES,
+)
+def replace_source(request: Request, name: str, body: dict[str, Any]) -> Any:
+    """Replace a source's config (validated like a new one). An edit that changes what the
+    table's rows are (granularity, dataset, key attributes, attribution settings, fewer
+    accounts, destination, ...) is refused (400) once the source has written its table,
+    unless the body has `"rebuild": true`."""
+    _source_name(request, name)
+    rebuild, document = _rebuild_flag(body)
+    return _update(request, name, document, rebuild=rebuild)
+
+
+@router.patch(
+    "/sources/{name}",
+    tags=["sources"],
+    response_model=SourceView,
+    responses=_UPDATE_RESPONSES,
+)
+def patch_source(request: Request, name: str, body: dict[str, Any]) -> Any:
+    """Change some keys of a source's config (the others keep their saved values); refused
+    and rebuilt like PUT."""
+    _source_name(request, name)
+    rebuild, changes = _rebuild_flag(body)
+    saved = runs.get_source(name, settings=context_of(request).settings).to_document()
+    return _update(request, name, {**saved, **changes}, rebuild=rebuild)
 
 
 @router.delete("/sources/{name}", tags=["sources"], status_code=204)

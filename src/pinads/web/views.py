@@ -25,6 +25,7 @@ __all__ = [
     "source_view",
     "source_views",
     "start_backfill",
+    "start_rebuild",
     "start_run",
 ]
 
@@ -133,6 +134,28 @@ def start_backfill(ctx: WebContext, name: str, *, start: date, end: date | None)
         )
 
     return ctx.jobs.start(source=name, kind="backfill", work=work)
+
+
+def start_rebuild(ctx: WebContext, document: dict[str, Any]) -> Job | None:
+    """Rebuild a source's table with an edited config in the background (the config is saved
+    when the new table is swapped in). The edit is checked first, so a wrong config is an
+    answer to the request, not a failed job. None when the source has written no rows: the
+    config was saved at once, there was nothing to rebuild."""
+    name = str(document.get("name", ""))
+    settings, opener = ctx.settings, ctx.open_client
+    if runs.rebuild_target(document, settings=settings, opener=opener) is None:
+        runs.update_source(document, settings=settings, opener=opener)
+        return None
+
+    def work(progress: Callable[[RunProgress], None]) -> RunResult:
+        _, result = runs.update_source(
+            document, rebuild=True, settings=settings, opener=opener, progress=progress
+        )
+        if result is None:  # its runs vanished meanwhile (the source was deleted)
+            raise ConfigError(f"source {name!r} has no table to rebuild any more")
+        return result
+
+    return ctx.jobs.start(source=name, kind=RunKind.REBUILD.value, work=work)
 
 
 def _norm(text: str) -> str:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from pinads.errors import ConfigError, PinadsError
 from pinads.runner import PreviewResult
 from pinads.runner import service as runs
+from pinads.runner.grain import TableGrainError
 from pinads.sources import DateRange
 from pinads.web.common import (
     checked_form,
@@ -29,6 +30,7 @@ from pinads.web.common import (
     render,
 )
 from pinads.web.pages_sources import known_source
+from pinads.web.views import start_rebuild
 from pinads.web.wizard_steps import (
     NEW_AUTHORIZER,
     STEPS,
@@ -142,8 +144,8 @@ def _navigate(
         return _render_step(request, step=step, draft=draft, editing=editing, query=query)
     if nav == "test":
         return _test(request, draft=draft, editing=editing)
-    if nav == "save":
-        return _save(request, draft=draft, editing=editing)
+    if nav in ("save", "rebuild"):  # a rebuild: a save that replaces the table (new grain)
+        return _save(request, form, draft=draft, editing=editing, rebuild=nav == "rebuild")
     return _next(request, step=step, draft=draft, editing=editing, force=nav == "force")
 
 
@@ -233,11 +235,21 @@ def _test(request: Request, *, draft: dict[str, Any], editing: bool) -> Response
     )
 
 
-def _save(request: Request, *, draft: dict[str, Any], editing: bool) -> Response:
+def _save(
+    request: Request, form: FormData, *, draft: dict[str, Any], editing: bool, rebuild: bool
+) -> Response:
+    if rebuild and editing:
+        return _rebuild(request, form, draft=draft)
     ctx = context_of(request)
+    document = config_document(draft)
     try:
-        config = runs.create_source(
-            config_document(draft), settings=ctx.settings, opener=ctx.open_client, replace=editing
+        if editing:
+            config, _ = runs.update_source(document, settings=ctx.settings, opener=ctx.open_client)
+        else:
+            config = runs.create_source(document, settings=ctx.settings, opener=ctx.open_client)
+    except TableGrainError as exc:  # offer the rebuild, behind a confirmation
+        return _render_step(
+            request, step="test", draft=draft, editing=editing, problems=[str(exc)], grain=True
         )
     except PinadsError as exc:
         return _render_step(
@@ -245,3 +257,34 @@ def _save(request: Request, *, draft: dict[str, Any], editing: bool) -> Response
         )
     flash(request, f"Source {config.name} saved.", kind="success")
     return redirect(f"/sources/{config.name}")
+
+
+def _rebuild(request: Request, form: FormData, *, draft: dict[str, Any]) -> Response:
+    """Save an edit that changes the table's grain by rebuilding the table (confirmed)."""
+    if form_text(form, "rebuild_confirm") != "1":
+        return _render_step(
+            request,
+            step="test",
+            draft=draft,
+            editing=True,
+            problems=['Tick "Rebuild the table" to confirm that its rows are to be replaced.'],
+            grain=True,
+        )
+    ctx = context_of(request)
+    try:
+        job = start_rebuild(ctx, config_document(draft))
+    except PinadsError as exc:
+        return _render_step(
+            request, step="test", draft=draft, editing=True, problems=problem_lines(str(exc))
+        )
+    name = str(draft.get("name", ""))
+    if job is None:
+        flash(request, f"Source {name} saved (it had written nothing to rebuild).", kind="success")
+        return redirect(f"/sources/{name}")
+    flash(
+        request,
+        "Rebuild started: the new config is saved when the new table is complete; until then "
+        "the table and the config stay as they were.",
+        kind="success",
+    )
+    return redirect(f"/sources/{name}?job={job.id}")
