@@ -22,8 +22,8 @@ import pyarrow as pa
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Granularity
-from pinads.errors import PinadsError
-from pinads.extract.entities import list_entity_items
+from pinads.errors import ExtractError, PinadsError
+from pinads.extract.entities import SpooledList
 from pinads.extract.fetch import RequestSettings, fetch_sync_rows, report_rows, run_step_report
 from pinads.extract.normalize import RowContext, to_batches
 from pinads.extract.plan import PlanStep, StepKind
@@ -52,8 +52,7 @@ class ExtractJob:
     entities: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]]  # account -> index
     constants: Mapping[str, Any]  # `_pinads_` values shared by every row
     keep_ids: Mapping[str, frozenset[str]] | None = None  # account -> ids (report filtering)
-    parents: Mapping[str, frozenset[str]] | None = None  # account -> parent ids (keywords...)
-    include_archived: bool = True
+    listed: Mapping[str, SpooledList] = field(default_factory=dict)  # account -> its list
     polling: ReportPolling | None = None
     # account id -> entity lookups shared by that account's steps (see RowContext)
     lookups: dict[str, dict[tuple[str, str, str], tuple[pa.Array, pa.Array]]] = field(
@@ -102,15 +101,13 @@ def _fetch_step(job: ExtractJob, step: PlanStep) -> StepOutput:
         batches = list(to_batches(accounts, selection=job.selection, table=job.table, ctx=ctx))
         return StepOutput(step, batches, _nothing)
     if step.kind is StepKind.LIST:
-        items = list_entity_items(
-            job.client,
-            job.selection.dataset,
-            step.account_id,
-            job.parents,
-            include_archived=job.include_archived,
-        )
-        batches = list(to_batches(items, selection=job.selection, table=job.table, ctx=ctx))
-        return StepOutput(step, batches, _nothing)
+        # Read while planning (so the plan counted its pages): written from the spool, which
+        # the writer's `close()` frees.
+        spooled = job.listed.get(step.account_id)
+        if spooled is None:
+            raise ExtractError(f"step {step.step_id}: the account's list was not read")
+        lazy = to_batches(spooled.items(), selection=job.selection, table=job.table, ctx=ctx)
+        return StepOutput(step, lazy, spooled.close)
     result = run_step_report(job.client, job.settings, step, polling=job.polling)
     report = job.selection.dataset.async_report
     assert report is not None

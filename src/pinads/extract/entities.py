@@ -6,9 +6,11 @@ Only the fields a source uses are kept, so 100,000 ads cost a few megabytes, not
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from pinads.api.client import PinterestClient
 from pinads.catalog import get_dataset
@@ -18,14 +20,16 @@ from pinads.extract.table import Selection
 
 __all__ = [
     "AccountEntities",
+    "SpooledList",
     "entity_fields",
     "fetch_account_entities",
-    "list_entity_items",
     "list_params",
+    "spool_entity_list",
 ]
 
 # Listing statuses: Pinterest's default leaves archived entities out; Ads Manager shows them.
 _ACTIVE_STATUSES = ("ACTIVE", "PAUSED")
+_SPOOL_MAX_BYTES = 8 * 1024 * 1024  # a longer list spills to a temporary file
 
 
 @dataclass(slots=True)
@@ -140,22 +144,56 @@ def _ordered(needed: Mapping[str, set[str]]) -> list[str]:
     return order
 
 
-def list_entity_items(
+@dataclass(slots=True)
+class SpooledList:
+    """An entity list of one account, read before the plan is made (so the plan counts its
+    pages instead of guessing one) and kept as JSON lines in a spooled temporary file until
+    its LIST step writes it: 100,000 ads stay on disk, not in memory."""
+
+    account_id: str
+    pages: int
+    count: int
+    _file: IO[bytes] = field(repr=False)
+
+    def items(self) -> Iterator[dict[str, Any]]:
+        self._file.seek(0)
+        for line in self._file:
+            item: dict[str, Any] = json.loads(line)
+            yield item
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def spool_entity_list(
     client: PinterestClient,
     dataset: Dataset,
     account_id: str,
-    parents: Mapping[str, frozenset[str]] | None,
     *,
+    parent_ids: Iterable[str] = (),
     include_archived: bool = True,
-) -> Iterator[dict[str, Any]]:
-    """Every item of an entity dataset for one account (the rows of a LIST step). Lists
-    iterated per parent take the parent ids from `parents[account_id]`."""
-    parent_ids = sorted(parents.get(account_id, frozenset())) if parents else []
-    for listing in _listings(
-        client,
-        dataset,
-        account_id=account_id,
-        include_archived=include_archived,
-        parent_ids=parent_ids,
-    ):
-        yield from listing
+) -> SpooledList:
+    """Every item of an entity dataset for one account, spooled, with the pages it took."""
+    endpoint = dataset.list_endpoint
+    assert endpoint is not None, f"{dataset.name} is not an entity dataset"
+    # Closed by the SpooledList's owner (the run, once the step is written).
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX_BYTES)  # noqa: SIM115
+    pages = total = 0
+    try:
+        for listing in _listings(
+            client,
+            dataset,
+            account_id=account_id,
+            include_archived=include_archived,
+            parent_ids=sorted(parent_ids),
+        ):
+            count = 0
+            for item in listing:
+                spool.write(json.dumps(item, separators=(",", ":")).encode() + b"\n")
+                count += 1
+            pages += list_calls(count, paginated=endpoint.paginated)
+            total += count
+    except BaseException:
+        spool.close()
+        raise
+    return SpooledList(account_id=account_id, pages=pages, count=total, _file=spool)

@@ -160,7 +160,7 @@ def execute_run(
     state = RunProgress(steps_total=len(prepared.plan.steps), steps_skipped=len(done))
     state.steps_done = len(prepared.plan.steps) - len(steps)
     # The run's calls: discovery (made while preparing) plus what the client counts from now.
-    call_offset = prepared.plan.discovery_calls - client.stats.calls
+    call_offset = prepared.plan.discovery_calls + prepared.step_calls_made - client.stats.calls
     job = build_job(prepared, client, run_id=run_id, extracted_at=extracted_at, polling=polling)
     if mode is WriteMode.REPLACE:
         destination.begin_replace(table)
@@ -302,15 +302,9 @@ def build_job(
         **prepared.settings.constants(),
     }
     keep_ids = None
-    parents = None
     dataset = prepared.dataset
     if dataset.is_analytics and dataset.ids_from and not config.include_archived:
         keep_ids = {a: frozenset(e.ids(dataset.ids_from)) for a, e in prepared.entities.items()}
-    endpoint = dataset.list_endpoint
-    if endpoint is not None and endpoint.parent is not None:
-        parents = {
-            a: frozenset(e.ids(endpoint.parent.dataset)) for a, e in prepared.entities.items()
-        }
     return ExtractJob(
         client=client,
         settings=prepared.settings,
@@ -319,8 +313,7 @@ def build_job(
         entities={a: e.index for a, e in prepared.entities.items()},
         constants=constants,
         keep_ids=keep_ids,
-        parents=parents,
-        include_archived=config.include_archived,
+        listed=prepared.listed,
         polling=polling,
     )
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from pinads.api.client import PinterestClient
 from pinads.catalog.limits import SYNC_MAX_DAYS_BACK
 from pinads.catalog.model import Dataset
-from pinads.extract.entities import AccountEntities, entity_fields, fetch_account_entities
+from pinads.extract.entities import (
+    AccountEntities,
+    SpooledList,
+    entity_fields,
+    fetch_account_entities,
+    spool_entity_list,
+)
 from pinads.extract.fetch import RequestSettings
 from pinads.extract.plan import (
     Plan,
@@ -45,10 +51,20 @@ class Prepared:
     entities: Mapping[str, AccountEntities]
     skipped_accounts: tuple[str, ...]  # `accounts: all` but no analytics role
     plan: Plan
+    # An entity dataset's lists, read while planning (account -> items): the LIST steps
+    # write them, so the plan counts their pages exactly and no page is read twice.
+    listed: Mapping[str, SpooledList] = field(default_factory=dict)
+    # Calls the plan's steps made while preparing (the lists above).
+    step_calls_made: int = 0
 
     @property
     def dataset(self) -> Dataset:
         return self.selection.dataset
+
+    def close(self) -> None:
+        """Free the spooled lists (a dry run's, or a run's after its steps are written)."""
+        for spooled in self.listed.values():
+            spooled.close()
 
 
 def effective_period(
@@ -147,6 +163,44 @@ def _entities(
         return {result.account_id: result for result in results}
 
 
+def _spool_lists(
+    client: PinterestClient,
+    config: SourceConfig,
+    dataset: Dataset,
+    *,
+    entities: Mapping[str, AccountEntities],
+    account_ids: Sequence[str],
+    workers: int,
+) -> dict[str, SpooledList]:
+    """Each account's list of an entity dataset, read now so the plan knows its pages (the
+    ad account list needs none: discovery read it)."""
+    endpoint = dataset.list_endpoint
+    if endpoint is None or "{ad_account_id}" not in endpoint.path or not account_ids:
+        return {}
+    parent = endpoint.parent.dataset if endpoint.parent is not None else None
+
+    def spool(account: str) -> SpooledList:
+        parents = entities[account].ids(parent) if parent is not None else ()
+        return spool_entity_list(
+            client,
+            dataset,
+            account,
+            parent_ids=parents,
+            include_archived=config.include_archived,
+        )
+
+    listed: dict[str, SpooledList] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(account_ids)))) as pool:
+        try:
+            for spooled in pool.map(spool, account_ids):
+                listed[spooled.account_id] = spooled
+        except BaseException:
+            for spooled in listed.values():
+                spooled.close()
+            raise
+    return listed
+
+
 def prepare(
     client: PinterestClient,
     config: SourceConfig,
@@ -163,6 +217,7 @@ def prepare(
     table = build_table_spec(config, selection)
     accounts, skipped, account_calls = _accounts(client, config, dataset)
     ids = list(accounts)
+    listed: dict[str, SpooledList] = {}
     if dataset.is_analytics:
         assert period is not None
         strategy = _settle(
@@ -199,10 +254,13 @@ def prepare(
     else:
         needed = entity_fields(selection)
         entities = _entities(client, config, needed, ids, workers) if needed else {}
+        listed = _spool_lists(
+            client, config, dataset, entities=entities, account_ids=ids, workers=workers
+        )
         plan = plan_entities(
             dataset,
             account_ids=ids,
-            calls_per_account={},
+            calls_per_account={a: spooled.pages for a, spooled in listed.items()},
             discovery_calls=account_calls + sum(e.calls for e in entities.values()),
         )
     return Prepared(
@@ -214,6 +272,8 @@ def prepare(
         entities=entities,
         skipped_accounts=skipped,
         plan=plan,
+        listed=listed,
+        step_calls_made=sum(spooled.pages for spooled in listed.values()),
     )
 
 

@@ -131,7 +131,10 @@ def preview_source(
     config = config.model_copy(update={"date_range": period})
     try:
         prepared = prepare(client, config, dataset, period=period, today=today)
-        table = _extract(prepared, client)
+        try:
+            table = _extract(prepared, client)
+        finally:
+            prepared.close()
     except AccessDeniedError as exc:
         return _failed(config, period, Diagnosis.INSUFFICIENT_PERMISSIONS, str(exc))
     except FatalApiError as exc:

@@ -256,12 +256,12 @@ def _run(
     backfill = kind is RunKind.BACKFILL
     if backfill and ledger is not None and dataset.is_analytics:
         prepared = _with_stored_plan(prepared, ledger, run_id=run_id, today=today)
-    if on_plan is not None:
-        on_plan(prepared.plan)
     rebuild = kind is RunKind.REBUILD
     if rebuild:  # a new table from nothing: no shadow a crashed replace run or rebuild left
         destination.abort_replace(prepared.table.name)
     try:
+        if on_plan is not None:
+            on_plan(prepared.plan)
         counters = execute_run(
             prepared,
             client,
@@ -278,6 +278,8 @@ def _run(
         if rebuild:
             _drop_rebuilt(destination, prepared.table.name)
         raise
+    finally:
+        prepared.close()
     after = client.stats
     return RunResult(
         run_id=run_id,

@@ -384,9 +384,11 @@ def dry_run(
     config = get_source(name, settings=settings)
     dataset = get_dataset(config.dataset)
     with _opener(opener, settings)(config.authorizer) as client:
-        return plan_source(
+        prepared = plan_source(
             config, dataset, client, today=today or _today(), kind=kind, period=period
-        ).plan
+        )
+    prepared.close()
+    return prepared.plan
 
 
 def _config_of(source: str | Mapping[str, Any], settings: AppSettings) -> SourceConfig:
