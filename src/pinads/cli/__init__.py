@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from pinads.errors import PinadsError, redact
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "tap_main"]
 
 app = typer.Typer(
     name="pinads",
@@ -38,6 +38,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "auth_cmd",
     "accounts_cmd",
     "web_cmd",
+    "singer_cmd",
 )
 
 _state = {"debug": False}
@@ -95,3 +96,10 @@ def main() -> None:
         sys.exit(1)
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+def tap_main() -> None:
+    """The `tap-pinads` console script: `pinads singer` under the name Singer orchestrators
+    expect of a tap (Meltano runs an extractor's `executable` with `--config ...` only)."""
+    sys.argv[1:1] = ["singer"]
+    main()
