@@ -36,6 +36,9 @@ IN_PROCESS_API_URL = "http://emulator.test/v5"
 def pinads_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "pinads-home"
     monkeypatch.setenv("PINADS_HOME", str(home))
+    # Tests write DuckDB files and datasets beside the home, in their own tmp_path: allowed the
+    # way an administrator allows a directory (tests of the confinement itself override it).
+    monkeypatch.setenv("PINADS_ALLOWED_ROOTS", str(tmp_path))
     monkeypatch.delenv("PINADS_DATABASE_URL", raising=False)
     monkeypatch.delenv("PINADS_SECRET_KEY", raising=False)
     yield home

@@ -27,6 +27,11 @@ class AppSettings(BaseSettings):
         default=None,
         description="Fernet key for secrets at rest; default a 0600 key file in PINADS_HOME.",
     )
+    allowed_roots: str = Field(
+        default="",
+        description="Directories where duckdb:/// and file:/// destinations may write besides "
+        "PINADS_HOME: absolute paths separated by os.pathsep (':' on Linux and macOS).",
+    )
 
     @property
     def control_db_url(self) -> str:

@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from pinads.load.spec import ColumnSpec, Destination, TableSpec, WriteMode
-from pinads.load.url import ACCEPTED_FORMS, open_destination
+from pinads.load.url import ACCEPTED_FORMS, check_destination_url, open_destination
 
 if TYPE_CHECKING:
     from pinads.load.duckdb import DuckDBDestination
@@ -31,6 +31,7 @@ __all__ = [
     "PostgresDestination",
     "TableSpec",
     "WriteMode",
+    "check_destination_url",
     "open_destination",
 ]
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
 from psycopg import sql
-
-from pinads.errors import ConfigError
 
 __all__ = [
     "PostgresTarget",
@@ -42,33 +40,68 @@ class PostgresTarget:
 
 
 def parse_postgres_url(url: str) -> PostgresTarget:
-    """Split `postgresql://user[:pw]@host[:port]/db?schema=NAME&...` (other params go to libpq)."""
+    """Split `postgresql://user[:pw]@host[:port]/db?schema=NAME&...` (other params go to libpq).
+
+    ValueError(why) for a URL libpq would refuse or that names no host or database: the
+    caller shows it with the URL, password hidden. libpq's own text is never shown, since it
+    may quote part of the password."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [v for k, v in query if k == "schema"]
     schema = schemas[-1] if schemas else DEFAULT_SCHEMA
     if not _SCHEMA_NAME.match(schema):
-        raise ConfigError(
-            f"schema {schema!r} in the PostgreSQL URL must be letters, digits and _ "
-            "(not starting with a digit)"
+        raise ValueError(
+            f"schema {schema!r} must be letters, digits and _ (not starting with a digit)"
         )
     rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, rest, ""))
+    # Not urlunsplit: it drops the // of a URL without host (a Unix socket given as ?host=).
+    conninfo = f"postgresql://{parts.netloc}{parts.path}{'?' if rest else ''}{rest}"
     try:
         params = psycopg.conninfo.conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError as exc:
-        raise ConfigError(
-            "the PostgreSQL URL could not be parsed; use "
-            "postgresql://user:password@host:port/database?schema=NAME"
-        ) from exc
+        raise ValueError(_libpq_problem(exc)) from None
+    _check_params(params)
     return PostgresTarget(
         conninfo=conninfo,
         schema=schema,
-        host=str(params.get("host") or "localhost"),
+        host=str(params["host"]),
         port=str(params.get("port") or "5432"),
-        dbname=str(params.get("dbname") or params.get("user") or "postgres"),
+        dbname=str(params["dbname"]),
         user=str(params.get("user") or "(default user)"),
     )
+
+
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_UNKNOWN_PARAMETER = re.compile(r'invalid URI query parameter: "([^"]*)"')
+
+
+def _libpq_problem(exc: psycopg.ProgrammingError) -> str:
+    unknown = _UNKNOWN_PARAMETER.search(str(exc))
+    if unknown is not None:
+        return (
+            f"unknown parameter {unknown.group(1)!r} (it takes schema and libpq's connection "
+            "parameters such as sslmode, connect_timeout, application_name)"
+        )
+    return (
+        "it could not be parsed; percent-encode @ : / ? # % in the user name and password "
+        "(%40 %3A %2F %3F %23 %25)"
+    )
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    """Host, database, port and sslmode: what libpq only checks when it connects."""
+    shape = "postgresql://user:password@host:5432/database?schema=NAME"
+    if not params.get("host"):
+        raise ValueError(f"it names no host; write {shape}")
+    if not params.get("dbname"):
+        raise ValueError(f"it names no database; write {shape}")
+    for port in str(params.get("port") or "5432").split(","):
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            # The value is not quoted: in a malformed URL it may be a piece of the password.
+            raise ValueError("the port (after host:) is not a number from 1 to 65535")
+    sslmode = params.get("sslmode")
+    if sslmode is not None and sslmode not in _SSL_MODES:
+        raise ValueError(f"sslmode {sslmode!r} is not one of {', '.join(_SSL_MODES)}")
 
 
 def connect_failure(target: PostgresTarget, exc: psycopg.Error) -> str:
