@@ -7,9 +7,12 @@ non-zero exit code; a traceback is shown only with `--debug`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
 import sys
+import threading
 
 import typer
 from rich.console import Console
@@ -42,6 +45,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
 )
 
 _state = {"debug": False}
+log = logging.getLogger("pinads.cli")
 
 
 @app.callback()
@@ -62,38 +66,36 @@ def _register_commands() -> None:
 _register_commands()
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
+# An error line longer than this is cut: a message built from huge input must stay one line.
+_MAX_ERROR_CHARS = 2_000
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every failure ends as one line on stderr and a non-zero
+    exit code; a traceback only with --debug."""
     debug = "--debug" in sys.argv[1:]
+    if not debug:
+        _quiet_background_errors()
     try:
         result = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _err.print("aborted")
+        _say("aborted")
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: typer prints them with a hint
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
-            _err.print(escape(str(exc)))
+            _say(str(exc))
         sys.exit(int(getattr(exc, "exit_code", 2)))
-    except PinadsError as exc:
+    except Exception as exc:  # the top level turns anything left (MemoryError too) into one line
         if debug:
             raise
-        _err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # the top level turns anything left into one line
-        if debug:
-            raise
-        _err.print(
-            f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(redact(str(exc)))} "
-            "(rerun with --debug for details)"
-        )
-        sys.exit(1)
+        if isinstance(exc, PinadsError):
+            _fail(str(exc), exit_code=exc.exit_code)
+        _fail(_unexpected(exc), exit_code=1)
     if isinstance(result, int) and result:
         sys.exit(result)
 
@@ -103,3 +105,46 @@ def tap_main() -> None:
     expect of a tap (Meltano runs an extractor's `executable` with `--config ...` only)."""
     sys.argv[1:1] = ["singer"]
     main()
+
+
+def _unexpected(exc: BaseException) -> str:
+    # The traceback keeps the failing frames (and whatever they held) alive: a MemoryError
+    # must free them before the line is printed.
+    exc.__traceback__ = None
+    detail = redact(str(exc))[:_MAX_ERROR_CHARS]
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return f"unexpected {what} (rerun with --debug for details)"
+
+
+def _fail(message: str, *, exit_code: int) -> None:
+    _say(f"error: {message}", styled=True)
+    sys.exit(exit_code)
+
+
+def _say(text: str, *, styled: bool = False) -> None:
+    """One line on stderr: rich's console when it can render it, else plain bytes (rich may
+    be what ran out of memory)."""
+    line = " ".join(text[:_MAX_ERROR_CHARS].split("\n"))
+    try:
+        if styled and line.startswith("error: "):
+            _err.print(f"[bold red]error:[/] {escape(line.removeprefix('error: '))}")
+        else:
+            _err.print(escape(line))
+    except Exception:  # noqa: BLE001 - the last resort must not fail in its turn
+        with contextlib.suppress(OSError):
+            os.write(2, (line + "\n").encode("utf-8", "replace"))
+
+
+def _quiet_background_errors() -> None:
+    """Errors Python reports on its own (a thread's uncaught exception, one raised while a
+    generator or object is finalised) print a traceback; without --debug they go to the
+    debug log instead: the command's own outcome is the one line the user sees."""
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        log.debug("uncaught %s in thread %s", args.exc_type.__name__, args.thread)
+
+    def unraisable_hook(args: sys.UnraisableHookArgs) -> None:
+        log.debug("ignored %s in %r", args.exc_type.__name__, args.object)
+
+    threading.excepthook = thread_hook
+    sys.unraisablehook = unraisable_hook

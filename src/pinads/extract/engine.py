@@ -10,6 +10,7 @@ All threads share one client, hence one rate budget per category.
 from __future__ import annotations
 
 import gc
+import logging
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ import pyarrow as pa
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Granularity
-from pinads.errors import ExtractError, PinadsError
+from pinads.errors import ExtractError
 from pinads.extract.entities import SpooledList
 from pinads.extract.fetch import RequestSettings, fetch_sync_rows, report_rows, run_step_report
 from pinads.extract.normalize import RowContext, to_batches
@@ -39,6 +40,7 @@ DEFAULT_WORKERS = 4
 # waves of DEFAULT_WORKERS.
 REPORT_WORKERS = 8
 _QUEUE_POLL_SECONDS = 0.2
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,16 +141,28 @@ class _Channel:
 def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> None:
     try:
         for step in steps:
+            if channel.stop.is_set():
+                return
             output = _fetch_step(job, step)
             # httpx responses sit in reference cycles, so each one's body (megabytes) would
             # wait for a rare full collection; collecting per step keeps memory flat.
             gc.collect()
             if channel.stop.is_set() or not channel.put(output):
                 return
-    except PinadsError as exc:  # handed to the consumer, which re-raises it in its thread
-        channel.put(exc)
+    except Exception as exc:  # noqa: BLE001 - a thread's top level: handed to the consumer
+        _hand_over(channel, exc)
     finally:
         channel.put(None)
+
+
+def _hand_over(channel: _Channel, error: Exception) -> None:
+    """Give the consumer the error to raise in its thread, unless it has stopped reading: then
+    the run is already failing (or done) for a first cause, and this one is only a consequence
+    of the teardown (a request on the closed client, say), which must not replace it."""
+    if channel.stop.is_set():
+        log.debug("extract worker stopped after the run ended: %s", type(error).__name__)
+        return
+    channel.put(error)
 
 
 def run_steps(
@@ -182,15 +196,15 @@ def run_steps(
     try:
         yield from _drain(channel, expected=len(futures))
     finally:
+        # Every worker error reached the consumer through the channel (the first one is the
+        # run's cause) or came after it stopped reading: nothing is raised here, so an error
+        # of the teardown never hides the one that ended the run.
         channel.stop.set()
         _discard(channel)
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
+        _discard(channel)
         gc.unfreeze()
-        for future in futures:
-            error = future.exception()
-            if error is not None and not isinstance(error, PinadsError):
-                raise error
 
 
 def _groups(steps: Sequence[PlanStep]) -> tuple[list[list[PlanStep]], list[list[PlanStep]]]:

@@ -170,15 +170,18 @@ def execute_run(
     if isinstance(destination, GroupedWriter):
         _write_grouped(destination, outputs, prepared, scope=scope, tracker=tracker)
     else:
-        for output in outputs:
-            counted = _Counted(output.batches)
-            try:
-                written = destination.write_step(
-                    table, counted, mode=mode, scope=scope, step_id=output.step.step_id
-                )
-            finally:
-                output.close()
-            tracker.committed(output.step, written, counted.rows)
+        # Closed at once if a write fails: the fetch threads stop before the caller closes the
+        # client under them.
+        with closing(outputs):
+            for output in outputs:
+                counted = _Counted(output.batches)
+                try:
+                    written = destination.write_step(
+                        table, counted, mode=mode, scope=scope, step_id=output.step.step_id
+                    )
+                finally:
+                    output.close()
+                tracker.committed(output.step, written, counted.rows)
     # Checked before a replace run's swap: a run that should have found rows must not empty
     # the table.
     if state.rows_retrieved == 0 and not config.allow_empty and not done:

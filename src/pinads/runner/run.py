@@ -13,7 +13,7 @@ from typing import Protocol
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Dataset
-from pinads.errors import PinadsError
+from pinads.errors import PinadsError, redact
 from pinads.extract.engine import DEFAULT_WORKERS
 from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
 from pinads.load.spec import Destination, WriteMode
@@ -217,13 +217,13 @@ def run_source(
             ledger=ledger,
             strategy=strategy or strategy_of(kind),
         )
-    except PinadsError as exc:
+    except Exception as exc:  # recorded as failed (a bug too, not left "running"), raised on
         if ledger is not None:
             spent = client.stats
             ledger.finish(
                 run_id,
                 result=None,
-                error=str(exc),
+                error=_failure_text(exc),
                 api_calls=spent.calls - before.calls,
                 rate_limited=spent.rate_limited_responses - before.rate_limited_responses,
             )
@@ -231,6 +231,12 @@ def run_source(
     if ledger is not None:
         ledger.finish(run_id, result=result, error=None)
     return result
+
+
+def _failure_text(exc: Exception) -> str:
+    if isinstance(exc, PinadsError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {redact(str(exc))}"
 
 
 def _run(
