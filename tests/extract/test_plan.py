@@ -122,6 +122,33 @@ def test_windows_cover_the_range_without_overlap() -> None:
     assert sum(w.days for w in windows) == 365
 
 
+def test_week_and_month_windows_are_cut_between_buckets() -> None:
+    """A WEEK (MONTH) row totals its bucket and is keyed by its first day: cut in two, the
+    later part's row would overwrite the earlier's."""
+    period = DateRange(start=date(2026, 1, 1), end=date(2026, 12, 31))  # a Thursday
+    weeks = list(date_windows(period, 90, Granularity.WEEK))
+    months = list(date_windows(period, 90, Granularity.MONTH))
+    assert all(w.end.weekday() == 6 for w in weeks[:-1])  # Sundays
+    assert all((w.end + timedelta(days=1)).day == 1 for w in months[:-1])
+    for windows in (weeks, months):
+        assert windows[0].start == period.start and windows[-1].end == period.end
+        pairs = itertools.pairwise(windows)
+        assert all(right.start == left.end + timedelta(days=1) for left, right in pairs)
+        assert max(w.days for w in windows) <= 90
+    dataset = BY_NAME["campaign_analytics"]
+    old = DateRange(start=TODAY - timedelta(days=200), end=TODAY - timedelta(days=1))
+    plan = plan_analytics(
+        dataset,
+        period=old,
+        granularity=Granularity.WEEK,
+        today=TODAY,
+        account_ids=["1"],
+        entity_ids={"1": _ids(3)},
+    )
+    syncs = [s for s in plan.steps if s.kind is StepKind.SYNC and s.start]
+    assert syncs and min(s.start for s in syncs if s.start).weekday() == 0  # a Monday
+
+
 def test_list_calls() -> None:
     assert [list_calls(n) for n in (0, 1, 250, 251, 5_000)] == [1, 1, 1, 2, 20]
     assert list_calls(900, paginated=False) == 1

@@ -16,18 +16,25 @@ import pytest
 from starlette.applications import Starlette
 
 from pinads.api import PinterestClient
+from pinads.catalog.model import Granularity
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.emulator.guards import guards_of
 from pinads.emulator.limits import FaultConfig
 from pinads.emulator.tokens import IssuedTokens
 from pinads.errors import AuthError, ConfigError
+from pinads.extract.plan import Plan, StepKind
 from pinads.load import open_destination
 from pinads.load.spec import shadow_name
-from pinads.runner import service
+from pinads.runner import SourceStore, service
+from pinads.runner.core import RunKind
 from pinads.runner.grain import TableGrainError
+from pinads.runner.rebuild import rebuild_period
+from pinads.runner.run import run_source
 from pinads.settings import load_settings
+from pinads.sources.dates import DateRange
+from pinads.sources.validate import parse_config
 
-from .emu import ATTRIBUTION, make_client, raw_get, source_doc
+from .emu import ATTRIBUTION, FAST_POLLING, make_client, raw_get, source_doc
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 METRICS = ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1", "TOTAL_CONVERSIONS"]
@@ -290,3 +297,69 @@ def test_a_rebuild_that_fails_midway_leaves_the_old_table_and_config(
     assert not _has_shadow(destination_url)
     last = service.list_runs("shop")[0]
     assert (last.kind, last.status) == ("rebuild", "failed")
+
+
+def test_a_rebuild_past_90_days_reads_async_reports_and_keeps_whole_weeks(
+    emulator_app: Starlette,
+    emulator_transport: httpx.BaseTransport,
+    emulator_tokens: IssuedTokens,
+    tmp_path: Path,
+) -> None:
+    """The table holds 200 days (a backfill): the rebuild reads them as a backfill does
+    (async reports, at most 186 days each), and a week cut by two batches is still one row
+    with the week's whole totals."""
+    today: date = emulator_app.state.emulator.today()
+    period = DateRange(start=today - timedelta(days=200), end=today - timedelta(days=1))
+    url = f"duckdb:///{tmp_path}/shop.duckdb"
+    daily, dataset = parse_config(_doc(emulator_app, tmp_path, url), today=today)
+    weekly = daily.model_copy(update={"granularity": Granularity.WEEK})
+    store = SourceStore(load_settings())
+    store.save(daily)
+    destination = open_destination(url, settings=load_settings())
+    try:
+        with make_client(emulator_transport, emulator_tokens) as client:
+            run_source(
+                daily,
+                dataset,
+                client=client,
+                destination=destination,
+                ledger=store,
+                today=today,
+                kind=RunKind.BACKFILL,
+                period=period,
+                polling=FAST_POLLING,
+            )
+            daily_rows = destination.read_table("shop").to_pylist()
+            _, first, last = store.written_span("shop")
+            span = rebuild_period(weekly, dataset, first=first, last=last, today=today)
+            plans: list[Plan] = []
+            result = run_source(
+                weekly,
+                dataset,
+                client=client,
+                destination=destination,
+                ledger=store,
+                today=today,
+                kind=RunKind.REBUILD,
+                period=span,
+                polling=FAST_POLLING,
+                on_plan=plans.append,
+            )
+        rows = destination.read_table("shop").to_pylist()
+    finally:
+        destination.close()
+        store.close()
+    assert span == period and (result.start, result.end) == (period.start, period.end)
+    [plan] = plans
+    assert {step.kind for step in plan.steps} >= {StepKind.REPORT}
+    # The days' rows (equal to the emulator's, tests/runner/test_backfill_emulator.py),
+    # totalled by ISO week (the emulator's WEEK rows are keyed by their Monday).
+    truth: dict[tuple[str, str], list[int]] = {}
+    for row in daily_rows:
+        monday = row["date"] - timedelta(days=row["date"].weekday())
+        sums = truth.setdefault((monday.isoformat(), row["campaign_id"]), [0] * len(METRICS))
+        for n, metric in enumerate(METRICS):
+            sums[n] += row[metric.lower()] or 0
+    totals = {key: tuple(v or 0 for v in values) for key, values in _table_totals(rows).items()}
+    assert totals == {key: tuple(values) for key, values in truth.items()}
+    assert any(row["date"] < period.start for row in rows)  # a week cut by the range start

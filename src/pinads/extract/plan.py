@@ -41,6 +41,7 @@ __all__ = [
     "PlanStep",
     "StepKind",
     "Strategy",
+    "bucket_start",
     "date_windows",
     "earliest_day",
     "list_calls",
@@ -123,13 +124,42 @@ def earliest_day(dataset: Dataset, granularity: Granularity, *, today: date, syn
     return today - timedelta(days=ASYNC_MAX_DAYS_BACK)
 
 
-def date_windows(period: DateRange, max_days: int) -> Iterator[DateRange]:
-    """`period` cut into consecutive windows of at most `max_days`, aligned on its start."""
+def date_windows(
+    period: DateRange, max_days: int, granularity: Granularity = Granularity.DAY
+) -> Iterator[DateRange]:
+    """`period` cut into consecutive windows of at most `max_days`, aligned on its start. With
+    WEEK or MONTH granularity a cut falls between two weeks (months) whenever one fits: each
+    window's rows are whole-bucket totals keyed by the bucket's first day, so a bucket cut in
+    two would give two partial rows with one key, the later overwriting the earlier."""
     start = period.start
     while start <= period.end:
         end = min(period.end, start + timedelta(days=max_days - 1))
+        if end < period.end:
+            cut = bucket_start(end + timedelta(days=1), granularity)
+            end = cut - timedelta(days=1) if cut > start else end
         yield DateRange(start=start, end=end)
         start = end + timedelta(days=1)
+
+
+def bucket_start(day: date, granularity: Granularity) -> date:
+    """First day of the WEEK (ISO, Monday) or MONTH bucket holding `day` (else `day`)."""
+    if granularity is Granularity.WEEK:
+        return day - timedelta(days=day.weekday())
+    if granularity is Granularity.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def _sync_cutoff(dataset: Dataset, granularity: Granularity, *, today: date) -> date:
+    """First day the synchronous endpoints read in a run: the first they serve, moved to the
+    next week or month start so that no bucket is split between a report and a call."""
+    first = earliest_day(dataset, granularity, today=today, sync=True)
+    start = bucket_start(first, granularity)
+    if start == first:
+        return first
+    if granularity is Granularity.WEEK:
+        return start + timedelta(days=7)
+    return (start + timedelta(days=32)).replace(day=1)  # MONTH
 
 
 def _batches(ids: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
@@ -176,7 +206,7 @@ def sync_tail(
     if dataset.sync is None or dataset.async_report is None:
         return None
     cutoff = earliest_day(dataset, granularity, today=today, sync=True)
-    windows = date_windows(period, _report_max_days(dataset, granularity))
+    windows = date_windows(period, _report_max_days(dataset, granularity), granularity)
     tail = [window for window in windows if window.start >= cutoff]
     return DateRange(start=tail[0].start, end=tail[-1].end) if tail else None
 
@@ -191,8 +221,10 @@ def sync_tail_worth_listing(
 ) -> bool:
     """Whether the synchronous endpoints might read `tail` in no more calls than its reports,
     counting `list_calls_needed` calls to list the ids they take (one id batch at least)."""
-    syncs = sum(1 for _ in date_windows(tail, _sync_max_days(dataset, granularity)))
-    reports = sum(1 for _ in date_windows(tail, _report_max_days(dataset, granularity)))
+    syncs = sum(1 for _ in date_windows(tail, _sync_max_days(dataset, granularity), granularity))
+    reports = sum(
+        1 for _ in date_windows(tail, _report_max_days(dataset, granularity), granularity)
+    )
     return list_calls_needed + syncs <= reports * (1 + report_polls)
 
 
@@ -207,7 +239,7 @@ def sync_period(
     """The part of `period` the synchronous endpoints may read (None: reports read it all)."""
     if strategy is Strategy.CHEAPEST:
         return sync_tail(dataset, period=period, granularity=granularity, today=today)
-    cutoff = earliest_day(dataset, granularity, today=today, sync=True)
+    cutoff = _sync_cutoff(dataset, granularity, today=today)
     return _split(
         period,
         cutoff=cutoff,
@@ -256,7 +288,7 @@ def plan_analytics(
             discovery_calls=discovery_calls,
             entity_lists=entity_lists,
         )
-    sync_cutoff = earliest_day(dataset, granularity, today=today, sync=True)
+    sync_cutoff = _sync_cutoff(dataset, granularity, today=today)
     old, recent = _split(
         period,
         cutoff=sync_cutoff,
@@ -283,7 +315,7 @@ def plan_analytics(
 def _report_steps(
     dataset: Dataset, account: str, period: DateRange, granularity: Granularity, polls: int
 ) -> Iterator[PlanStep]:
-    for window in date_windows(period, _report_max_days(dataset, granularity)):
+    for window in date_windows(period, _report_max_days(dataset, granularity), granularity):
         yield PlanStep(
             step_id=f"report:{account}:{window.start}:{window.end}",
             kind=StepKind.REPORT,
@@ -328,7 +360,7 @@ def _sync_steps(
     assert dataset.sync is not None
     per_id = dataset.sync.id_param is not None
     batches = list(_batches(ids, MAX_IDS_PER_CALL)) if per_id else [()]
-    windows = date_windows(period, _sync_max_days(dataset, granularity))
+    windows = date_windows(period, _sync_max_days(dataset, granularity), granularity)
     return _sync_grid(account, windows, batches, per_id=per_id)
 
 
