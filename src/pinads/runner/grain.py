@@ -73,7 +73,8 @@ def _table(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
                 "again",
             )
         )
-    if old.destination != new.destination:
+    # A new password is the same destination: only where the rows go counts.
+    if _shown(old.destination) != _shown(new.destination):
         changes.append(
             GrainChange(
                 "destination",

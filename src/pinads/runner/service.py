@@ -38,6 +38,7 @@ __all__ = [
     "preview",
     "rebuild_target",
     "run",
+    "saved_destination",
     "update_source",
 ]
 
@@ -117,12 +118,18 @@ def _with_saved_secrets(document: Mapping[str, Any], settings: AppSettings) -> d
     destination = document.get("destination")
     if not isinstance(destination, str):
         return dict(document)
-    store = SourceStore(settings)
+    name = str(document.get("name", ""))
+    return {**document, "destination": saved_destination(name, destination, settings=settings)}
+
+
+def saved_destination(name: str, url: str, *, settings: AppSettings | None = None) -> str:
+    """`url` with each `***` replaced by the saved secret of source `name` (same server and
+    user only; ConfigError when there is none): what an edit that kept them will use."""
+    store = SourceStore(settings or load_settings())
     try:
-        resolved = store.resolve_destination(str(document.get("name", "")), destination)
+        return store.resolve_destination(name, url)
     finally:
         store.close()
-    return {**document, "destination": resolved}
 
 
 def update_source(

@@ -29,8 +29,10 @@ from pinads.web.common import (
     redirect,
     render,
 )
+from pinads.web.context import WebContext
 from pinads.web.pages_sources import known_source
 from pinads.web.views import start_rebuild
+from pinads.web.wizard_secrets import SEALED_KEY, clear_destination, seal_destination
 from pinads.web.wizard_steps import (
     NEW_AUTHORIZER,
     STEPS,
@@ -44,7 +46,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 # Draft keys that are wizard state, not config.
-_UI_KEYS = ("test_start", "test_end", "show_advanced")
+_UI_KEYS = ("test_start", "test_end", "show_advanced", SEALED_KEY)
 
 
 def _render_step(
@@ -123,6 +125,7 @@ async def wizard_post(request: Request, user: str = Depends(page_user)) -> Respo
     editing = form_text(form, "editing") == "1"
     nav = form_text(form, "nav") or "next"
     apply_step(step, form, draft)
+    seal_destination(context_of(request), draft)
     if step == "account" and draft.get("authorizer") == NEW_AUTHORIZER:
         draft.pop("authorizer")
         request.session["wizard_draft"] = {"draft": draft, "editing": editing}
@@ -235,14 +238,21 @@ def _test(request: Request, *, draft: dict[str, Any], editing: bool) -> Response
     )
 
 
+def _document(ctx: WebContext, draft: dict[str, Any], *, editing: bool) -> dict[str, Any]:
+    """The config document to save: the draft with its destination's sealed password."""
+    document = config_document(draft)
+    document["destination"] = clear_destination(ctx, draft, editing=editing)
+    return document
+
+
 def _save(
     request: Request, form: FormData, *, draft: dict[str, Any], editing: bool, rebuild: bool
 ) -> Response:
     if rebuild and editing:
         return _rebuild(request, form, draft=draft)
     ctx = context_of(request)
-    document = config_document(draft)
     try:
+        document = _document(ctx, draft, editing=editing)
         if editing:
             config, _ = runs.update_source(document, settings=ctx.settings, opener=ctx.open_client)
         else:
@@ -272,7 +282,7 @@ def _rebuild(request: Request, form: FormData, *, draft: dict[str, Any]) -> Resp
         )
     ctx = context_of(request)
     try:
-        job = start_rebuild(ctx, config_document(draft))
+        job = start_rebuild(ctx, _document(ctx, draft, editing=True))
     except PinadsError as exc:
         return _render_step(
             request, step="test", draft=draft, editing=True, problems=problem_lines(str(exc))

@@ -34,6 +34,7 @@ from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings
 from pinads.web.views import match_reason
+from pinads.web.wizard_secrets import clear_destination
 
 __all__ = [
     "NEW_AUTHORIZER",
@@ -273,7 +274,7 @@ def _check_snapshot(ctx: WebContext, draft: dict[str, Any], *, editing: bool) ->
 
 def _check_destination(ctx: WebContext, draft: dict[str, Any], *, editing: bool) -> list[str]:
     try:
-        where = str(draft.get("destination") or "duckdb")
+        where = clear_destination(ctx, draft, editing=editing)
         destination = open_destination(where, settings=ctx.settings)
         try:
             destination.check()
