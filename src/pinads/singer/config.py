@@ -10,6 +10,7 @@ orchestrator decide); a replace source runs as upsert.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -76,9 +77,22 @@ def _source_documents(document: Mapping[str, Any], path: Path) -> list[dict[str,
     return [dict(source) for source in sources]
 
 
+def _value(value: Any) -> Any:
+    """Meltano passes a setting without a `kind` as text: a JSON list or object written there
+    (`accounts: '["5497..."]'`, a `date_range` object) is read as one."""
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value  # not JSON after all: validation says what is wrong with it
+    return value
+
+
 def _stream(document: Mapping[str, Any], *, today: date) -> TapStream:
     cleaned = {
-        _ALIASES.get(k, k): v for k, v in document.items() if v is not None and k not in _IGNORED
+        _ALIASES.get(k, k): _value(v)
+        for k, v in document.items()
+        if v is not None and k not in _IGNORED
     }
     config, dataset = parse_config(cleaned, today=today, allow_async=True)
     if config.write_mode is WriteMode.REPLACE:
