@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from pinads.settings import AppSettings
-from pinads.web import api, create_app, pages_auth, pages_sources, wizard
+from pinads.web import api, create_app, pages_account, pages_auth, pages_sources, wizard
 
 from .conftest import Browser
 
@@ -24,7 +24,13 @@ _PUBLIC = {"/login", "/api/health"}
 
 
 # The routers the app includes (FastAPI keeps included routers behind a private wrapper).
-ROUTERS = (api.router, pages_auth.router, wizard.router, pages_sources.router)
+ROUTERS = (
+    api.router,
+    pages_auth.router,
+    pages_account.router,
+    wizard.router,
+    pages_sources.router,
+)
 # At collection, before the per-test PINADS_HOME exists: a throwaway home of its own.
 APP = create_app(AppSettings(home=Path(tempfile.mkdtemp(prefix="pinads-web-routes-"))))
 

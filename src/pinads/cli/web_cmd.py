@@ -1,4 +1,5 @@
-"""`pinads serve` (web UI + JSON API), `pinads users create`, `pinads tokens create|list|delete`."""
+"""`pinads serve` (web UI + JSON API), `pinads users create|set-password`,
+`pinads tokens create|list|delete`."""
 
 from __future__ import annotations
 
@@ -86,6 +87,28 @@ def users_create(
     finally:
         store.close()
     typer.echo(f"{'created user' if created else 'new password set for'} {username}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str = typer.Argument(..., help="User name."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+) -> None:
+    """Set a new password for an existing web user; its web sessions are logged out."""
+    from pinads.web.store import WebStore
+
+    store = WebStore(load_settings())
+    try:
+        if not store.user_exists(username):
+            raise ConfigError(
+                f"no user {username!r}: create it with `pinads users create {username}`"
+            )
+        store.set_password(username, _read_password(password_stdin))
+    finally:
+        store.close()
+    typer.echo(f"new password set for {username}; its web sessions were logged out")
 
 
 @tokens_app.command("create")

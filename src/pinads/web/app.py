@@ -16,12 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from pinads.errors import ConfigError, PinadsError, redact
 from pinads.settings import AppSettings, load_settings
-from pinads.web import api, pages_auth, pages_sources, wizard
+from pinads.state.db import utc_now
+from pinads.web import api, pages_account, pages_auth, pages_sources, wizard
 from pinads.web.common import (
     LoginRequiredError,
     checked_form,
@@ -36,14 +36,21 @@ from pinads.web.common import (
 )
 from pinads.web.context import WebContext
 from pinads.web.headers import SecurityHeadersMiddleware, security_headers
-from pinads.web.security import api_user, load_session_secret, session_user
+from pinads.web.policy import WebPolicy, load_web_policy
+from pinads.web.security import api_user
+from pinads.web.session_layer import (
+    SESSION_COOKIE,
+    ServerSessionMiddleware,
+    end_session,
+    session_user,
+    start_session,
+)
+from pinads.web.sessions import Clock
 from pinads.web.store import MIN_PASSWORD_CHARS, WebStore
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
 log = logging.getLogger(__name__)
-SESSION_COOKIE = "pinads_session"
-SESSION_MAX_AGE_SECONDS = 12 * 3600
 ADMIN_USER = "admin"
 
 
@@ -65,10 +72,14 @@ def create_app(
     *,
     transport: httpx.BaseTransport | None = None,
     secure_cookies: bool = False,
+    policy: WebPolicy | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """The web UI and JSON API. `secure_cookies` marks the session cookie Secure (browsers
-    then send it over HTTPS only): for a server behind an HTTPS reverse proxy."""
+    then send it over HTTPS only): for a server behind an HTTPS reverse proxy. `policy`
+    (default: from PINADS_ variables) sets session and login limits; `clock` is for tests."""
     settings = settings or load_settings()
+    policy = policy or load_web_policy()
     store = WebStore(settings)
     _first_start_admin(store)
     app = FastAPI(
@@ -83,15 +94,15 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.web = WebContext(settings=settings, store=store, transport=transport)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=load_session_secret(settings),
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE_SECONDS,
-        same_site="lax",
-        https_only=secure_cookies,
+    web = WebContext(
+        settings=settings,
+        store=store,
+        transport=transport,
+        policy=policy,
+        clock=clock or utc_now,
     )
+    app.state.web = web
+    app.add_middleware(ServerSessionMiddleware, store=web.sessions, secure=secure_cookies)
     # Added last, so it wraps the session layer too (a refused session's redirect included).
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
@@ -100,6 +111,7 @@ def create_app(
     _install_api_docs(app)
     app.include_router(api.router)
     app.include_router(pages_auth.router)
+    app.include_router(pages_account.router)
     app.include_router(wizard.router)  # before /sources/{name}, which would take /sources/new
     app.include_router(pages_sources.router)
     app.router.add_event_handler("shutdown", app.state.web.close)
@@ -213,14 +225,13 @@ def _install_login(app: FastAPI) -> None:
                 error="Wrong user name or password.",
                 username=username,
             )
-        request.session.clear()  # a fresh session (and CSRF token) at every login
-        request.session["user"] = username
+        start_session(request, username)
         return redirect(target)
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         await checked_form(request)
-        request.session.clear()
+        end_session(request)
         return redirect("/login")
 
     @app.get("/", include_in_schema=False)

@@ -10,8 +10,11 @@ import httpx
 from pinads.api.client import PinterestClient
 from pinads.auth import AuthorizerService
 from pinads.settings import AppSettings
+from pinads.state.db import utc_now
 from pinads.web.jobs import JobRegistry
 from pinads.web.oauth import OAuthFlows
+from pinads.web.policy import WebPolicy
+from pinads.web.sessions import Clock, SessionStore
 from pinads.web.store import WebStore
 
 __all__ = ["WebContext"]
@@ -21,10 +24,16 @@ __all__ = ["WebContext"]
 class WebContext:
     settings: AppSettings
     store: WebStore
+    policy: WebPolicy = field(default_factory=WebPolicy)
+    # Injected in tests to move time (session expiry, login throttling) without sleeping.
+    clock: Clock = utc_now
     # Injected in tests (the emulator in-process); None = real HTTP.
     transport: httpx.BaseTransport | None = None
     jobs: JobRegistry = field(default_factory=JobRegistry)
     flows: OAuthFlows = field(default_factory=OAuthFlows)
+
+    def __post_init__(self) -> None:
+        self.sessions = SessionStore(self.store.engine, self.policy, self.clock)
 
     def authorizers(self) -> AuthorizerService:
         return AuthorizerService(self.settings, transport=self.transport)

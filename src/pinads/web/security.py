@@ -1,14 +1,12 @@
-"""Session secret, CSRF tokens and the current user (session cookie or API token)."""
+"""CSRF tokens and the current user (session cookie or API token)."""
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from pinads.settings import AppSettings
+from pinads.web.session_layer import session_user
 from pinads.web.store import WebStore
 
 __all__ = [
@@ -17,29 +15,12 @@ __all__ = [
     "api_user",
     "check_csrf_value",
     "csrf_token",
-    "load_session_secret",
     "session_user",
 ]
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def load_session_secret(settings: AppSettings) -> str:
-    """The key that signs session cookies: PINADS_SESSION_SECRET, else a 0600 file in
-    PINADS_HOME (created once, so sessions survive restarts)."""
-    from_env = os.environ.get("PINADS_SESSION_SECRET")
-    if from_env:
-        return from_env
-    path: Path = settings.ensure_home() / "web-session.key"
-    if path.exists():
-        return path.read_text("utf-8").strip()
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret)
-    return secret
 
 
 def csrf_token(request: Request) -> str:
@@ -58,11 +39,6 @@ def check_csrf_value(request: Request, value: str | None) -> None:
             status_code=403,
             detail="CSRF token missing or wrong: reload the page and submit the form again",
         )
-
-
-def session_user(request: Request) -> str | None:
-    user = request.session.get("user")
-    return user if isinstance(user, str) else None
 
 
 def _bearer(request: Request) -> str | None:

@@ -1,7 +1,8 @@
 """Web users and API tokens in the control DB (own versioned tables, same engine).
 
 `pinads.state` has no hook for other packages' migrations, so the web keeps its own version
-table `web_schema_version` and migrates it on open, under the same kind of lock.
+table `web_schema_version` (tables in `pinads.web.schema`) and migrates it on open, under the
+same kind of lock.
 Passwords are hashed with scrypt and a random salt; API tokens are random 32-byte secrets, so
 a SHA-256 of the token is enough to look them up without storing them.
 """
@@ -14,7 +15,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +23,14 @@ import sqlalchemy as sa
 from pinads.errors import ConfigError, StateError
 from pinads.settings import AppSettings
 from pinads.state import create_control_engine, redacted_url
-from pinads.state.db import UTCDateTime
+from pinads.web.schema import (
+    API_TOKENS,
+    LATEST_WEB_VERSION,
+    USERS,
+    WEB_MIGRATIONS,
+    WEB_SCHEMA_VERSION,
+)
+from pinads.web.sessions import revoke_user_sessions
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -38,40 +45,6 @@ _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD_CHARS = 8
 _PG_LOCK_KEY = 0x70696E7765  # "pinwe"
-
-METADATA = sa.MetaData()
-WEB_SCHEMA_VERSION = sa.Table(
-    "web_schema_version",
-    METADATA,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
-USERS = sa.Table(
-    "users",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("username", sa.String(64), nullable=False, unique=True),
-    sa.Column("password_hash", sa.String(300), nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-API_TOKENS = sa.Table(
-    "api_tokens",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(64), nullable=False),
-    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("username", sa.String(64), nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("last_used_at", UTCDateTime),
-)
-
-
-def _v1(conn: sa.Connection) -> None:
-    METADATA.create_all(conn, tables=[USERS, API_TOKENS], checkfirst=True)
-
-
-_MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1),)
-LATEST_WEB_VERSION = _MIGRATIONS[-1][0]
 
 
 def _now() -> datetime:
@@ -142,7 +115,7 @@ class WebStore:
                         f"the control DB {redacted_url(str(self.engine.url))} has web tables at "
                         f"version {current}, newer than this pinads knows: upgrade pinads"
                     )
-                for number, step in _MIGRATIONS:
+                for number, step in WEB_MIGRATIONS:
                     if number > current:
                         step(conn)
                         conn.execute(
@@ -161,7 +134,8 @@ class WebStore:
             return conn.execute(sa.select(sa.func.count()).select_from(USERS)).scalar_one() > 0
 
     def set_user(self, username: str, password: str) -> bool:
-        """Create the user, or set a new password if it exists; True when created."""
+        """Create the user, or set a new password if it exists (which logs out every web
+        session of the user); True when created."""
         if not _USERNAME.fullmatch(username):
             raise ConfigError(
                 f"the user name {username!r} is not allowed: start with a letter and use at "
@@ -184,7 +158,16 @@ class WebStore:
             conn.execute(
                 USERS.update().where(USERS.c.username == username).values(password_hash=hashed)
             )
+            revoke_user_sessions(conn, username)
             return False
+
+    def set_password(self, username: str, password: str) -> None:
+        """A new password for an existing user; every web session of the user ends."""
+        if not self.user_exists(username):
+            raise ConfigError(
+                f"no user {username!r}: create it with `pinads users create {username}`"
+            )
+        self.set_user(username, password)
 
     def authenticate(self, username: str, password: str) -> bool:
         with self.engine.connect() as conn:
