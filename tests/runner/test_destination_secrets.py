@@ -4,6 +4,7 @@ run's output and history, the run itself connecting with the stored password."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,8 +88,9 @@ def _saved_url() -> str:
 
 
 def test_cli_create_list_show_run_never_shows_the_password(
-    authorizer: str, schema: str, tmp_path: Path
+    authorizer: str, schema: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # every log line of the session, drivers' included
     url = f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test?schema={schema}"
     shown = f"postgresql://pinads:***@127.0.0.1:5432/test?schema={schema}"
     code, output = _invoke("sources", "create", "--file", str(_source_file(tmp_path, url)))
@@ -111,8 +113,9 @@ def test_cli_create_list_show_run_never_shows_the_password(
 
     code, history = _invoke("runs", "shop")
     assert code == 0 and "succeeded" in history
-    for output in (listed, show, run, history):
+    for output in (listed, show, run, history, caplog.text):
         assert SECRET not in output
+    assert caplog.records  # the run logged (so the check above looked at something)
     assert SECRET.encode() not in _home_bytes()
 
 
