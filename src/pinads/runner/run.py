@@ -47,6 +47,10 @@ class RunLedger(Protocol):
     def plan_made(self, run_id: str, plan: Plan, *, basis: str) -> None:
         """Keep a backfill's plan, before its first step is written."""
 
+    def rebuild_left_behind(self, source: str, run_id: str) -> bool:
+        """Whether the source's previous run was a rebuild that did not finish (its new
+        table may still be in the destination)."""
+
     def finish(
         self,
         run_id: str,
@@ -264,6 +268,10 @@ def _run(
         prepared = _with_stored_plan(prepared, ledger, run_id=run_id, today=today)
     rebuild = kind is RunKind.REBUILD
     if rebuild:  # a new table from nothing: no shadow a crashed replace run or rebuild left
+        destination.abort_replace(prepared.table.name)
+    elif ledger is not None and ledger.rebuild_left_behind(config.name, run_id):
+        # A killed rebuild's new table holds rows of the config that was never saved: a
+        # replace run would resume it as its own shadow table and swap those rows in.
         destination.abort_replace(prepared.table.name)
     try:
         if on_plan is not None:

@@ -77,6 +77,8 @@ def interrupted_message(run: StateRun, source: str) -> str:
     return f"{gone}; the steps it committed are kept: run it again with `pinads run {source}`"
 
 
+# Runs whose batches are recorded as they commit (progress shown by `pinads runs`).
+_BATCHED = (RunKind.BACKFILL.value, RunKind.REBUILD.value)
 HEARTBEAT_SECONDS = 60.0  # well inside the control DB's 10 minutes before a lock counts as stale
 
 
@@ -278,17 +280,29 @@ class SourceStore:
             return None
         return stored.run.range_end
 
+    def rebuild_left_behind(self, source: str, run_id: str) -> bool:
+        """Whether the source's last run before `run_id` was a rebuild that did not finish:
+        if its process was killed, its unfinished new table is still in the destination,
+        where a replace run would take it for its own."""
+        source_id = self._existing(source).id
+        self._reap(source_id)
+        for run in self.db.runs.recent(source_id, limit=50):
+            if run.id == run_id or run.kind is RunKind.PREVIEW:
+                continue
+            return run.kind is RunKind.REBUILD and run.status is not RunStatus.SUCCEEDED
+        return False
+
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
-        """After each committed step: fail the run if its lock was taken over; for backfills,
-        record the batch's progress (shown by `pinads runs`; the data checkpoint itself is
-        committed with the rows in the destination)."""
+        """After each committed step: fail the run if its lock was taken over; for backfills
+        and rebuilds, record the batch's progress (shown by `pinads runs`; the data checkpoint
+        itself is committed with the rows in the destination)."""
         beat = self._live.get(run_id)
         if beat is None:
             return
         if beat.lost is not None:
             raise beat.lost
         beat.rows += rows
-        if beat.kind == RunKind.BACKFILL.value and step.start and step.end:
+        if beat.kind in _BATCHED and step.start and step.end:
             beat.batches += 1
             self.db.runs.record_batch(
                 BackfillBatch(
