@@ -5,12 +5,14 @@ run's output and history, the run itself connecting with the stored password."""
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from pinads.cli import app
@@ -73,10 +75,41 @@ def _source_file(tmp_path: Path, destination: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def control_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test with the default SQLite control DB, and with PINADS_DATABASE_URL at the
+    PostgreSQL server (a fresh schema)."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    name = f"pinads_ctl_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{name}"
+    monkeypatch.setenv("PINADS_DATABASE_URL", url)
+    yield name
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 def _home_bytes() -> bytes:
-    """Every file pinads keeps in PINADS_HOME (control DB with its WAL, DuckDB, logs)."""
+    """Every file pinads keeps in PINADS_HOME (control DB with its WAL, DuckDB, logs) and,
+    with a PostgreSQL control DB, every row of its tables."""
     home = load_settings().home
-    return b"".join(p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file())
+    stored = b"".join(p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file())
+    url = os.environ.get("PINADS_DATABASE_URL")
+    if url is None:
+        return stored
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            for table in sa.inspect(conn).get_table_names():
+                rows = conn.execute(sa.text(f'SELECT t::text FROM "{table}" t')).scalars()
+                stored += "\n".join(rows).encode()
+    finally:
+        engine.dispose()
+    assert b"pinads:***@127.0.0.1" in stored  # the rows were read
+    return stored
 
 
 def _saved_url() -> str:
