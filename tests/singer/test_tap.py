@@ -224,3 +224,45 @@ def test_a_bookmark_moves_the_start_back_to_the_day_after_it(tmp_path: Path) -> 
     period, strategy = reading_period(stream, paused, today=today)
     assert period is not None and period.start == today - timedelta(days=199)
     assert strategy is Strategy.CHEAPEST
+
+
+def test_several_sources_are_streams_with_their_own_bookmarks(
+    authorizer: str, tmp_path: Path
+) -> None:
+    """`sources: [...]`: an analytics stream (incremental on `date`) and an entity list
+    (full table, keyed on the campaign id) in one sync, one STATE holding both bookmarks and
+    passing an unrelated one through."""
+    campaigns = {
+        "name": "campaigns",
+        "dataset": "campaigns",
+        "authorizer": "demo",
+        "accounts": [EUR_ADVERTISER_ID],
+    }
+    shop = {
+        "name": "shop",
+        "dataset": "campaign_analytics",
+        "authorizer": "demo",
+        "accounts": [EUR_ADVERTISER_ID],
+        "date_range": "last_7_days",
+        "metrics": ["SPEND_IN_MICRO_DOLLAR"],
+    }
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"sources": [shop, campaigns]}))
+    catalog = json.loads(run_tap("--config", str(config), "--discover").stdout)
+    by_name = {stream["stream"]: stream for stream in catalog["streams"]}
+    assert by_name["campaigns"]["replication_method"] == "FULL_TABLE"
+    assert "replication_key" not in by_name["campaigns"]
+    assert by_name["campaigns"]["key_properties"] == ["id"]
+
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"bookmarks": {"other": {"replication_key_value": "x"}}}))
+    result = run_tap("--config", str(config), "--state", str(state))
+    assert result.returncode == 0, result.stderr
+    parsed = messages(result.stdout)
+    assert [m["stream"] for m in parsed if m["type"] == "SCHEMA"] == ["shop", "campaigns"]
+    listed = records(parsed, "campaigns")
+    assert listed and {row["ad_account_id"] for row in listed} == {EUR_ADVERTISER_ID}
+    bookmarks = parsed[-1]["value"]["bookmarks"]
+    assert bookmarks["other"] == {"replication_key_value": "x"}
+    assert bookmarks["campaigns"] == {}
+    assert bookmarks["shop"]["replication_key_value"] == str(_today() - timedelta(days=1))
