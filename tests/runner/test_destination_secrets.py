@@ -201,3 +201,25 @@ def test_new_source_with_the_mask_is_refused(authorizer: str, schema: str, tmp_p
     assert code == 2
     assert "has *** for its password but no stored value" in output
     assert _invoke("sources", "list")[1].count("shop") == 0
+
+
+def test_failures_name_the_server_never_the_password(authorizer: str, tmp_path: Path) -> None:
+    outputs: list[str] = []
+    for destination in (
+        f"postgresql://pinads:{SECRET}@127.0.0.1:1/test",  # nothing listens on port 1
+        f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test?schema=bad-name",
+        f"postgresql://pinads@127.0.0.1:5432/test?password={SECRET}&threads=x&nope=1",
+    ):
+        path = _source_file(tmp_path, destination)
+        created, output = _invoke("sources", "create", "--file", str(path))
+        outputs.append(output)
+        if created == 0:
+            code, output = _invoke("run", "shop")
+            assert code != 0, output
+            outputs += [output, _invoke("runs", "shop")[1]]
+            assert _invoke("sources", "delete", "shop", "--yes")[0] == 0
+    for text in outputs:
+        assert SECRET not in text, text
+    text = "\n".join(outputs)
+    assert "127.0.0.1:1 is not reachable" in text
+    assert "password=***&threads=x" in text
