@@ -49,10 +49,13 @@ def _pg_up() -> bool:
         return False
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", "postgres", "parquet"])
 def destination_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "duckdb":
         yield f"duckdb:///{tmp_path}/shop.duckdb"
+        return
+    if request.param == "parquet":
+        yield f"file://{tmp_path}/tables?format=parquet"
         return
     if not _pg_up():
         pytest.skip(f"PostgreSQL is not running at {PG}")
