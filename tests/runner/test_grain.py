@@ -70,6 +70,14 @@ def test_edits_that_keep_the_grain(edit: dict[str, Any]) -> None:
     assert _changed(**edit) == []
 
 
+def test_replace_mode_builds_the_whole_table_at_every_run() -> None:
+    """No mix is possible: the next replace run swaps in a table of the new config only."""
+    assert _changed(write_mode="replace", granularity="WEEK", click_window_days=7) == []
+    old = SourceConfig.model_validate({**BASE, "write_mode": "replace"})
+    new = SourceConfig.model_validate({**BASE, "granularity": "WEEK"})
+    assert [c.field for c in grain_changes(old, new)] == ["granularity"]  # back to upsert
+
+
 def test_all_accounts_to_a_list_leaves_accounts_out() -> None:
     old = SourceConfig.model_validate({**BASE, "accounts": "all"})
     new = SourceConfig.model_validate(BASE)

@@ -366,3 +366,20 @@ def test_a_rebuild_past_90_days_reads_async_reports_and_keeps_whole_weeks(
     totals = {key: tuple(v or 0 for v in values) for key, values in _table_totals(rows).items()}
     assert totals == {key: tuple(values) for key, values in truth.items()}
     assert any(row["date"] < period.start for row in rows)  # a week cut by the range start
+
+
+def test_a_grain_change_in_replace_mode_is_saved_and_the_next_run_replaces_the_table(
+    emulator_app: Starlette,
+    weekly_truth: dict[tuple[str, str], tuple[Any, ...]],
+    tmp_path: Path,
+    opener: Opener,
+) -> None:
+    url = f"duckdb:///{tmp_path}/shop.duckdb"
+    _first_run(emulator_app, tmp_path, url, opener)
+    weekly = _doc(emulator_app, tmp_path, url, granularity="WEEK", write_mode="replace")
+    config, rebuilt = service.update_source(weekly, opener=opener)
+    assert rebuilt is None and config.granularity.value == "WEEK"
+    result = service.run("shop", opener=opener, today=emulator_app.state.emulator.today())
+    rows = _rows(url)
+    assert _table_totals(rows) == weekly_truth
+    assert {r["_pinads_run_id"] for r in rows} == {result.run_id}

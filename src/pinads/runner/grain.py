@@ -213,7 +213,11 @@ _CHECKS: tuple[Callable[[SourceConfig, SourceConfig], list[GrainChange]], ...] =
 
 
 def grain_changes(old: SourceConfig, new: SourceConfig) -> list[GrainChange]:
-    """The fields whose change from `old` to `new` alters what the table's rows are."""
+    """The fields whose change from `old` to `new` alters what the table's rows are. None in
+    replace mode: each of its runs builds the whole table anew and swaps it in, so the next
+    run leaves only rows of the new config."""
+    if new.write_mode is WriteMode.REPLACE:
+        return []
     return [change for check in _CHECKS for change in check(old, new)]
 
 
