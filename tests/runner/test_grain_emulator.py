@@ -33,6 +33,8 @@ from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.dates import DateRange
 from pinads.sources.validate import parse_config
+from pinads.state import RunKind as StateRunKind
+from pinads.state import RunStatus
 
 from .emu import ATTRIBUTION, FAST_POLLING, make_client, raw_get, source_doc
 
@@ -383,3 +385,33 @@ def test_a_grain_change_in_replace_mode_is_saved_and_the_next_run_replaces_the_t
     rows = _rows(url)
     assert _table_totals(rows) == weekly_truth
     assert {r["_pinads_run_id"] for r in rows} == {result.run_id}
+
+
+def test_what_a_rebuild_cannot_give_back_is_refused_before_it_starts(
+    emulator_app: Starlette, tmp_path: Path, opener: Opener
+) -> None:
+    url = f"duckdb:///{tmp_path}/shop.duckdb"
+    _first_run(emulator_app, tmp_path, url, opener, write_mode="append")
+    weekly = _doc(emulator_app, tmp_path, url, granularity="WEEK", write_mode="append")
+    with pytest.raises(ConfigError, match="keeps a snapshot of every run, which a rebuild"):
+        service.update_source(weekly, rebuild=True, opener=opener)
+
+    service.delete_source("shop")
+    _first_run(emulator_app, tmp_path, url, opener)  # upsert, into a fresh history
+    today: date = emulator_app.state.emulator.today()
+    store = SourceStore(load_settings())
+    try:  # a backfill recorded from 1,000 days back: older than Pinterest keeps
+        source_id = store.db.sources.get("shop").id
+        old = store.db.runs.start(
+            source_id,
+            kind=StateRunKind.BACKFILL,
+            range_start=today - timedelta(days=1000),
+            range_end=today - timedelta(days=900),
+        )
+        store.db.runs.finish(old.id, status=RunStatus.SUCCEEDED, rows_written=10)
+    finally:
+        store.close()
+    weekly = _doc(emulator_app, tmp_path, url, granularity="WEEK")
+    with pytest.raises(ConfigError, match="a rebuild would lose the days before"):
+        service.update_source(weekly, rebuild=True, opener=opener)
+    assert service.get_source("shop").granularity.value == "DAY"
