@@ -71,7 +71,7 @@ def test_report_lifecycle_json(
     # One creation and POLLS_UNTIL_FINISHED + 1 polls, all in the analytics budget.
     assert stats.calls_by_category == {"ads_analytics": 1 + POLLS_UNTIL_FINISHED + 1}
     assert journal.requests(REPORTS) == [f"POST {REPORTS}"] + [f"GET {REPORTS}"] * 3
-    assert len(fake.sleeps) == POLLS_UNTIL_FINISHED
+    assert len(fake.sleeps) == POLLS_UNTIL_FINISHED + 1  # a pause before every poll
     assert fake.sleeps == sorted(fake.sleeps)  # backoff never shrinks
     downloads = _download_requests(recording)
     assert len(downloads) == 1
@@ -156,7 +156,7 @@ def test_report_that_keeps_expiring_fails_clearly(
     polling = ReportPolling(max_recreates=1)
     with (
         _client(emulator_tokens, recording) as client,
-        pytest.raises(ExtractError, match="expired 2 times"),
+        pytest.raises(ExtractError, match="2 tries ended EXPIRED, EXPIRED; run the extraction"),
     ):
         run_report(client, LARGE_ADVERTISER_ID, _body(), polling=polling, sleep=FakeTime().sleep)
     assert journal.requests(REPORTS).count(f"POST {REPORTS}") == 2
@@ -171,9 +171,33 @@ def test_failed_report_is_a_clear_error() -> None:
     try:
         with (
             _client(state.tokens.mint(info, now=state.now()), transport) as client,
-            pytest.raises(ExtractError, match=r"could not build the report \(status FAILED\)"),
+            pytest.raises(ExtractError, match=r"3 tries ended FAILED, FAILED, FAILED; run the"),
         ):
             run_report(client, LARGE_ADVERTISER_ID, _body(), sleep=FakeTime().sleep)
+        assert app.state.guards.operations["analytics/create_report"] == 3
+    finally:
+        transport.close()
+
+
+def test_a_report_that_failed_once_is_created_again_after_a_pause() -> None:
+    config = EmulatorConfig(seed=7, faults=FaultConfig(failed_reports=1))
+    app = create_app(config)
+    state: EmulatorState = app.state.emulator
+    info = TokenInfo(DEFAULT_USER_ID, DEMO_CLIENT_ID, frozenset({"ads:read"}))
+    transport = InProcessTransport(app)
+    fake = FakeTime()
+    polling = ReportPolling(recreate_delay_seconds=5.0)
+    try:
+        with (
+            _client(state.tokens.mint(info, now=state.now()), transport) as client,
+            run_report(
+                client, LARGE_ADVERTISER_ID, _body(), polling=polling, sleep=fake.sleep
+            ) as result,
+        ):
+            assert result.creations == 2
+            assert list(result.rows())
+        assert app.state.guards.operations["analytics/create_report"] == 2
+        assert 5.0 in fake.sleeps  # the pause before the second report
     finally:
         transport.close()
 

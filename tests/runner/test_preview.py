@@ -47,11 +47,11 @@ def test_truly_empty_range() -> None:
 
 
 def test_range_too_large() -> None:
-    result = _preview(period=DateRange(start=date(2026, 1, 1), end=date(2026, 1, 7)))
+    result = _preview(period=DateRange(start=date(2024, 1, 1), end=date(2024, 1, 7)))
     assert result.diagnosis is Diagnosis.RANGE_TOO_LARGE
     assert result.message.startswith(
         "No data: the date range is too large or too old for Pinterest: date_range: start "
-        "date 2026-01-01 is 331 days back"
+        "date 2024-01-01 is 1062 days back"
     )
 
 

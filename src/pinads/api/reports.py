@@ -2,7 +2,13 @@
 
 Polls are ordinary API calls, so they count against the `ads_analytics` budget like the
 creation. Pinterest keeps a report for an hour and its download link for five minutes: an
-expired link is re-fetched by polling again, an EXPIRED report is created again (bounded).
+expired link is re-fetched by polling again. A report that ends FAILED or EXPIRED is created
+again after a growing pause (bounded: `max_recreates`), as Pinterest's failures are mostly
+transient; CANCELLED or an unknown token is not worth another try.
+
+Polling follows what Pinterest's own quickstart does: the first poll waits `first_delay`
+(a report is never ready the moment it is created), then the pause grows 1.5x up to 10 s, so a
+slow report costs a poll every 10 s, not a burst of them.
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ class ReportStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+_RECREATED = frozenset({ReportStatus.FAILED, ReportStatus.EXPIRED})
 _HOPELESS = {
-    ReportStatus.FAILED: "Pinterest could not build the report",
     ReportStatus.CANCELLED: "the report was cancelled",
     ReportStatus.DOES_NOT_EXIST: "Pinterest does not know the report token",
 }
@@ -59,7 +65,12 @@ class ReportPolling(BaseModel):
     max_wait_seconds: float = Field(
         default=1800.0, ge=0, description="Give up when a report is not ready after this long."
     )
-    max_recreates: int = Field(default=2, ge=0, description="New reports after EXPIRED.")
+    max_recreates: int = Field(
+        default=2, ge=0, description="New reports after FAILED or EXPIRED (3 tries in all)."
+    )
+    recreate_delay_seconds: float = Field(
+        default=2.0, ge=0, description="Pause before the first new report; doubled each time."
+    )
     max_link_refreshes: int = Field(default=3, ge=0, description="Re-polls after a dead link.")
 
 
@@ -106,10 +117,14 @@ def _create(client: PinterestClient, path: str, body: Mapping[str, Any]) -> str:
 
 def _poll(
     client: PinterestClient, path: str, token: str, polling: ReportPolling, sleep: Sleep
-) -> dict[str, Any] | None:
-    """Poll until FINISHED (return the status payload) or EXPIRED (return None)."""
+) -> dict[str, Any] | ReportStatus:
+    """Poll until FINISHED (return the status payload) or FAILED/EXPIRED (return the status:
+    the report is worth creating again)."""
     delay, waited = polling.first_delay_seconds, 0.0
     while True:
+        sleep(delay)
+        waited += delay
+        delay = min(delay * polling.backoff_factor, polling.max_delay_seconds)
         payload = client.get_json(path, {"token": token})
         raw = payload.get("report_status") if isinstance(payload, dict) else None
         try:
@@ -120,8 +135,8 @@ def _poll(
             if not isinstance(payload.get("url"), str):
                 raise ExtractError("Pinterest says the report is finished but gave no link")
             return payload
-        if status is ReportStatus.EXPIRED:
-            return None
+        if status in _RECREATED:
+            return status
         if status in _HOPELESS:
             raise ExtractError(
                 f"{_HOPELESS[status]} (status {status.value}): check the report "
@@ -131,19 +146,17 @@ def _poll(
             raise ExtractError(
                 f"the report was not ready after {waited:.0f} s of polling: run again later"
             )
-        sleep(delay)
-        waited += delay
-        delay = min(delay * polling.backoff_factor, polling.max_delay_seconds)
 
 
 def _fetch(
     client: PinterestClient, path: str, token: str, polling: ReportPolling, sleep: Sleep
-) -> tuple[IO[bytes], int] | None:
-    """Poll and download; None when the report expired and must be created again."""
+) -> tuple[IO[bytes], int] | ReportStatus:
+    """Poll and download; the status when the report failed or expired and must be created
+    again."""
     for _ in range(polling.max_link_refreshes + 1):
         status = _poll(client, path, token, polling, sleep)
-        if status is None:
-            return None
+        if isinstance(status, ReportStatus):
+            return status
         # Ownership passes to the ReportResult, which closes it; closed here on failure.
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX_BYTES)  # noqa: SIM115
         downloaded = False
@@ -181,10 +194,13 @@ def run_report(
     report_format: Literal["JSON", "CSV"] = (
         "CSV" if str(body.get("report_format", "JSON")).upper() == "CSV" else "JSON"
     )
+    outcomes: list[ReportStatus] = []
     for creation in range(1, polling.max_recreates + 2):
+        if creation > 1:
+            wait(polling.recreate_delay_seconds * 2 ** (creation - 2))
         token = _create(client, path, body)
         fetched = _fetch(client, path, token, polling, wait)
-        if fetched is not None:
+        if not isinstance(fetched, ReportStatus):
             spool, size = fetched
             return ReportResult(
                 token=token,
@@ -193,8 +209,11 @@ def run_report(
                 creations=creation,
                 _file=spool,
             )
-        log.info("report %s expired before download; creating it again", token[:8])
+        outcomes.append(fetched)
+        log.info("report %s ended %s; creating it again", token[:8], fetched.value)
+    ended = ", ".join(status.value for status in outcomes)
     raise ExtractError(
-        f"the report for ad account {ad_account_id} expired {polling.max_recreates + 1} times "
-        "before it could be downloaded: run the extraction again"
+        f"Pinterest could not deliver the report for ad account {ad_account_id} "
+        f"{body.get('start_date')}..{body.get('end_date')}: {len(outcomes)} tries ended "
+        f"{ended}; run the extraction again later"
     )

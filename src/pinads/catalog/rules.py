@@ -112,14 +112,13 @@ def validate_selection(
     start: date | None = None,
     end: date | None = None,
     today: date | None = None,
-    allow_async: bool = False,
 ) -> list[Problem]:
     """Every problem with a selection; empty when Pinterest will accept it.
 
-    `allow_async` says the caller reads history older than 90 days (and async-only metrics)
-    with async reports, as `pinads backfill` does; without it the synchronous limits apply.
-    The date range is checked only when `start` and `end` are given (`today` defaults to the
-    current UTC date).
+    Any metric of the dataset and any day async reports reach are accepted where the dataset
+    has reports: the planner reads them through reports when the synchronous endpoints cannot
+    (an async-only metric, a day older than 90 days). The date range is checked only when
+    `start` and `end` are given (`today` defaults to the current UTC date).
     """
     if isinstance(dataset, str):
         if dataset.strip().lower() not in DATASETS:
@@ -130,7 +129,7 @@ def validate_selection(
     problems = _check_granularity(dataset, granularity)
     grain = Granularity(granularity) if granularity in Granularity.__members__ else None
     problems += _check_attributes(dataset, attributes, grain)
-    problems += _check_metrics(dataset, metrics, grain, allow_async=allow_async)
+    problems += _check_metrics(dataset, metrics, grain)
     if dataset.kind is DatasetKind.ANALYTICS:
         problems += _check_attribution(
             click=click_window_days,
@@ -139,9 +138,7 @@ def validate_selection(
             report_time=conversion_report_time,
         )
         if start is not None and end is not None and grain is not None:
-            problems += _check_dates(
-                dataset, grain, start=start, end=end, today=_today(today), allow_async=allow_async
-            )
+            problems += _check_dates(dataset, grain, start=start, end=end, today=_today(today))
     return problems
 
 
@@ -210,7 +207,7 @@ def _attribute_grain(name: str, grain: Granularity) -> Problem:
 
 
 def _check_metrics(
-    dataset: Dataset, names: Sequence[str], grain: Granularity | None, *, allow_async: bool
+    dataset: Dataset, names: Sequence[str], grain: Granularity | None
 ) -> list[Problem]:
     if dataset.kind is DatasetKind.ENTITY:
         if names:
@@ -231,15 +228,6 @@ def _check_metrics(
                     f"{', '.join(conversions)} or choose granularity DAY",
                 )
             )
-    async_only = [m.name for m in known if not m.in_sync]
-    if async_only and not allow_async and dataset.sync is not None:
-        problems.append(
-            Problem(
-                "metrics",
-                f"{', '.join(async_only)} only come from async reports: remove them, or use "
-                "`pinads backfill`, which reads async reports",
-            )
-        )
     return problems
 
 
@@ -310,7 +298,6 @@ def _check_dates(
     start: date,
     end: date,
     today: date,
-    allow_async: bool,
 ) -> list[Problem]:
     if end < start:
         return [Problem("date_range", f"end date {end} is before start date {start}: swap them")]
@@ -318,9 +305,8 @@ def _check_dates(
         return [
             Problem("date_range", f"end date {end} is in the future: end on {today} or earlier")
         ]
-    use_async = allow_async or dataset.sync is None
-    if use_async and dataset.async_report is None:
-        use_async = False  # a breakdown without an async level stays within the sync window
+    # Reports reach further back; a breakdown without an async level stays within the sync window.
+    use_async = dataset.async_report is not None
     reach = date_limits(dataset, grain, use_async=use_async).max_days_back
     earliest = today - timedelta(days=reach)
     if start >= earliest:
@@ -330,11 +316,6 @@ def _check_dates(
         f"{_what(dataset, grain, use_async=use_async)} from {earliest} at the earliest "
         f"({reach} days back)"
     )
-    further = date_limits(dataset, grain, use_async=True).max_days_back
-    if not use_async and dataset.async_report is not None and further > reach:
-        message += (
-            f"; `pinads backfill` reaches back {further} days, to {today - timedelta(further)}"
-        )
     return [Problem("date_range", message, (earliest.isoformat(),))]
 
 

@@ -95,6 +95,8 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         + (f"; {reports} async reports, one more call per extra poll" if reports else "")
         + ")"
     )
+    if plan.reason:
+        console.print(f"path: {plan.reason}")
     for step in plan.steps[:20]:
         console.print(f"  {step.step_id}  {step.api_calls} call(s)  {step.describe()}")
     if len(plan.steps) > 20:

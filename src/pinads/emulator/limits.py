@@ -18,6 +18,7 @@ import hashlib
 import math
 import random
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -161,6 +162,12 @@ class FaultConfig(BaseModel):
         default=0.0,
         description="Chance that an async report ends FAILED (see `report_fails`).",
     )
+    failed_reports: int = Field(
+        default=0,
+        ge=0,
+        description="The next this many async reports to finish end FAILED (counted from when "
+        "these faults are set), then reports finish again: a failure a retry gets past.",
+    )
 
     @model_validator(mode="after")
     def _probabilities_fit(self) -> Self:
@@ -276,6 +283,17 @@ class FaultDrawer:
         self.active = config.active
         self.targeted_requests = 0
         self.revoked = False
+        self._reports_to_fail = config.failed_reports
+        self._lock = threading.Lock()
+
+    def report_fails(self, key: str) -> bool:
+        """Whether the report finishing now ends FAILED: one of the next `failed_reports`,
+        or drawn by `report_failure_probability` (deterministic per key)."""
+        with self._lock:
+            if self._reports_to_fail > 0:
+                self._reports_to_fail -= 1
+                return True
+        return self.config.report_fails(key)
 
     def draw(self) -> str | None:
         """Count one targeted request; the response fault it gets, if any."""
@@ -313,6 +331,10 @@ class Guards:
     def faults(self) -> FaultConfig:
         """The fault configuration in force (the config's until `set_faults`)."""
         return self._drawer.config
+
+    def report_fails(self, key: str) -> bool:
+        """Whether the async report finishing now ends FAILED (see FaultDrawer)."""
+        return self._drawer.report_fails(key)
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Replace the faults; the draw sequence restarts from the new seed."""

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from pinads.emulator.constants import ANALYTICS_ROLES
 from pinads.emulator.guards import guards_of
 from pinads.emulator.http import authenticate, emulator_state, json_response, require_account
-from pinads.emulator.limits import FaultConfig
+from pinads.emulator.limits import Guards
 from pinads.emulator.params import invalid
 from pinads.emulator.reportfiles import render_report
 from pinads.emulator.reportstore import ReportJob
@@ -96,10 +96,10 @@ async def create_report(request: Request) -> Response:
     return json_response({"report_status": job.status, "token": job.token, "message": None})
 
 
-def _finish(state: EmulatorState, job: ReportJob, faults: FaultConfig) -> None:
+def _finish(state: EmulatorState, job: ReportJob, guards: Guards) -> None:
     """Decide the outcome once the job has been polled enough: FAILED (the faults in force,
     as set at start or through /_emulator/faults) or a rendered file."""
-    if faults.report_fails(str(job.number)):
+    if guards.report_fails(str(job.number)):
         job.status = "FAILED"
         return
     body, media_type = render_report(
@@ -137,8 +137,8 @@ async def get_report(request: Request) -> Response:
         return json_response({"report_status": "DOES_NOT_EXIST", "url": None, "size": None})
     job.polls += 1
     if job.status == "IN_PROGRESS" and job.polls > state.config.report_polls_until_finished:
-        faults = guards_of(request.app).faults
-        await run_in_threadpool(_finish, state, job, faults)  # rendering is CPU-bound
+        # rendering is CPU-bound
+        await run_in_threadpool(_finish, state, job, guards_of(request.app))
     if job.status == "FINISHED" and job.finished_at is not None:
         age = (state.now() - job.finished_at).total_seconds()
         if age >= state.config.report_ttl_seconds:

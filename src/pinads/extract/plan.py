@@ -5,6 +5,8 @@ Pure functions over catalog data. Pinterest's limits shape the plan:
   per call, so recent days are read as (window <= 90 d) x (id batch <= 250) calls;
 - days older than that come from async reports: one report per account per <= 186 days
   (PRODUCT_ITEM: 31), without an id filter so one report covers every entity of the account;
+- a source with a column only async reports serve (418 of the 564 metrics, conversions among
+  them) reads every day through reports: the synchronous endpoints would refuse the column;
 - a backfill (CHEAPEST) cuts its range into report batches, and reads the trailing batches the
   synchronous endpoints reach through them instead when that takes no more calls than the
   reports' minimum (so also less time: no report to wait for);
@@ -97,6 +99,8 @@ class Plan:
     # Calls made before the steps: the ad account list and the shared entity lists.
     discovery_calls: int = 0
     entity_lists: tuple[str, ...] = field(default=())
+    # Which path the planner chose for the days, and why (what `run --dry-run` shows).
+    reason: str = ""
 
     @property
     def api_calls(self) -> int:
@@ -184,6 +188,11 @@ def _report_max_days(dataset: Dataset, granularity: Granularity) -> int:
     return min(ASYNC_MAX_RANGE_DAYS, dataset.max_range_days or ASYNC_MAX_RANGE_DAYS)
 
 
+def _has_sync(dataset: Dataset, async_columns: Sequence[str]) -> bool:
+    """Whether the synchronous endpoints can serve the selection at all."""
+    return dataset.sync is not None and not (async_columns and dataset.async_report is not None)
+
+
 def _split(
     period: DateRange, *, cutoff: date, strategy: Strategy, has_sync: bool, has_async: bool
 ) -> tuple[DateRange | None, DateRange | None]:
@@ -199,11 +208,17 @@ def _split(
 
 
 def sync_tail(
-    dataset: Dataset, *, period: DateRange, granularity: Granularity, today: date
+    dataset: Dataset,
+    *,
+    period: DateRange,
+    granularity: Granularity,
+    today: date,
+    async_columns: Sequence[str] = (),
 ) -> DateRange | None:
     """The trailing report batches of `period` that lie wholly within the synchronous
-    endpoints' reach (None: no batch does, or the dataset lacks one of the two paths)."""
-    if dataset.sync is None or dataset.async_report is None:
+    endpoints' reach (None: no batch does, the dataset lacks one of the two paths, or a
+    column is served by reports only)."""
+    if not _has_sync(dataset, async_columns) or dataset.async_report is None:
         return None
     cutoff = earliest_day(dataset, granularity, today=today, sync=True)
     windows = date_windows(period, _report_max_days(dataset, granularity), granularity)
@@ -235,16 +250,23 @@ def sync_period(
     granularity: Granularity,
     today: date,
     strategy: Strategy = Strategy.AUTO,
+    async_columns: Sequence[str] = (),
 ) -> DateRange | None:
     """The part of `period` the synchronous endpoints may read (None: reports read it all)."""
     if strategy is Strategy.CHEAPEST:
-        return sync_tail(dataset, period=period, granularity=granularity, today=today)
+        return sync_tail(
+            dataset,
+            period=period,
+            granularity=granularity,
+            today=today,
+            async_columns=async_columns,
+        )
     cutoff = _sync_cutoff(dataset, granularity, today=today)
     return _split(
         period,
         cutoff=cutoff,
         strategy=strategy,
-        has_sync=dataset.sync is not None,
+        has_sync=_has_sync(dataset, async_columns),
         has_async=dataset.async_report is not None,
     )[1]
 
@@ -261,13 +283,21 @@ def plan_analytics(
     report_polls: int = 1,
     discovery_calls: int = 0,
     entity_lists: tuple[str, ...] = (),
+    async_columns: Sequence[str] = (),
 ) -> Plan:
     """Steps for an analytics dataset. `entity_ids[account]` are the ids the sync endpoint takes
-    (ignored for account-level endpoints); `report_polls` is how many polls a report needs.
-    With CHEAPEST, an account missing from `entity_ids` of an id-taking endpoint gets reports
-    only (its ids were not listed)."""
+    (ignored for account-level endpoints); `report_polls` is how many polls a report needs;
+    `async_columns` are the selected columns only async reports serve (every day then comes
+    from reports). With CHEAPEST, an account missing from `entity_ids` of an id-taking
+    endpoint gets reports only (its ids were not listed)."""
     if strategy is Strategy.CHEAPEST:
-        tail = sync_tail(dataset, period=period, granularity=granularity, today=today)
+        tail = sync_tail(
+            dataset,
+            period=period,
+            granularity=granularity,
+            today=today,
+            async_columns=async_columns,
+        )
         cheapest = [
             step
             for account in account_ids
@@ -287,13 +317,14 @@ def plan_analytics(
             steps=tuple(cheapest),
             discovery_calls=discovery_calls,
             entity_lists=entity_lists,
+            reason=_reason(cheapest, async_columns),
         )
     sync_cutoff = _sync_cutoff(dataset, granularity, today=today)
     old, recent = _split(
         period,
         cutoff=sync_cutoff,
         strategy=strategy,
-        has_sync=dataset.sync is not None,
+        has_sync=_has_sync(dataset, async_columns),
         has_async=dataset.async_report is not None,
     )
     steps: list[PlanStep] = []
@@ -309,7 +340,44 @@ def plan_analytics(
         steps=tuple(steps),
         discovery_calls=discovery_calls,
         entity_lists=entity_lists,
+        reason=_reason(steps, async_columns, cutoff=sync_cutoff, strategy=strategy),
     )
+
+
+def _span(steps: Sequence[PlanStep], kind: StepKind) -> str:
+    days = [(s.start, s.end) for s in steps if s.kind is kind and s.start and s.end]
+    return f"{min(a for a, _ in days)}..{max(b for _, b in days)}" if days else ""
+
+
+def _reason(
+    steps: Sequence[PlanStep],
+    async_columns: Sequence[str],
+    *,
+    cutoff: date | None = None,
+    strategy: Strategy = Strategy.CHEAPEST,
+) -> str:
+    """Which path reads which days, and why: what a dry run shows."""
+    reports, syncs = _span(steps, StepKind.REPORT), _span(steps, StepKind.SYNC)
+    if not reports and not syncs:
+        return "nothing to read"
+    if not reports:
+        return f"synchronous calls for {syncs}: every column is served synchronously"
+    if async_columns:
+        shown = ", ".join(async_columns[:3]) + (", ..." if len(async_columns) > 3 else "")
+        count = len(async_columns)
+        why = f"{count} column{'s' if count > 1 else ''} ({shown}) only async reports serve"
+    elif strategy is Strategy.CHEAPEST:
+        why = "report batches of the backfill"
+    elif strategy is Strategy.REPORTS:
+        why = "reports were asked for"
+    else:
+        why = f"days before {cutoff} lie beyond the synchronous endpoints' 90 days"
+    if syncs:
+        return (
+            f"async reports for {reports} ({why}); synchronous calls for {syncs} "
+            "(fewer calls, no report to wait for)"
+        )
+    return f"async reports for {reports}: {why}"
 
 
 def _report_steps(
@@ -416,6 +484,7 @@ def resume_plan(
         steps=tuple(steps),
         discovery_calls=fresh.discovery_calls,
         entity_lists=fresh.entity_lists,
+        reason=fresh.reason,
     )
 
 

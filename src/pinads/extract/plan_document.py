@@ -55,6 +55,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "end": period.end.isoformat() if period else None,
         "discovery_calls": plan.discovery_calls,
         "entity_lists": list(plan.entity_lists),
+        "reason": plan.reason,
         "steps": [_step_entry(step, batches, index) for step in plan.steps],
         "batches": batches,
     }
@@ -92,6 +93,7 @@ def plan_from_document(document: Mapping[str, Any]) -> Plan | None:
             steps=tuple(_step(entry, batches) for entry in document["steps"]),
             discovery_calls=int(document["discovery_calls"]),
             entity_lists=tuple(str(name) for name in document["entity_lists"]),
+            reason=str(document.get("reason", "")),  # absent from plans stored before it
         )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         log.warning("a stored plan is damaged (%s: %s): planning afresh", type(exc).__name__, exc)

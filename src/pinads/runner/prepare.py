@@ -36,7 +36,7 @@ from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange, resolve_date_range
 from pinads.sources.validate import ANALYTICS_ROLES, check_accounts, raise_problems
 
-__all__ = ["Prepared", "effective_period", "prepare"]
+__all__ = ["Prepared", "async_columns", "effective_period", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +102,11 @@ def _accounts(
     return chosen, tuple(skipped), calls
 
 
+def async_columns(selection: Selection) -> tuple[str, ...]:
+    """The selected metrics only async reports serve: with one, reports read every day."""
+    return tuple(metric.name for metric in selection.metrics if not metric.in_sync)
+
+
 def _needed(config: SourceConfig, selection: Selection, *, sync: bool) -> dict[str, set[str]]:
     """Entity lists to read: for enrichment fields, and for ids only when synchronous calls
     batch them or archived entities must be filtered out of reports."""
@@ -126,7 +131,13 @@ def _settle(
     dataset = selection.dataset
     if strategy is not Strategy.CHEAPEST or dataset.sync is None:
         return Strategy.REPORTS if strategy is Strategy.CHEAPEST else strategy
-    tail = sync_tail(dataset, period=period, granularity=selection.granularity, today=today)
+    tail = sync_tail(
+        dataset,
+        period=period,
+        granularity=selection.granularity,
+        today=today,
+        async_columns=async_columns(selection),
+    )
     if tail is None:
         return Strategy.REPORTS
     listed_anyway = dataset.ids_from in _needed(config, selection, sync=False)
@@ -234,6 +245,7 @@ def prepare(
             granularity=selection.granularity,
             today=today,
             strategy=strategy,
+            async_columns=async_columns(selection),
         )
         needed = _needed(config, selection, sync=sync is not None)
         entities = _entities(client, config, needed, ids, workers)
@@ -250,6 +262,7 @@ def prepare(
             report_polls=report_polls,
             discovery_calls=account_calls + sum(e.calls for e in entities.values()),
             entity_lists=tuple(sorted(needed)),
+            async_columns=async_columns(selection),
         )
     else:
         needed = entity_fields(selection)

@@ -52,10 +52,6 @@ def rebuild_period(
             "table; the old one stays as it is)"
         )
     period = DateRange(start=first, end=min(last, today))
-    # As a backfill is checked: past 90 days through async reports, which the dataset must have.
-    parse_config(
-        config.model_copy(update={"date_range": period}).to_document(),
-        today=today,
-        allow_async=True,
-    )
+    # Past 90 days through async reports, which the dataset must have.
+    parse_config(config.model_copy(update={"date_range": period}).to_document(), today=today)
     return period

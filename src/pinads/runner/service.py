@@ -345,7 +345,7 @@ def backfill(
         end = _unfinished_end(name, start, settings)
     period = DateRange(start=start, end=end or today)
     config_check = config.model_copy(update={"date_range": period})
-    parse_config(config_check.to_document(), today=today, allow_async=True)
+    parse_config(config_check.to_document(), today=today)
     return (
         run(
             name,

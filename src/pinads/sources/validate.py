@@ -49,7 +49,6 @@ def document_problems(
     *,
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
-    allow_async: bool = False,
 ) -> tuple[SourceConfig | None, Dataset | None, list[Problem]]:
     """Every problem of a config document (for a form: each with its field), and the config
     and dataset when there is none. Shape errors first; the settings that parsed are still
@@ -60,13 +59,11 @@ def document_problems(
         problems = [_pydantic_problem(error) for error in exc.errors()]
         salvaged = _salvage(document, exc)
         if salvaged is not None:
-            problems += collect_problems(
-                salvaged, today=today, visible_accounts=visible_accounts, allow_async=allow_async
-            )[1]
+            problems += collect_problems(salvaged, today=today, visible_accounts=visible_accounts)[
+                1
+            ]
         return None, None, problems
-    dataset, problems = collect_problems(
-        config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
-    )
+    dataset, problems = collect_problems(config, today=today, visible_accounts=visible_accounts)
     return config, dataset, problems
 
 
@@ -75,14 +72,13 @@ def parse_config(
     *,
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
-    allow_async: bool = False,
     known_problems: Sequence[Problem] = (),
 ) -> tuple[SourceConfig, Dataset]:
     """A validated SourceConfig from YAML/JSON data, or one ConfigError with every problem
     (plus `known_problems` the caller found, such as an unknown authorizer)."""
     name = str(document.get("name", "")) if isinstance(document, Mapping) else ""
     config, dataset, problems = document_problems(
-        document, today=today, visible_accounts=visible_accounts, allow_async=allow_async
+        document, today=today, visible_accounts=visible_accounts
     )
     raise_problems([*known_problems, *problems], what=f"source {name!r}" if name else "source")
     assert config is not None and dataset is not None
@@ -117,9 +113,7 @@ def _pydantic_problem(error: Any) -> Problem:
     return Problem(field, message)
 
 
-def check_catalog(
-    config: SourceConfig, *, today: date, allow_async: bool = False
-) -> tuple[Dataset | None, list[Problem]]:
+def check_catalog(config: SourceConfig, *, today: date) -> tuple[Dataset | None, list[Problem]]:
     """Dataset, attributes, metrics, granularity, attribution, dates and combination rules
     (the catalog's rules, on the names the run will use: defaults when none are chosen)."""
     dataset = DATASETS.get(config.dataset)
@@ -146,7 +140,6 @@ def check_catalog(
         start=start if dataset.is_analytics else None,
         end=end if dataset.is_analytics else None,
         today=today,
-        allow_async=allow_async,
     )
     if dataset.is_analytics:
         problems += _total_problems(config, period)
@@ -217,10 +210,9 @@ def collect_problems(
     *,
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
-    allow_async: bool = False,
 ) -> tuple[Dataset | None, list[Problem]]:
     """Every problem of a parsed config (catalog, limits, and accounts when given)."""
-    dataset, problems = check_catalog(config, today=today, allow_async=allow_async)
+    dataset, problems = check_catalog(config, today=today)
     if visible_accounts is not None:
         problems += check_accounts(config, dataset, visible=visible_accounts)
     return dataset, problems
@@ -231,13 +223,10 @@ def validate_config(
     *,
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
-    allow_async: bool = False,
 ) -> Dataset:
     """Every check at once; returns the dataset or raises one ConfigError listing all problems.
     `visible_accounts` (the authorizer's ad accounts) enables the account and role checks."""
-    dataset, problems = collect_problems(
-        config, today=today, visible_accounts=visible_accounts, allow_async=allow_async
-    )
+    dataset, problems = collect_problems(config, today=today, visible_accounts=visible_accounts)
     raise_problems(problems, what=f"source {config.name!r}")
     assert dataset is not None
     return dataset
