@@ -94,7 +94,7 @@ def _stream(document: Mapping[str, Any], *, today: date) -> TapStream:
         for k, v in document.items()
         if v is not None and k not in _IGNORED
     }
-    config, dataset = parse_config(cleaned, today=today, allow_async=True)
+    config, dataset = parse_config(cleaned, today=today)
     if config.write_mode is WriteMode.REPLACE:
         config = config.model_copy(update={"write_mode": WriteMode.UPSERT})
     table = build_table_spec(config, resolve_selection(config, dataset))
