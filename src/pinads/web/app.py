@@ -41,12 +41,14 @@ from pinads.web.security import api_user
 from pinads.web.session_layer import (
     SESSION_COOKIE,
     ServerSessionMiddleware,
+    client_address,
     end_session,
     session_user,
     start_session,
 )
 from pinads.web.sessions import Clock
 from pinads.web.store import MIN_PASSWORD_CHARS, WebStore
+from pinads.web.throttle import login_counters, minutes
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -215,16 +217,30 @@ def _install_login(app: FastAPI) -> None:
         form = await checked_form(request)
         username, password = form_text(form, "username"), form_text(form, "password")
         target = _safe_next(form_text(form, "next", "/"))
-        if not context_of(request).store.authenticate(username, password):
+        ctx = context_of(request)
+        counters = login_counters(ctx.policy, username, client_address(request))
+
+        def again(status_code: int, error: str) -> Response:
             return render(
                 request,
                 "login.html",
-                status_code=401,
+                status_code=status_code,
                 next=target,
                 has_users=True,
-                error="Wrong user name or password.",
+                error=error,
                 username=username,
             )
+
+        wait = ctx.throttle.retry_after(counters)
+        if wait is not None:
+            log.warning("login throttled for %r from %s", username, client_address(request))
+            response = again(429, f"Too many failed logins: try again in {minutes(wait)}.")
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if not ctx.store.authenticate(username, password):
+            ctx.throttle.record_failure(counters)
+            return again(401, "Wrong user name or password.")
+        ctx.throttle.reset(counters[0])
         start_session(request, username)
         return redirect(target)
 

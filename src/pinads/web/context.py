@@ -16,6 +16,7 @@ from pinads.web.oauth import OAuthFlows
 from pinads.web.policy import WebPolicy
 from pinads.web.sessions import Clock, SessionStore
 from pinads.web.store import WebStore
+from pinads.web.throttle import Throttle
 
 __all__ = ["WebContext"]
 
@@ -34,6 +35,7 @@ class WebContext:
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore(self.store.engine, self.policy, self.clock)
+        self.throttle = Throttle(self.store.engine, self.policy, self.clock)
 
     def authorizers(self) -> AuthorizerService:
         return AuthorizerService(self.settings, transport=self.transport)

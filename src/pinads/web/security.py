@@ -6,8 +6,9 @@ import secrets
 
 from fastapi import HTTPException, Request
 
-from pinads.web.session_layer import session_user
-from pinads.web.store import WebStore
+from pinads.web.context import WebContext
+from pinads.web.session_layer import client_address, session_user
+from pinads.web.throttle import minutes, token_counter
 
 __all__ = [
     "CSRF_FIELD",
@@ -46,16 +47,31 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if kind.lower() == "bearer" and value.strip() else None
 
 
+def _token_user(request: Request, token: str) -> str:
+    """The token's user; 429 once an address has sent too many invalid tokens."""
+    ctx: WebContext = request.app.state.web
+    counter = token_counter(ctx.policy, client_address(request))
+    wait = ctx.throttle.retry_after([counter])
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"too many invalid API tokens from this address: try again in "
+            f"{minutes(wait)}, with a token from `pinads tokens list`",
+            headers={"Retry-After": str(wait)},
+        )
+    user = ctx.store.user_for_token(token)
+    if user is None:
+        ctx.throttle.record_failure([counter])
+        raise HTTPException(status_code=401, detail="invalid API token")
+    return user
+
+
 def api_user(request: Request) -> str:
     """The API caller: an API token (no CSRF needed: browsers never send it by themselves) or
     the session cookie plus the X-CSRF-Token header on state-changing methods."""
     token = _bearer(request)
-    store: WebStore = request.app.state.web.store
     if token is not None:
-        user = store.user_for_token(token)
-        if user is None:
-            raise HTTPException(status_code=401, detail="invalid API token")
-        return user
+        return _token_user(request, token)
     user = session_user(request)
     if user is None:
         raise HTTPException(
