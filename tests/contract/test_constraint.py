@@ -1,6 +1,7 @@
 """A constraint the engine enforces, hit half-way through a step: nothing of the step is kept.
 
-The table is created beforehand with a CHECK constraint (as a user may add one), so the engine
+The table is created beforehand with a CHECK constraint (as a user may add one) and carries a
+checkpoint, as a table of an earlier pinads version does (so pinads adopts it), so the engine
 itself refuses a row in the middle of the bulk write: once on the path for new keys only (the
 direct bulk insert) and once on the path for keys already there (old rows removed first). Files
 have no constraints; their mid-write failure is the killed process of test_crash.py.
@@ -37,17 +38,23 @@ CHECK = "CONSTRAINT impressions_not_negative CHECK (impression_1 >= 0)"
 
 def _create_with_check(target: Target, table: TableSpec) -> None:
     key = f"PRIMARY KEY ({', '.join(table.key)})"
+    dest = target.open()
+    dest.check()  # creates pinads' checkpoint table
+    dest.close()
+    legacy = f"INSERT INTO _pinads_checkpoints VALUES ('{table.name}', 'old', 'old', 0, now())"
     if target.kind == "postgres":
         schema = parse_qs(urlsplit(target.url).query)["schema"][0]
         cols = ", ".join(f'"{c.name}" {postgres_type(c.arrow_type)}' for c in table.columns)
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
             conn.execute(f'CREATE TABLE "{schema}"."{table.name}" ({cols}, {key}, {CHECK})')
+            conn.execute(f'SET search_path TO "{schema}"')
+            conn.execute(legacy)
         return
     path = target.url.removeprefix("duckdb://")
     cols = ", ".join(f'"{c.name}" {duckdb_type(c.arrow_type)}' for c in table.columns)
     with duckdb.connect(path) as conn:
         conn.execute(f'CREATE TABLE "{table.name}" ({cols}, {key}, {CHECK})')
+        conn.execute(legacy)
 
 
 def _with_bad_row_last(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -88,10 +88,12 @@ def test_a_failing_producer_keeps_the_steps_already_written(tmp_path: Path) -> N
 
 def test_a_refused_write_rolls_back_its_transaction_only(tmp_path: Path) -> None:
     dest = _dest(tmp_path)
-    # A table the user made stricter: DuckDB refuses the second step's rows.
+    # A table the user made stricter: DuckDB refuses the second step's rows. (Made here as an
+    # earlier pinads version's table, whose checkpoint shows pinads wrote it.)
     dest._conn().execute(
         "CREATE TABLE grouped (date DATE, ad_id VARCHAR, spend BIGINT CHECK (spend < 100))"
     )
+    dest._conn().execute("INSERT INTO _pinads_checkpoints VALUES ('grouped', 'o', 'o', 0, now())")
     dest.write_step(TABLE, _step(0, 5), mode=WriteMode.UPSERT, scope=SCOPE, step_id="before")
     commits: list[list[tuple[str, int]]] = []
     steps = [("s0", _step(10, 5), True), ("s1", _step(20, 5, spend=500), True)]

@@ -144,6 +144,11 @@ def print_result(result: RunResult, console: Console | None = None) -> None:
         f"{result.planned_calls}), {result.rate_limited} rate limits waited, "
         f"{result.duration_seconds:.1f} s"
     )
+    if result.steps_reset:
+        console.print(
+            f"table {result.table} was gone from the destination: "
+            f"{_count(result.steps_reset, *unit)} recorded as done were loaded again"
+        )
     if result.skipped_accounts:
         console.print(
             f"skipped ad accounts without an analytics role: {', '.join(result.skipped_accounts)}"
@@ -188,7 +193,14 @@ class _Bar:
         )
 
 
-def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: date | None) -> None:
+def _run(
+    name: str,
+    *,
+    kind: RunKind,
+    period: DateRange | None,
+    backfill_from: date | None,
+    restart: bool = False,
+) -> None:
     bar = _Bar(kind=kind)
     try:
         if backfill_from is not None:
@@ -198,6 +210,7 @@ def _run(name: str, *, kind: RunKind, period: DateRange | None, backfill_from: d
                 end=period.end if period else None,
                 progress=bar.update,
                 on_plan=bar.plan,
+                restart=restart,
             )
         else:
             result = service.run(
@@ -280,16 +293,23 @@ def register(app: typer.Typer) -> None:
         source: str,
         start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
         end: ToOpt = None,
+        restart: Annotated[
+            bool,
+            typer.Option(
+                "--restart",
+                help="Discard the saved progress and plan of this range: every batch runs again.",
+            ),
+        ] = False,
     ) -> None:
         """Load history through async reports (<= 186-day batches), resumable: run it again
         with the same --from after a crash and it continues the interrupted range from its
-        first unfinished batch, following the batches it planned."""
+        first unfinished batch, following the batches it planned (--restart starts over)."""
         first = _day(start, "--from")
         period = _period(start, end) if end else None
         problem = backfill_start_problem(source, first, today=datetime.now(UTC).date())
         if problem is not None:
             raise ConfigError(problem)
-        _run(source, kind=RunKind.BACKFILL, period=period, backfill_from=first)
+        _run(source, kind=RunKind.BACKFILL, period=period, backfill_from=first, restart=restart)
 
     @app.command("runs")
     def runs(

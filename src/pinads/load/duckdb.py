@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -20,6 +20,17 @@ import pyarrow.compute as pc
 from pinads.errors import LoadError
 from pinads.load.conform import collect_step, last_per_key, quote_ident
 from pinads.load.cores import usable_cores
+from pinads.load.duckdb_tables import REGISTRY_DDL, DuckDBCatalog
+from pinads.load.ownership import (
+    Ownership,
+    claim_table,
+    forget_table,
+    ownership,
+    refusal,
+    register_table,
+    reset_if_missing,
+    table_moved,
+)
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 from pinads.load.types import duckdb_type
 
@@ -186,6 +197,7 @@ class DuckDBDestination:
             _exec(conn, "SET preserve_insertion_order = false")
             self._tune(conn, None, rows=0)
             _exec(conn, _CHECKPOINT_DDL)
+            _exec(conn, REGISTRY_DDL)
             self._connection = conn
         return self._connection
 
@@ -368,13 +380,15 @@ class DuckDBDestination:
         grows with the table (~40 MB per 360k analytics rows) and every insert pays for it;
         upserts find existing keys through the step's key ranges instead (see `_apply`).
         Tables created with one by earlier versions keep it and are merged with ON CONFLICT."""
-        existing = self._table_columns(table.name, conn=conn)
+        catalog = self._catalog(conn)
         wanted = [(c.name, duckdb_type(c.arrow_type, column=c.name)) for c in table.columns]
         name = quote_ident(table.name)
-        if not existing:
+        if not claim_table(catalog, table.name):  # refuses a table pinads did not create
             cols = [f"{quote_ident(n)} {t}" for n, t in wanted]
             _exec(conn, f"CREATE TABLE {name} ({', '.join(cols)})")
+            register_table(catalog, table.name)
             return False
+        existing = self._table_columns(table.name, conn=conn)
         for col_name, sql_type in wanted:
             have = existing.get(col_name)
             if have is None:
@@ -419,6 +433,26 @@ class DuckDBDestination:
             )
         return {str(n): str(t) for n, t in rows}
 
+    # -- ownership (see ownership.py) --------------------------------------------------------
+
+    def _catalog(self, conn: duckdb.DuckDBPyConnection) -> DuckDBCatalog:
+        return DuckDBCatalog(conn, path=self.path, checkpoints=CHECKPOINT_TABLE)
+
+    def check_table(self, table_name: str) -> None:
+        """ConfigError if table `table_name` (or its replace shadow) exists and pinads did not
+        create it: called before a run spends API calls on rows it could not write."""
+        with self._transaction() as conn:
+            catalog = self._catalog(conn)
+            for name in (table_name, shadow_name(table_name)):
+                state = ownership(catalog, name)
+                if state in (Ownership.FOREIGN, Ownership.REPLACED):
+                    raise refusal(catalog, name, state)
+
+    def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
+        with self._transaction() as conn:
+            catalog = self._catalog(conn)
+            return reset_if_missing(catalog, table_name, shadow_name(table_name), scope=scope)
+
     # -- checkpoints ------------------------------------------------------------------------
 
     def _steps(self, conn: duckdb.DuckDBPyConnection, table_name: str, scope: str) -> set[str]:
@@ -435,19 +469,23 @@ class DuckDBDestination:
             name = shadow if self._table_columns(shadow) else table_name
             return self._steps(self._conn(), name, scope)
 
-    def clear_steps(self, table_name: str, scope: str) -> None:
+    def clear_steps(
+        self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None
+    ) -> None:
+        sql = f"DELETE FROM {CHECKPOINT_TABLE} WHERE table_name IN (?, ?) AND scope = ?"
+        params: list[object] = [table_name, shadow_name(table_name), scope]
+        if step_ids is not None:
+            sql += " AND list_contains(?, step_id)"
+            params.append(sorted(step_ids))
         with self._transaction() as conn:
-            _exec(
-                conn,
-                f"DELETE FROM {CHECKPOINT_TABLE} WHERE table_name IN (?, ?) AND scope = ?",
-                [table_name, shadow_name(table_name), scope],
-            )
+            _exec(conn, sql, params)
 
     # -- replace runs -----------------------------------------------------------------------
 
     def begin_replace(self, table: TableSpec) -> None:
         shadow = table.renamed(shadow_name(table.name))
         with self._transaction() as conn:
+            claim_table(self._catalog(conn), table.name)  # the table it will replace is pinads'
             if self._table_columns(shadow.name, conn=conn):
                 # A crashed replace run left its shadow: resume it (its checkpoints are valid).
                 self._ensure_table(conn, shadow)
@@ -468,8 +506,11 @@ class DuckDBDestination:
         with self._transaction() as conn:
             if not self._table_columns(shadow, conn=conn):
                 raise LoadError(f"no replace run is in progress for table {table.name!r}")
+            catalog = self._catalog(conn)
+            claim_table(catalog, table.name)  # never drop a table pinads did not create
             _exec(conn, f"DROP TABLE IF EXISTS {quote_ident(table.name)}")
             _exec(conn, f"ALTER TABLE {quote_ident(shadow)} RENAME TO {quote_ident(table.name)}")
+            table_moved(catalog, shadow, table.name)
             _exec(conn, f"DELETE FROM {CHECKPOINT_TABLE} WHERE table_name = ?", [table.name])
             _exec(
                 conn,
@@ -480,8 +521,10 @@ class DuckDBDestination:
     def abort_replace(self, table_name: str) -> None:
         shadow = shadow_name(table_name)
         with self._transaction() as conn:
-            _exec(conn, f"DROP TABLE IF EXISTS {quote_ident(shadow)}")
-            _exec(conn, f"DELETE FROM {CHECKPOINT_TABLE} WHERE table_name = ?", [shadow])
+            catalog = self._catalog(conn)
+            if ownership(catalog, shadow) in (Ownership.OWNED, Ownership.ADOPTABLE):
+                _exec(conn, f"DROP TABLE {quote_ident(shadow)}")
+            forget_table(catalog, shadow)
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +33,7 @@ from typing import TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinads.errors import LoadError
+from pinads.errors import ConfigError, LoadError
 from pinads.load.conform import collect_step, last_per_key
 from pinads.load.cores import usable_cores
 from pinads.load.files_io import (
@@ -43,7 +43,7 @@ from pinads.load.files_io import (
     read_data_file,
     utc_now_text,
 )
-from pinads.load.files_manifest import FileStats, Manifest
+from pinads.load.files_manifest import MANIFEST_NAME, FileStats, Manifest
 from pinads.load.files_write import PartitionWrite
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 
@@ -105,6 +105,7 @@ class FilesDestination:
             dataset = self.root / name
             manifest = Manifest.load(dataset, self.format)
             if manifest is None:
+                _refuse_foreign(dataset, table.name)
                 if mode is WriteMode.REPLACE:
                     raise LoadError(
                         f"replace mode on table {table.name!r} needs begin_replace() before "
@@ -152,6 +153,20 @@ class FilesDestination:
             written += count
         return written
 
+    # -- ownership: a dataset is pinads' when its directory holds pinads' manifest -------------
+
+    def check_table(self, table_name: str) -> None:
+        """ConfigError if the directory of table `table_name` (or of its replace shadow) holds
+        files and no pinads manifest: a run would write among someone else's files."""
+        with self._io(f"check table {table_name!r}"):
+            self._recover(table_name)
+            for name in (table_name, shadow_name(table_name)):
+                _refuse_foreign(self.root / name, table_name)
+
+    def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
+        """Nothing to reset: a dataset's checkpoints live in its manifest and go with it."""
+        return set()
+
     # -- checkpoints ------------------------------------------------------------------------
 
     def completed_steps(self, table_name: str, scope: str) -> set[str]:
@@ -162,12 +177,20 @@ class FilesDestination:
                 manifest = Manifest.load(self.root / table_name, self.format)
             return set(manifest.steps.get(scope, {})) if manifest else set()
 
-    def clear_steps(self, table_name: str, scope: str) -> None:
+    def clear_steps(
+        self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None
+    ) -> None:
         with self._io("clear checkpoints"):
             for name in (table_name, shadow_name(table_name)):
                 manifest = Manifest.load(self.root / name, self.format)
-                if manifest is not None and manifest.steps.pop(scope, None) is not None:
-                    manifest.save(self.root / name)
+                steps = manifest.steps.get(scope) if manifest is not None else None
+                if manifest is None or steps is None:
+                    continue
+                if step_ids is None:
+                    del manifest.steps[scope]
+                else:
+                    manifest.steps[scope] = {k: v for k, v in steps.items() if k not in step_ids}
+                manifest.save(self.root / name)
 
     # -- replace runs -----------------------------------------------------------------------
 
@@ -175,10 +198,14 @@ class FilesDestination:
         shadow = self.root / shadow_name(table.name)
         with self._io(f"start replacing table {table.name!r}"):
             self._recover(table.name)
+            _refuse_foreign(self.root / table.name, table.name)
             manifest = Manifest.load(shadow, self.format)
             if manifest is None:
-                # Start empty; columns only the live dataset has stay (none silently dropped).
-                shutil.rmtree(shadow, ignore_errors=True)
+                # Start empty (an empty directory is a crash's leftover; anything else is
+                # refused); columns only the live dataset has stay (none silently dropped).
+                _refuse_foreign(shadow, table.name)
+                if shadow.is_dir():
+                    shadow.rmdir()
                 manifest = Manifest.new(table, self.format)
                 live = Manifest.load(self.root / table.name, self.format)
                 if live is not None:
@@ -193,6 +220,7 @@ class FilesDestination:
             self._recover(table.name)
             if Manifest.load(shadow, self.format) is None:
                 raise LoadError(f"no replace run is in progress for table {table.name!r}")
+            _refuse_foreign(live, table.name)  # never move away a directory pinads did not make
             old = self.root / f".{table.name}.old-{uuid.uuid4().hex}"
             if live.exists():
                 os.replace(live, old)
@@ -201,8 +229,12 @@ class FilesDestination:
             shutil.rmtree(old, ignore_errors=True)
 
     def abort_replace(self, table_name: str) -> None:
+        shadow = self.root / shadow_name(table_name)
         with self._io(f"abort replacing table {table_name!r}"):
-            shutil.rmtree(self.root / shadow_name(table_name), ignore_errors=True)
+            if (shadow / MANIFEST_NAME).is_file():
+                shutil.rmtree(shadow, ignore_errors=True)
+            elif shadow.is_dir() and not any(shadow.iterdir()):
+                shadow.rmdir()
 
     def _recover(self, table_name: str) -> None:
         """Undo a swap that a crash interrupted; remove leftovers of a finished one."""
@@ -211,7 +243,8 @@ class FilesDestination:
         if olds and not live.exists():
             os.replace(olds.pop(), live)
         for old in olds:
-            shutil.rmtree(old, ignore_errors=True)
+            if (old / MANIFEST_NAME).is_file():  # only datasets pinads moved aside
+                shutil.rmtree(old, ignore_errors=True)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -227,6 +260,24 @@ class FilesDestination:
             )
             table = _read_all(files, manifest.schema, self.format)
             return table if table is not None else manifest.schema.empty_table()
+
+
+def _refuse_foreign(dataset: Path, table_name: str) -> None:
+    """ConfigError if `dataset` exists as anything but pinads' dataset or an empty directory."""
+    if (dataset / MANIFEST_NAME).is_file() or not (dataset.exists() or dataset.is_symlink()):
+        return
+    if dataset.is_dir() and not dataset.is_symlink() and not any(dataset.iterdir()):
+        return
+    what = "directory" if dataset.is_dir() else "file"
+    fix = (
+        "rename the source (its table takes its name) or move that directory away"
+        if dataset.name == table_name
+        else f"move that {what} away (its name is reserved to pinads' replace runs)"
+    )
+    raise ConfigError(
+        f"table {table_name!r}: {dataset} already exists and pinads did not create it (it has "
+        f"no {MANIFEST_NAME}), so pinads will not write there; {fix}"
+    )
 
 
 def _read_all(files: list[Path], schema: pa.Schema, fmt: FileFormat) -> pa.Table | None:

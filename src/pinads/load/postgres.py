@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,6 +13,16 @@ from psycopg import sql
 
 from pinads.errors import LoadError
 from pinads.load.conform import collect_step
+from pinads.load.ownership import (
+    Ownership,
+    claim_table,
+    forget_table,
+    ownership,
+    refusal,
+    register_table,
+    reset_if_missing,
+    table_moved,
+)
 from pinads.load.postgres_sql import (
     CONNECT_TIMEOUT_SECONDS,
     PostgresTarget,
@@ -22,6 +32,7 @@ from pinads.load.postgres_sql import (
     primary_key,
     table_columns,
 )
+from pinads.load.postgres_tables import PostgresCatalog, registry_ddl
 from pinads.load.postgres_write import write_rows
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 from pinads.load.types import arrow_from_postgres, postgres_type
@@ -88,6 +99,7 @@ class PostgresDestination:
                 "PRIMARY KEY (table_name, scope, step_id))"
             ).format(ident(schema, CHECKPOINT_TABLE))
         )
+        cur.execute(registry_ddl(schema))
 
     @contextmanager
     def _transaction(self, what: str, *, table: str | None = None) -> Iterator[Cursor]:
@@ -172,15 +184,17 @@ class PostgresDestination:
     def _ensure_table(self, cur: Cursor, table: TableSpec, *, with_key: bool) -> bool:
         """Create or evolve `table`; return whether it has the spec's key as primary key."""
         schema = self.target.schema
-        existing = table_columns(cur, schema, table.name)
+        catalog = self._catalog(cur)
         wanted = [(c.name, postgres_type(c.arrow_type, column=c.name)) for c in table.columns]
         name = ident(schema, table.name)
-        if not existing:
+        if not claim_table(catalog, table.name):  # refuses a table pinads did not create
             cols = [sql.SQL("{} {}").format(ident(n), sql.SQL(t)) for n, t in wanted]
             if with_key and table.key:
                 cols.append(sql.SQL("PRIMARY KEY ({})").format(idents(table.key)))
             cur.execute(sql.SQL("CREATE TABLE {} ({})").format(name, sql.SQL(", ").join(cols)))
+            register_table(catalog, table.name)
             return with_key and bool(table.key)
+        existing = table_columns(cur, schema, table.name)
         for col_name, sql_type in wanted:
             have = existing.get(col_name)
             if have is None:
@@ -201,6 +215,26 @@ class PostgresDestination:
                 f"{table.key}; load into a new table or drop the old one"
             )
         return key is not None
+
+    # -- ownership (see ownership.py) --------------------------------------------------------
+
+    def _catalog(self, cur: Cursor) -> PostgresCatalog:
+        return PostgresCatalog(cur, target=self.target, checkpoints=CHECKPOINT_TABLE)
+
+    def check_table(self, table_name: str) -> None:
+        """ConfigError if table `table_name` (or its replace shadow) exists and pinads did not
+        create it: called before a run spends API calls on rows it could not write."""
+        with self._transaction(f"check table {table_name!r}") as cur:
+            catalog = self._catalog(cur)
+            for name in (table_name, shadow_name(table_name)):
+                state = ownership(catalog, name)
+                if state in (Ownership.FOREIGN, Ownership.REPLACED):
+                    raise refusal(catalog, name, state)
+
+    def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
+        with self._transaction("check checkpoints", table=table_name) as cur:
+            catalog = self._catalog(cur)
+            return reset_if_missing(catalog, table_name, shadow_name(table_name), scope=scope)
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -234,14 +268,18 @@ class PostgresDestination:
             in_replace = bool(table_columns(cur, self.target.schema, shadow))
             return self._steps(cur, shadow if in_replace else table_name, scope)
 
-    def clear_steps(self, table_name: str, scope: str) -> None:
+    def clear_steps(
+        self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None
+    ) -> None:
+        query = sql.SQL("DELETE FROM {} WHERE table_name IN (%s, %s) AND scope = %s").format(
+            self._checkpoints()
+        )
+        params: tuple[Any, ...] = (table_name, shadow_name(table_name), scope)
+        if step_ids is not None:
+            query = query + sql.SQL(" AND step_id = ANY(%s)")
+            params = (*params, sorted(step_ids))
         with self._transaction("clear checkpoints", table=table_name) as cur:
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE table_name IN (%s, %s) AND scope = %s").format(
-                    self._checkpoints()
-                ),
-                (table_name, shadow_name(table_name), scope),
-            )
+            cur.execute(query, params)
 
     # -- replace runs -----------------------------------------------------------------------
 
@@ -249,6 +287,7 @@ class PostgresDestination:
         shadow = table.renamed(shadow_name(table.name))
         schema = self.target.schema
         with self._transaction("start a replace run", table=table.name) as cur:
+            claim_table(self._catalog(cur), table.name)  # the table it will replace is pinads'
             if table_columns(cur, schema, shadow.name):
                 # A crashed replace run left its shadow: resume it (its checkpoints are valid).
                 self._ensure_table(cur, shadow, with_key=True)
@@ -273,10 +312,13 @@ class PostgresDestination:
             shadow_cols = table_columns(cur, schema, shadow)
             if not shadow_cols:
                 raise LoadError(f"no replace run is in progress for table {table.name!r}")
+            catalog = self._catalog(cur)
+            claim_table(catalog, table.name)  # never empty or drop a table pinads did not create
             live = table_columns(cur, schema, table.name)
             if live and primary_key(cur, schema, table.name) == primary_key(cur, schema, shadow):
                 # Rows are moved rather than the table renamed, so views and grants on it stay.
                 self._move_rows(cur, table.name, shadow, live=live, shadow_cols=shadow_cols)
+                catalog.unregister(shadow)
             else:
                 cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident(schema, table.name)))
                 cur.execute(
@@ -284,6 +326,7 @@ class PostgresDestination:
                         ident(schema, shadow), ident(table.name)
                     )
                 )
+                table_moved(catalog, shadow, table.name)
             cur.execute(
                 sql.SQL("DELETE FROM {} WHERE table_name = %s").format(self._checkpoints()),
                 (table.name,),
@@ -325,13 +368,10 @@ class PostgresDestination:
     def abort_replace(self, table_name: str) -> None:
         shadow = shadow_name(table_name)
         with self._transaction("abort a replace run", table=table_name) as cur:
-            cur.execute(
-                sql.SQL("DROP TABLE IF EXISTS {}").format(ident(self.target.schema, shadow))
-            )
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE table_name = %s").format(self._checkpoints()),
-                (shadow,),
-            )
+            catalog = self._catalog(cur)
+            if ownership(catalog, shadow) in (Ownership.OWNED, Ownership.ADOPTABLE):
+                cur.execute(sql.SQL("DROP TABLE {}").format(ident(self.target.schema, shadow)))
+            forget_table(catalog, shadow)
 
     # -- reading ----------------------------------------------------------------------------
 

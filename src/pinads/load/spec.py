@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Collection, Iterable
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "SHADOW_SUFFIX",
+    "CheckedTables",
     "ColumnSpec",
     "Destination",
     "TableSpec",
@@ -187,3 +188,22 @@ class Destination(Protocol):
 
     def close(self) -> None:
         """Release connections; the destination is unusable afterwards."""
+
+
+@runtime_checkable
+class CheckedTables(Protocol):
+    """A destination that writes only tables it created and ties checkpoints to their table
+    (DuckDB, PostgreSQL and files; see ownership.py)."""
+
+    def check_table(self, table_name: str) -> None:
+        """ConfigError naming the table and what to do if it exists and pinads did not create
+        it (nor an earlier pinads version): a run checks this before any API call."""
+
+    def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
+        """If the table is gone (dropped by hand), forget the checkpoints left for it so its
+        steps run again; return the step ids of `scope` forgotten."""
+
+    def clear_steps(
+        self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None
+    ) -> None:
+        """Forget the checkpoints of (table, scope), only those of `step_ids` when given."""

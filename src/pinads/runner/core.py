@@ -23,7 +23,7 @@ from pinads.api.reports import ReportPolling
 from pinads.errors import ExtractError
 from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepOutput, run_steps
 from pinads.extract.plan import PlanStep, StepKind
-from pinads.load.spec import Destination, TableSpec, WriteMode
+from pinads.load.spec import CheckedTables, Destination, TableSpec, WriteMode
 from pinads.runner.prepare import Prepared
 
 __all__ = [
@@ -52,6 +52,7 @@ class RunProgress:
     steps_total: int
     steps_done: int = 0
     steps_skipped: int = 0
+    steps_reset: int = 0  # checkpointed, but their table was gone: done again
     rows: int = 0  # written (insert_ignore skips known keys, append skips known steps)
     rows_retrieved: int = 0  # read from Pinterest
     api_calls: int = 0
@@ -90,6 +91,10 @@ class RunResult(BaseModel):
     rows_retrieved: int = Field(default=0, description="Rows read from Pinterest.")
     steps: int
     steps_skipped: int = Field(description="Steps already checkpointed (resumed backfill).")
+    steps_reset: int = Field(
+        default=0,
+        description="Steps checkpointed before whose table was gone (dropped by hand): done again.",
+    )
     api_calls: int = Field(description="API calls this run made (client's count).")
     planned_calls: int = Field(description="API calls the planner predicted.")
     planned_is_minimum: bool = Field(
@@ -154,10 +159,16 @@ def execute_run(
     mode = config.write_mode
     table = prepared.table
     planned = {step.step_id for step in prepared.plan.steps}
+    reset: set[str] = set()
+    if resume and isinstance(destination, CheckedTables):
+        # Checkpoints of a table dropped since are forgotten: its steps run again.
+        reset = destination.reset_if_missing(table.name, scope) & planned
     # Only this plan's checkpoints count: earlier backfills of other ranges left theirs too.
     done = destination.completed_steps(table.name, scope) & planned if resume else set()
     steps = [step for step in prepared.plan.steps if step.step_id not in done]
-    state = RunProgress(steps_total=len(prepared.plan.steps), steps_skipped=len(done))
+    state = RunProgress(
+        steps_total=len(prepared.plan.steps), steps_skipped=len(done), steps_reset=len(reset)
+    )
     state.steps_done = len(prepared.plan.steps) - len(steps)
     # The run's calls: discovery (made while preparing) plus what the client counts from now.
     call_offset = prepared.plan.discovery_calls + prepared.step_calls_made - client.stats.calls

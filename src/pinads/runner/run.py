@@ -16,7 +16,7 @@ from pinads.catalog.model import Dataset
 from pinads.errors import PinadsError, redact
 from pinads.extract.engine import DEFAULT_WORKERS
 from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
-from pinads.load.spec import Destination, WriteMode
+from pinads.load.spec import CheckedTables, Destination, WriteMode
 from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
@@ -50,6 +50,10 @@ class RunLedger(Protocol):
     def rebuild_left_behind(self, source: str, run_id: str) -> bool:
         """Whether the source's previous run was a rebuild that did not finish (its new
         table may still be in the destination)."""
+
+    def discard_plans(self, *, source: str, start: date, end: date) -> set[str]:
+        """Delete the plans stored by the source's backfills of `start..end`; return their
+        step ids (`backfill --restart`)."""
 
     def finish(
         self,
@@ -121,6 +125,22 @@ def _drop_rebuilt(destination: Destination, table_name: str) -> None:
         log.warning("could not drop the unfinished rebuild of table %r: %s", table_name, exc)
 
 
+def _restart(prepared: Prepared, destination: Destination, ledger: RunLedger | None) -> None:
+    """`backfill --restart`: forget the saved plans of the range and the checkpoints of their
+    steps and of this plan's, so every step runs again."""
+    period = prepared.plan.date_range
+    steps = {step.step_id for step in prepared.plan.steps}
+    if ledger is not None and period is not None:
+        steps |= ledger.discard_plans(
+            source=prepared.config.name, start=period.start, end=period.end
+        )
+    table = prepared.table.name
+    if isinstance(destination, CheckedTables):
+        destination.clear_steps(table, BACKFILL_SCOPE, step_ids=steps)
+    else:
+        destination.clear_steps(table, BACKFILL_SCOPE)
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -176,14 +196,18 @@ def run_source(
     workers: int = DEFAULT_WORKERS,
     polling: ReportPolling | None = None,
     strategy: Strategy | None = None,
+    restart: bool = False,
 ) -> RunResult:
     """Run a source once: destination check before any API call, lock, plan, steps, record.
-    `strategy` overrides the kind's (tests compare the report and synchronous paths).
+    `strategy` overrides the kind's (tests compare the report and synchronous paths);
+    `restart` makes a backfill discard its range's saved plan and progress first.
 
     A rebuild (kind REBUILD) writes the whole `period` into a new table, swapped in for the
     source's table only once complete (the replace mode's shadow table); if it fails, the new
     table is dropped and the old one is left as it was."""
     destination.check()
+    if isinstance(destination, CheckedTables):
+        destination.check_table(config.name)  # a table pinads did not create is refused
     if kind is RunKind.REBUILD:
         config = config.model_copy(update={"write_mode": WriteMode.REPLACE})
     today = today or datetime.now(UTC).date()
@@ -220,6 +244,7 @@ def run_source(
             started=started,
             ledger=ledger,
             strategy=strategy or strategy_of(kind),
+            restart=restart,
         )
     except Exception as exc:  # recorded as failed (a bug too, not left "running"), raised on
         if ledger is not None:
@@ -260,10 +285,13 @@ def _run(
     started: float,
     strategy: Strategy,
     ledger: RunLedger | None,
+    restart: bool = False,
 ) -> RunResult:
     before = client.stats
     prepared = prepare(client, config, dataset, period=span, today=today, strategy=strategy)
     backfill = kind is RunKind.BACKFILL
+    if backfill and restart:
+        _restart(prepared, destination, ledger)
     if backfill and ledger is not None and dataset.is_analytics:
         prepared = _with_stored_plan(prepared, ledger, run_id=run_id, today=today)
     rebuild = kind is RunKind.REBUILD
@@ -307,6 +335,7 @@ def _run(
         rows_retrieved=counters.rows_retrieved,
         steps=len(prepared.plan.steps),
         steps_skipped=counters.steps_skipped,
+        steps_reset=counters.steps_reset,
         api_calls=after.calls - before.calls,
         planned_calls=prepared.plan.api_calls,
         planned_is_minimum=any(step.kind is StepKind.REPORT for step in prepared.plan.steps),

@@ -265,8 +265,10 @@ def run(
     today: date | None = None,
     progress: ProgressCallback | None = None,
     on_plan: Callable[[Plan], None] | None = None,
+    restart: bool = False,
 ) -> RunResult:
-    """Run a saved source (manual, scheduled or backfill) and record it in run history."""
+    """Run a saved source (manual, scheduled or backfill) and record it in run history;
+    `restart` makes a backfill discard the saved plan and progress of its range first."""
     settings = settings or load_settings()
     store = SourceStore(settings)
     try:
@@ -281,6 +283,7 @@ def run(
             today=today,
             progress=progress,
             on_plan=on_plan,
+            restart=restart,
         )
     finally:
         store.close()
@@ -298,6 +301,7 @@ def _run_config(
     today: date | None,
     progress: ProgressCallback | None,
     on_plan: Callable[[Plan], None] | None,
+    restart: bool = False,
 ) -> RunResult:
     """Run `config` (saved, or about to be saved by a rebuild) under its source's lock, into
     `destination_url` (its destination with the secrets that saved configs show as `***`)."""
@@ -318,6 +322,7 @@ def _run_config(
                 period=period,
                 progress=progress,
                 on_plan=on_plan,
+                restart=restart,
             )
     finally:
         destination.close()
@@ -333,10 +338,12 @@ def backfill(
     today: date | None = None,
     progress: ProgressCallback | None = None,
     on_plan: Callable[[Plan], None] | None = None,
+    restart: bool = False,
 ) -> RunResult:
     """History through async reports in <= 186-day batches, resumable batch by batch: a
     backfill of a range a backfill already planned follows that plan. Without `end`, an
-    unfinished backfill from `start` is resumed over its own range, else the range ends today."""
+    unfinished backfill from `start` is resumed over its own range, else the range ends today.
+    `restart` discards the range's saved plan and progress: every batch runs again."""
     settings = settings or load_settings()
     today = today or _today()
     config = get_source(name, settings=settings)
@@ -356,6 +363,7 @@ def backfill(
             today=today,
             progress=progress,
             on_plan=on_plan,
+            restart=restart,
         )
         if dataset.async_report is not None
         else _no_async(config)

@@ -267,6 +267,15 @@ class SourceStore:
             return None
         return plan_from_document(stored.plan)
 
+    def discard_plans(self, *, source: str, start: date, end: date) -> set[str]:
+        source_id = self._existing(source).id
+        steps: set[str] = set()
+        for document in self.db.plans.discard_backfills(source_id, start=start, end=end):
+            plan = plan_from_document(document)
+            if plan is not None:
+                steps |= {step.step_id for step in plan.steps}
+        return steps
+
     def plan_made(self, run_id: str, plan: Plan, *, basis: str) -> None:
         self.db.plans.save(run_id, basis=basis, plan=plan_document(plan))
 

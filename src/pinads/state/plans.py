@@ -60,3 +60,22 @@ class PlanRepository:
         fields = dict(row._mapping)
         basis, plan = fields.pop("basis"), fields.pop("plan")
         return StoredPlan(run=RunRecord.model_validate(fields), basis=basis, plan=plan)
+
+    def discard_backfills(self, source_id: int, *, start: date, end: date) -> list[dict[str, Any]]:
+        """Delete the plans of the source's backfills of `start..end` (`backfill --restart`);
+        return them, so the caller can forget their steps' checkpoints too."""
+        runs = sa.select(RUNS.c.id).where(
+            (RUNS.c.source_id == source_id)
+            & (RUNS.c.kind == RunKind.BACKFILL.value)
+            & (RUNS.c.range_start == start)
+            & (RUNS.c.range_end == end)
+        )
+        with self._engine.begin() as conn:
+            plans = [
+                dict(row.plan)
+                for row in conn.execute(
+                    sa.select(RUN_PLANS.c.plan).where(RUN_PLANS.c.run_id.in_(runs))
+                )
+            ]
+            conn.execute(RUN_PLANS.delete().where(RUN_PLANS.c.run_id.in_(runs)))
+        return plans
