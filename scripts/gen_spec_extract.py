@@ -45,6 +45,7 @@ OPERATION_IDS = (
     "ad_targeting_analytics/get",
     "analytics/create_report",
     "analytics/get_report",
+    "targeting_options/get",
 )
 
 # Schema keywords kept in the extract; descriptions and examples are dropped to keep it small.

@@ -30,6 +30,7 @@ from pinads.catalog import (
     Granularity,
     limits,
 )
+from pinads.catalog.breakdowns import targeting_options_type
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYTICS = [d for d in DATASETS.values() if d.kind is DatasetKind.ANALYTICS]
@@ -218,6 +219,13 @@ def test_entity_statuses_are_in_the_enum() -> None:
 def test_entity_lookups_point_at_real_fields(dataset: Dataset) -> None:
     for attr in dataset.attributes:
         if attr.source is not AttributeSource.ENTITY:
+            continue
+        targeting_type = targeting_options_type(attr.entity or "")
+        if targeting_type is not None:  # names from GET /resources/targeting/{type}
+            enum = param_enum("targeting_options/get", "targeting_type")
+            assert targeting_type in enum and attr.via == "TARGETING_VALUE"
+            assert dataset.breakdown is not None
+            assert dataset.breakdown.targeting_type == targeting_type
             continue
         assert attr.entity in DATASETS and attr.via is not None
         entity = DATASETS[attr.entity]

@@ -87,6 +87,7 @@ OPERATION_CATEGORIES: Mapping[tuple[str, str], str] = {
     ("POST", f"{_ACCOUNT}/reports"): "ads_analytics",
     ("POST", f"{_ACCOUNT}/templates/{{template_id}}/reports"): "ads_analytics",
     ("GET", "/resources/metrics_ready_state"): "ads_analytics",
+    ("GET", "/resources/targeting/{targeting_type}"): "ads_read",
     ("GET", "/catalogs/product_groups"): "catalogs_read",
 }
 

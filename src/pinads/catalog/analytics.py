@@ -16,6 +16,7 @@ from pinads.catalog.breakdowns import (
     ACCOUNT_TARGETING_TYPES,
     ASYNC_TARGETING_TYPES,
     BY_TARGETING_TYPE,
+    targeting_options_entity,
 )
 from pinads.catalog.limits import PRODUCT_ITEM_MAX_DAYS_BACK, PRODUCT_ITEM_MAX_RANGE_DAYS
 from pinads.catalog.metrics import ALL_METRICS, REACH_METRICS
@@ -189,6 +190,22 @@ _AUDIENCE_NAME = defs.entity_attribute(
 )
 
 
+# Breakdowns whose values are codes (DMA 501, geo ids): their names come from Pinterest's
+# targeting options (GET /resources/targeting/{type}), looked up like an entity's name.
+NAMED_TARGETING_TYPES = ("LOCATION", "GEO")
+
+
+def _value_name(targeting_type: str) -> Attribute:
+    return defs.entity_attribute(
+        "TARGETING_VALUE_NAME",
+        entity=targeting_options_entity(targeting_type),
+        via="TARGETING_VALUE",
+        field="name",
+        description="Readable name of the code in TARGETING_VALUE (e.g. 501 -> U.S.: New "
+        "York), from Pinterest's targeting options.",
+    )
+
+
 def _breakdown_async(level: _Level, targeting_type: str) -> AsyncReport | None:
     if targeting_type not in ASYNC_TARGETING_TYPES:
         return None  # e.g. CREATIVE_TYPE, QUIZ_RESULT: synchronous endpoints only
@@ -204,7 +221,11 @@ def _breakdown_dataset(
     level: _Level, breakdown: Breakdown, *, name: str | None = None, title: str | None = None
 ) -> Dataset:
     targeting_type = breakdown.targeting_type
-    extra = (_AUDIENCE_NAME,) if targeting_type == "AUDIENCE_INCLUDE" else ()
+    extra: tuple[Attribute, ...] = ()
+    if targeting_type == "AUDIENCE_INCLUDE":
+        extra = (_AUDIENCE_NAME,)
+    elif targeting_type in NAMED_TARGETING_TYPES:
+        extra = (_value_name(targeting_type),)
     targeting = (defs.TARGETING_TYPE, defs.TARGETING_VALUE, *extra)
     ids = tuple(a.name for a in level.details[:2])
     async_report = _breakdown_async(level, targeting_type)

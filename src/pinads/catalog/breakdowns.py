@@ -16,7 +16,24 @@ __all__ = [
     "ASYNC_TARGETING_TYPES",
     "BREAKDOWNS",
     "BY_TARGETING_TYPE",
+    "targeting_options_entity",
+    "targeting_options_type",
 ]
+
+# Entity name under which a breakdown's value names are looked up (see TARGETING_VALUE_NAME):
+# not a list endpoint but Pinterest's targeting options, GET /resources/targeting/{type}.
+_OPTIONS_PREFIX = "targeting_options:"
+
+
+def targeting_options_entity(targeting_type: str) -> str:
+    """The lookup name of `targeting_type`'s value names, e.g. targeting_options:LOCATION."""
+    return f"{_OPTIONS_PREFIX}{targeting_type}"
+
+
+def targeting_options_type(entity: str) -> str | None:
+    """The targeting type whose value names `entity` holds (None: a real entity dataset)."""
+    return entity.removeprefix(_OPTIONS_PREFIX) if entity.startswith(_OPTIONS_PREFIX) else None
+
 
 BREAKDOWNS: tuple[Breakdown, ...] = (
     Breakdown("age_bucket", "AGE_BUCKET", "Age", "age bucket: 18-24, 25-34, ..., 65+, unknown"),

@@ -7,7 +7,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from pinads.emulator import accounts, analytics, control, entities, guards, oauth, reports
+from pinads.emulator import (
+    accounts,
+    analytics,
+    control,
+    entities,
+    guards,
+    oauth,
+    reports,
+    targeting,
+)
 from pinads.emulator.config import EmulatorConfig
 from pinads.emulator.errors import ApiProblemError, problem_handler
 from pinads.emulator.http import json_response
@@ -61,6 +70,11 @@ def _routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
         *_analytics_routes(),
+        Route(
+            "/v5/resources/targeting/{targeting_type}",
+            targeting.targeting_options,
+            methods=["GET"],
+        ),
         Route(_ACCOUNT + "/reports", reports.create_report, methods=["POST"]),
         Route(_ACCOUNT + "/reports", reports.get_report, methods=["GET"]),
         Route("/_emulator/tokens", control.mint_tokens, methods=["POST"]),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pinads.emulator.world import Ad, World, splitmix64
 
-__all__ = ["Breakdown", "breakdown_for"]
+__all__ = ["GEO_AREAS", "LOCATION_CODES", "Breakdown", "breakdown_for", "partition_values"]
 
 _GENDERS = (("female", 640), ("male", 290), ("unknown", 70))
 _AGES = (
@@ -26,6 +26,8 @@ _APPTYPES = (
     ("web", 220), ("web_mobile", 120),
 )  # fmt: skip
 _LOCATIONS = (("501", 210), ("803", 160), ("602", 90), ("807", 80), ("623", 60), ("OTHER", 400))
+LOCATION_CODES = tuple(code for code, _ in _LOCATIONS if code.isdigit())  # DMA codes
+GEO_AREAS = ("501", "602", "803", "807", "999")  # GEO values are "<country>:<area>"
 _PARTITIONS: dict[str, tuple[tuple[str, int], ...]] = {
     "GENDER": _GENDERS,
     "AGE_BUCKET": _AGES,
@@ -95,7 +97,7 @@ def _geography(kind: str, country: str, seed: int) -> Breakdown:
         return _partition([country, *others], [880, 50, 35, 25, 10], seed)
     regions = [f"{country}-{n:02d}" for n in range(1, 6)]
     if kind == "GEO":
-        regions = [f"{country}:{n:03d}" for n in (501, 602, 803, 807, 999)]
+        regions = [f"{country}:{area}" for area in GEO_AREAS]
     return _partition(regions, [300, 250, 200, 150, 100], seed)
 
 
@@ -105,6 +107,11 @@ def _creative_types(ads: Sequence[Ad], seed: int) -> Breakdown:
         counts[ad.creative_type] = counts.get(ad.creative_type, 0) + 1
     names = sorted(counts)
     return _partition(names, [counts[n] * 100 for n in names], seed)
+
+
+def partition_values(kind: str) -> tuple[str, ...]:
+    """The values a partition breakdown reports (none for other targeting types)."""
+    return tuple(value for value, _ in _PARTITIONS.get(kind, ()))
 
 
 def breakdown_for(

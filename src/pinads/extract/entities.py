@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from pinads.api.client import PinterestClient
+from pinads.api.targeting import targeting_names
 from pinads.catalog import get_dataset
+from pinads.catalog.breakdowns import targeting_options_type
 from pinads.catalog.model import AttributeSource, Dataset, ListEndpoint
 from pinads.extract.plan import list_calls
 from pinads.extract.table import Selection
@@ -21,6 +23,7 @@ from pinads.extract.table import Selection
 __all__ = [
     "AccountEntities",
     "SpooledList",
+    "add_targeting_names",
     "entity_fields",
     "fetch_account_entities",
     "list_params",
@@ -66,6 +69,27 @@ def entity_fields(selection: Selection) -> dict[str, set[str]]:
     return needed
 
 
+def add_targeting_names(
+    client: PinterestClient,
+    needed: Iterable[str],
+    entities: Mapping[str, AccountEntities],
+) -> int:
+    """Put the targeting option names in `needed` (code -> {"name": ...}) into every account's
+    index, where TARGETING_VALUE_NAME looks them up like an entity's name; the API calls made
+    (none when this process read them already)."""
+    calls = 0
+    for name in needed:
+        targeting_type = targeting_options_type(name)
+        if targeting_type is None or not entities:
+            continue
+        names, made = targeting_names(client, targeting_type, ad_account_id=next(iter(entities)))
+        calls += made
+        index = {code: {"name": text} for code, text in names.items()}
+        for account in entities.values():
+            account.index[name] = index
+    return calls
+
+
 def list_params(endpoint: ListEndpoint, *, include_archived: bool) -> dict[str, Any]:
     params: dict[str, Any] = {key: list(values) for key, values in endpoint.params}
     if not include_archived and "entity_statuses" in params:
@@ -104,7 +128,8 @@ def fetch_account_entities(
 ) -> AccountEntities:
     """List every entity dataset in `needed` for one account (parents first)."""
     result = AccountEntities(account_id=account_id)
-    for name in _ordered(needed):
+    lists = [name for name in needed if targeting_options_type(name) is None]
+    for name in _ordered(lists):
         dataset = get_dataset(name)
         keep = needed.get(name, set())
         items: dict[str, dict[str, Any]] = {}
@@ -129,7 +154,7 @@ def fetch_account_entities(
     return result
 
 
-def _ordered(needed: Mapping[str, set[str]]) -> list[str]:
+def _ordered(needed: Iterable[str]) -> list[str]:
     """Parents before the lists iterated per parent (ad_groups before keywords)."""
     names = list(needed)
     order: list[str] = []

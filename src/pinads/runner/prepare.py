@@ -14,6 +14,7 @@ from pinads.catalog.model import Dataset
 from pinads.extract.entities import (
     AccountEntities,
     SpooledList,
+    add_targeting_names,
     entity_fields,
     fetch_account_entities,
     spool_entity_list,
@@ -249,6 +250,7 @@ def prepare(
         )
         needed = _needed(config, selection, sync=sync is not None)
         entities = _entities(client, config, needed, ids, workers)
+        name_calls = add_targeting_names(client, needed, entities)
         plan = plan_analytics(
             dataset,
             period=period,
@@ -260,7 +262,7 @@ def prepare(
             },
             strategy=strategy,
             report_polls=report_polls,
-            discovery_calls=account_calls + sum(e.calls for e in entities.values()),
+            discovery_calls=account_calls + name_calls + sum(e.calls for e in entities.values()),
             entity_lists=tuple(sorted(needed)),
             async_columns=async_columns(selection),
         )
