@@ -165,13 +165,35 @@ def _check_attributes(
     if not names:
         example = ", ".join(dataset.default_attributes)
         problems.append(Problem("attributes", f"choose at least one attribute, e.g. {example}"))
+    unknown: list[str] = []
     for name in names:
         attr = dataset.attribute(name)
         if attr is None:
-            problems.append(_unknown_attribute(dataset, name))
+            unknown.append(name)
         elif grain is not None and attr.granularities and grain not in attr.granularities:
             problems.append(_attribute_grain(attr.name, grain))
-    return problems
+    problems += [_unknown_attribute(dataset, name) for name in unknown[:MAX_SUGGESTED_NAMES]]
+    return problems + _more_unknown("attributes", dataset, unknown)
+
+
+# Unknown names that get a "did you mean" (a similarity search over the dataset's names
+# each); past them the rest are listed in one problem, so a list of 1,000 typos costs as
+# little to check as a list of five.
+MAX_SUGGESTED_NAMES = 5
+
+
+def _more_unknown(field: str, dataset: Dataset, unknown: Sequence[str]) -> list[Problem]:
+    rest = unknown[MAX_SUGGESTED_NAMES:]
+    if not rest:
+        return []
+    shown = ", ".join(rest[:10]) + (", ..." if len(rest) > 10 else "")
+    return [
+        Problem(
+            field,
+            f"{len(rest)} more unknown {field} ({shown}): `pinads metrics {dataset.name}` "
+            "lists the names",
+        )
+    ]
 
 
 def _unknown_attribute(dataset: Dataset, name: str) -> Problem:
@@ -216,7 +238,9 @@ def _check_metrics(
     if not names:
         example = ", ".join(dataset.default_metrics[:4])
         return [Problem("metrics", f"choose at least one metric, e.g. {example}")]
-    problems = [_unknown_metric(dataset, name) for name in names if dataset.metric(name) is None]
+    unknown = [name for name in names if dataset.metric(name) is None]
+    problems = [_unknown_metric(dataset, name) for name in unknown[:MAX_SUGGESTED_NAMES]]
+    problems += _more_unknown("metrics", dataset, unknown)
     known = [m for name in names if (m := dataset.metric(name)) is not None]
     if grain is Granularity.HOUR:
         conversions = [m.name for m in known if m.is_conversion]

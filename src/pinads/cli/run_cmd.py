@@ -21,10 +21,11 @@ from rich.table import Table
 
 from pinads.catalog import get_dataset
 from pinads.cli.sources_cmd import _read_file, preview_table
-from pinads.errors import ConfigError
+from pinads.errors import AccessDeniedError, ConfigError
 from pinads.extract.plan import Plan, StepKind, earliest_day
 from pinads.runner import service
 from pinads.runner.core import RunKind, RunProgress, RunResult
+from pinads.runner.preview import Diagnosis, PreviewResult
 from pinads.sources.dates import DateRange
 
 __all__ = [
@@ -328,6 +329,25 @@ def register(app: typer.Typer) -> None:
         result = service.preview(target, period=_period(start, end))
         if result.has_data:
             _out().print(preview_table(result))
-        else:
-            _out().print(escape(result.message))
-            raise typer.Exit(1)
+            return
+        _refuse_config_diagnosis(result)
+        _out().print(escape(result.message))
+        raise typer.Exit(1)
+
+
+# Previews without rows because of the config (the user changes it: exit 2 like `sources
+# create`) or the account roles (exit 3); a truly empty range is no error of the config.
+_CONFIG_DIAGNOSES = frozenset(
+    {
+        Diagnosis.RANGE_TOO_LARGE,
+        Diagnosis.INVALID_SELECTION,
+        Diagnosis.INCOMPATIBLE_COMBINATION,
+    }
+)
+
+
+def _refuse_config_diagnosis(result: PreviewResult) -> None:
+    if result.diagnosis in _CONFIG_DIAGNOSES:
+        raise ConfigError(f"{result.message}; fix the source and preview it again")
+    if result.diagnosis is Diagnosis.INSUFFICIENT_PERMISSIONS:
+        raise AccessDeniedError(result.message)

@@ -19,6 +19,7 @@ from pinads.runner.preview import PreviewResult
 from pinads.schedule import utc_now
 from pinads.secret_urls import expand_env, has_masked_secrets
 from pinads.settings import load_settings
+from pinads.sources.reading import read_source_file
 
 __all__ = ["MASK_NOTE", "preview_table", "register", "wizard_document"]
 
@@ -35,12 +36,9 @@ def _out() -> Console:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read source file {path}: {exc}") from exc
-    if not isinstance(document, dict):
-        raise ConfigError(f"source file {path} must be a YAML mapping (name: ..., dataset: ...)")
+    """The source file's mapping: size, kind of file and YAML aliases bounded (see
+    pinads.sources.reading)."""
+    document = read_source_file(path)
     if isinstance(document.get("destination"), str):
         # `${PGPASSWORD}`-style references keep passwords out of source files.
         document["destination"] = expand_env(document["destination"])

@@ -22,7 +22,12 @@ from pinads.runner.store import RunRecord, SourceStore
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
-from pinads.sources.validate import document_problems, parse_config, raise_problems
+from pinads.sources.validate import (
+    document_problems,
+    parse_config,
+    raise_problems,
+    saved_source_problems,
+)
 
 __all__ = [
     "ClientOpener",
@@ -80,7 +85,9 @@ def check_source(
                 visible = client.ad_accounts()
         except (ConfigError, AuthError) as exc:  # reported with the config's other problems
             known.append(Problem("authorizer", str(exc)))
-    problems = document_problems(document, today=_today(), visible_accounts=visible)[2]
+    problems = document_problems(
+        document, today=_today(), visible_accounts=visible, settings=settings
+    )[2]
     return [*known, *problems]
 
 
@@ -101,7 +108,7 @@ def create_source(
     problems = check_source(
         document, settings=settings, opener=opener, check_accounts=check_accounts
     )
-    name = str(document.get("name", ""))
+    name = str(document.get("name", ""))[:40]
     raise_problems(problems, what=f"source {name!r}" if name else "source")
     config = SourceConfig.model_validate(dict(document))
     store = SourceStore(settings)
@@ -221,6 +228,21 @@ def rebuild_target(
     return config, rebuild_period(config, dataset, first=first, last=last, today=today)
 
 
+def _refuse_unrunnable(config: SourceConfig, destination_url: str, settings: AppSettings) -> None:
+    """The ConfigError of what a saved source holds that create refuses today (it was saved
+    before the check): before a run or a dry run prints a plan for it."""
+    problems = saved_source_problems(config, destination_url=destination_url, settings=settings)
+    raise_problems(problems, what=f"source {config.name!r}")
+
+
+def _saved_destination(name: str, settings: AppSettings) -> str:
+    store = SourceStore(settings)
+    try:
+        return store.destination_url(name)
+    finally:
+        store.close()
+
+
 def get_source(name: str, *, settings: AppSettings | None = None) -> SourceConfig:
     store = SourceStore(settings or load_settings())
     try:
@@ -272,10 +294,13 @@ def run(
     settings = settings or load_settings()
     store = SourceStore(settings)
     try:
+        config = store.get(name)
+        destination_url = store.destination_url(name)
+        _refuse_unrunnable(config, destination_url, settings)
         return _run_config(
             store,
-            store.get(name),
-            destination_url=store.destination_url(name),
+            config,
+            destination_url=destination_url,
             settings=settings,
             opener=opener,
             kind=kind,
@@ -397,6 +422,7 @@ def dry_run(
     """The plan a run would follow and its API calls; reads accounts and entity lists only."""
     settings = settings or load_settings()
     config = get_source(name, settings=settings)
+    _refuse_unrunnable(config, _saved_destination(name, settings), settings)
     dataset = get_dataset(config.dataset)
     with _opener(opener, settings)(config.authorizer) as client:
         prepared = plan_source(
@@ -409,10 +435,13 @@ def dry_run(
 def _config_of(source: str | Mapping[str, Any], settings: AppSettings) -> SourceConfig:
     if isinstance(source, str):
         return get_source(source, settings=settings)
-    config, _, problems = document_problems(source, today=_today())
+    config, _, problems = document_problems(source, today=_today(), settings=settings)
+    name = str(source.get("name", ""))[:40]
     if config is None:  # a shape error: no request can be made from it
-        name = str(source.get("name", ""))
         raise_problems(problems, what=f"source {name!r}" if name else "source")
+    # Test Data writes nothing, but a destination that could never be saved is said now.
+    destination = [p for p in problems if p.field == "destination"]
+    raise_problems(destination, what=f"source {name!r}" if name else "source")
     assert config is not None
     return config
 

@@ -17,6 +17,7 @@ from pinads.catalog.model import Granularity
 from pinads.load.spec import WriteMode
 from pinads.schedule import Schedule
 from pinads.sources.dates import DateRange, DateRangeSpec, parse_date_range
+from pinads.sources.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS
 
 __all__ = [
     "DEFAULT_METADATA",
@@ -63,8 +64,27 @@ def _upper_names(value: Any) -> Any:
     if isinstance(value, str):
         value = [part for part in re.split(r"[,\s]+", value) if part]
     if isinstance(value, list | tuple):
+        _check_names(value)
         return tuple(str(v).strip().upper() for v in value)
     return value
+
+
+def _check_names(values: list[Any] | tuple[Any, ...]) -> None:
+    """At most MAX_LIST_ITEMS short scalar names (checked before each is converted)."""
+    if len(values) > MAX_LIST_ITEMS:
+        raise ValueError(
+            f"lists {len(values):,} names: at most {MAX_LIST_ITEMS:,} (no dataset offers more)"
+        )
+    for value in values:
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise ValueError(f"{type(value).__name__} {_short(value)} is not a name: list names")
+        if len(str(value)) > MAX_NAME_CHARS:
+            raise ValueError(f"{_short(value)} is longer than {MAX_NAME_CHARS} characters")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _accounts(value: Any) -> Any:
@@ -73,6 +93,7 @@ def _accounts(value: Any) -> Any:
     if isinstance(value, str | int):
         value = [value]
     if isinstance(value, list | tuple):
+        _check_names(value)
         return tuple(str(v).strip() for v in value)
     return value
 
@@ -89,9 +110,13 @@ class SourceConfig(BaseModel):
         description="Unique name; also the destination table's name (lowercase, digits, _)."
     )
     dataset: str = Field(
-        description="Catalog dataset, e.g. campaign_analytics (`pinads datasets`)."
+        max_length=MAX_NAME_CHARS,
+        description="Catalog dataset, e.g. campaign_analytics (`pinads datasets`).",
     )
-    authorizer: str = Field(description="Label or id of the authorizer (`pinads auth list`).")
+    authorizer: str = Field(
+        max_length=MAX_NAME_CHARS,
+        description="Label or id of the authorizer (`pinads auth list`).",
+    )
     accounts: Annotated[Literal["all"] | tuple[str, ...], BeforeValidator(_accounts)] = Field(
         default="all", description="`all` ad accounts the authorizer can read, or a list of ids."
     )
@@ -121,6 +146,7 @@ class SourceConfig(BaseModel):
     )
     destination: str = Field(
         default="duckdb",
+        max_length=MAX_STRING_CHARS,
         description="duckdb (PINADS_HOME/pinads.duckdb), duckdb:///path, postgresql://..., "
         "file:///dir?format=parquet.",
     )

@@ -6,6 +6,7 @@ field and what to change, so a user fixes a config in one pass instead of one er
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -16,17 +17,22 @@ from pinads.catalog import DATASETS, close_names, validate_selection
 from pinads.catalog.limits import SYNC_MAX_RANGE_DAYS
 from pinads.catalog.model import Dataset, Granularity, Problem
 from pinads.errors import ConfigError
+from pinads.load import open_destination
+from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange, resolve_date_range
+from pinads.sources.limits import size_problems
 
 __all__ = [
     "ANALYTICS_ROLES",
     "check_accounts",
     "check_catalog",
+    "check_destination",
     "collect_problems",
     "document_problems",
     "parse_config",
     "raise_problems",
+    "saved_source_problems",
     "validate_config",
 ]
 
@@ -35,11 +41,18 @@ __all__ = [
 ANALYTICS_ROLES = frozenset({"OWNER", "ADMIN", "ANALYST", "CAMPAIGN_MANAGER"})
 
 
+# Problems spelled out in one error; the rest are counted (the line stays readable).
+MAX_PROBLEMS_SHOWN = 10
+
+
 def raise_problems(problems: Sequence[Problem], *, what: str = "source") -> None:
     """One ConfigError listing every problem (nothing when there are none)."""
     if not problems:
         return
-    lines = "; ".join(str(p) for p in problems)
+    lines = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_SHOWN])
+    hidden = len(problems) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        lines += f"; and {hidden} more (fix these first)"
     count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
     raise ConfigError(f"{what} is not valid ({count}): {lines}")
 
@@ -49,10 +62,15 @@ def document_problems(
     *,
     today: date,
     visible_accounts: Sequence[Mapping[str, Any]] | None = None,
+    settings: AppSettings | None = None,
 ) -> tuple[SourceConfig | None, Dataset | None, list[Problem]]:
     """Every problem of a config document (for a form: each with its field), and the config
-    and dataset when there is none. Shape errors first; the settings that parsed are still
-    checked against the catalog, Pinterest's limits and the accounts."""
+    and dataset when there is none. Oversized settings are refused before anything else;
+    then shape errors; the settings that parsed are still checked against the catalog,
+    Pinterest's limits, the accounts, and the destination URL (parsed, never connected)."""
+    too_big = size_problems(document)
+    if too_big:
+        return None, None, too_big
     try:
         config = SourceConfig.model_validate(dict(document))
     except ValidationError as exc:
@@ -62,9 +80,56 @@ def document_problems(
             problems += collect_problems(salvaged, today=today, visible_accounts=visible_accounts)[
                 1
             ]
+            if "destination" not in _failed_fields(exc):
+                problems += check_destination(salvaged.destination, settings=settings)
         return None, None, problems
     dataset, problems = collect_problems(config, today=today, visible_accounts=visible_accounts)
+    problems += check_destination(config.destination, settings=settings)
     return config, dataset, problems
+
+
+def check_destination(url: str, *, settings: AppSettings | None = None) -> list[Problem]:
+    """The destination URL's problem (parsed and checked like a run would open it, nothing
+    connected, created or written), or none."""
+    try:
+        open_destination(url, settings=settings or load_settings()).close()
+    except ConfigError as exc:
+        return [Problem("destination", str(exc))]
+    return []
+
+
+def saved_source_problems(
+    config: SourceConfig,
+    *,
+    destination_url: str | None = None,
+    settings: AppSettings | None = None,
+) -> list[Problem]:
+    """What makes a saved source unrunnable whatever the day: repeated names and an invalid
+    destination (saved before create checked them). Runs and dry runs refuse on these.
+    `destination_url` is the saved URL in clear when the config shows it redacted."""
+    url = config.destination if destination_url is None else destination_url
+    return [*duplicate_problems(config), *check_destination(url, settings=settings)]
+
+
+def duplicate_problems(config: SourceConfig) -> list[Problem]:
+    """Names listed twice: each would be a repeated column (or account) in the table."""
+    problems = []
+    lists: tuple[tuple[str, Sequence[str]], ...] = (
+        ("attributes", config.attributes),
+        ("metrics", config.metrics),
+        ("accounts", () if config.accounts == "all" else config.accounts),
+        ("metadata", [m.value for m in config.metadata]),
+    )
+    for field, names in lists:
+        repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+        if repeated:
+            shown = ", ".join(repeated[:10]) + (", ..." if len(repeated) > 10 else "")
+            problems.append(Problem(field, f"lists {shown} more than once: list each once"))
+    return problems
+
+
+def _failed_fields(exc: ValidationError) -> set[str]:
+    return {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
 
 
 def parse_config(
@@ -87,7 +152,7 @@ def parse_config(
 
 def _salvage(document: Mapping[str, Any], exc: ValidationError) -> SourceConfig | None:
     """The config without the settings that failed (their defaults instead), to check the rest."""
-    bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+    bad = _failed_fields(exc)
     kept = {k: v for k, v in document.items() if k not in bad}
     try:
         return SourceConfig.model_validate(kept)
@@ -128,7 +193,8 @@ def check_catalog(config: SourceConfig, *, today: date) -> tuple[Dataset | None,
     except ValueError as exc:
         problem = Problem("date_range", str(exc))
         return dataset, [problem]
-    problems = validate_selection(
+    problems = duplicate_problems(config)
+    problems += validate_selection(
         dataset,
         attributes=config.attributes or dataset.default_attributes,
         metrics=config.metrics or dataset.default_metrics,

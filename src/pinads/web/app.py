@@ -36,6 +36,7 @@ from pinads.web.common import (
 )
 from pinads.web.context import WebContext
 from pinads.web.headers import SecurityHeadersMiddleware, security_headers
+from pinads.web.limits import BodyLimitMiddleware
 from pinads.web.policy import WebPolicy, load_web_policy
 from pinads.web.security import api_user
 from pinads.web.session_layer import (
@@ -105,6 +106,8 @@ def create_app(
     )
     app.state.web = web
     app.add_middleware(ServerSessionMiddleware, store=web.sessions, secure=secure_cookies)
+    # Before any route or the session layer reads a body: none is read past 1 MiB.
+    app.add_middleware(BodyLimitMiddleware)
     # Added last, so it wraps the session layer too (a refused session's redirect included).
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
