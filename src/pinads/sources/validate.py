@@ -17,7 +17,7 @@ from pinads.catalog import DATASETS, close_names, validate_selection
 from pinads.catalog.limits import SYNC_MAX_RANGE_DAYS
 from pinads.catalog.model import Dataset, Granularity, Problem
 from pinads.errors import ConfigError
-from pinads.load import open_destination
+from pinads.load import check_destination_url
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange, resolve_date_range
@@ -92,7 +92,7 @@ def check_destination(url: str, *, settings: AppSettings | None = None) -> list[
     """The destination URL's problem (parsed and checked like a run would open it, nothing
     connected, created or written), or none."""
     try:
-        open_destination(url, settings=settings or load_settings()).close()
+        check_destination_url(url, settings or load_settings())
     except ConfigError as exc:
         return [Problem("destination", str(exc))]
     return []
