@@ -196,6 +196,7 @@ class AuthorizerService:
         """Authorize in the browser (authorization-code flow) and save the authorizer. Any
         failure before the final insert stores nothing."""
         self._check_label_free(label)
+        tier = self._tier(rate_tier)  # a bad value costs no consent or token exchange
         app = self._app(client_id, client_secret, api_url)
         tokens = run_code_flow(
             app,
@@ -207,7 +208,7 @@ class AuthorizerService:
             timeout_seconds=flow.timeout_seconds,
             transport=self.transport,
         )
-        return self._save_new(app, tokens, label=label, rate_tier=self._tier(rate_tier))
+        return self._save_new(app, tokens, label=label, rate_tier=tier)
 
     def add_with_refresh_token(
         self,
@@ -221,11 +222,12 @@ class AuthorizerService:
     ) -> Authorizer:
         """Import an existing refresh token (it is exchanged, and so rotated, at once)."""
         self._check_label_free(label)
+        tier = self._tier(rate_tier)  # a bad value costs no token exchange (nor rotation)
         app = self._app(client_id, client_secret, api_url)
         tokens = refresh_tokens(
             app, refresh_token=refresh_token, transport=self.transport, imported=True
         )
-        return self._save_new(app, tokens, label=label, rate_tier=self._tier(rate_tier))
+        return self._save_new(app, tokens, label=label, rate_tier=tier)
 
     # -- reading and editing ---------------------------------------------------------------
 

@@ -83,13 +83,8 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         _say("aborted")
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: typer prints them with a hint
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            _say(str(exc))
-        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except typer.TyperException as exc:  # a bad flag or value: one line, and where help is
+        _fail(_usage_line(exc), exit_code=int(getattr(exc, "exit_code", 2)))
     except Exception as exc:  # the top level turns anything left (MemoryError too) into one line
         if debug:
             raise
@@ -114,6 +109,16 @@ def _unexpected(exc: BaseException) -> str:
     detail = redact(str(exc))[:_MAX_ERROR_CHARS]
     what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     return f"unexpected {what} (rerun with --debug for details)"
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    """The usage error's message ("No such option: --bogus") and the help of the command it
+    is about (typer's own display is four lines, with a box on a terminal)."""
+    format_message = getattr(exc, "format_message", None)
+    message = str(format_message() if callable(format_message) else exc).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", "") or "pinads"
+    return f"{message}; see `{command} --help`"
 
 
 def _fail(message: str, *, exit_code: int) -> None:

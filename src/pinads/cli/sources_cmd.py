@@ -108,10 +108,11 @@ def _create(file: Path | None, *, replace: bool) -> None:
 
 
 def _edit(name: str, file: Path, *, rebuild: bool) -> None:
+    service.get_source(name)  # an unknown source is the first thing to say
     document = _read_file(file)
     if document.get("name", name) != name:
-        raise ConfigError(f"the file names source {document.get('name')!r}, not {name!r}")
-    service.get_source(name)
+        named = str(document.get("name"))[:40]
+        raise ConfigError(f"the file names source {named!r}, not {name!r}: make them agree")
     if rebuild:
         # Imported here: run_cmd imports this module (the file reader, the preview table).
         from pinads.cli.run_cmd import rebuild_with_progress

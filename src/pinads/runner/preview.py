@@ -24,7 +24,14 @@ from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
 from pinads.sources.validate import collect_problems
 
-__all__ = ["PREVIEW_DAYS", "Diagnosis", "PreviewResult", "classify_problems", "preview_source"]
+__all__ = [
+    "PREVIEW_DAYS",
+    "Diagnosis",
+    "PreviewResult",
+    "classify_problems",
+    "preview_source",
+    "refuse_before_calls",
+]
 
 PREVIEW_DAYS = 7
 PREVIEW_ROWS = 50
@@ -109,6 +116,19 @@ def _failed(
         diagnosis=kind,
         message=f"{_HEADLINES[kind]}: {why}",
     )
+
+
+def refuse_before_calls(
+    config: SourceConfig, *, today: date, period: DateRange | None = None
+) -> PreviewResult | None:
+    """The preview's answer when the config alone explains why there can be no rows (catalog,
+    combination, dates: no call to Pinterest needed), else None."""
+    checked = config if period is None else config.model_copy(update={"date_range": period})
+    dataset, problems = collect_problems(checked, today=today)
+    if not problems and dataset is not None:
+        return None
+    why = "; ".join(str(p) for p in problems)
+    return _failed(checked, period, classify_problems(problems), why)
 
 
 def preview_source(

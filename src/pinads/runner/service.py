@@ -15,13 +15,14 @@ from pinads.errors import AuthError, ConfigError
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.runner.core import ProgressCallback, RunKind, RunResult
-from pinads.runner.preview import PreviewResult, preview_source
+from pinads.runner.preview import PreviewResult, preview_source, refuse_before_calls
 from pinads.runner.rebuild import check_rebuildable, rebuild_period
 from pinads.runner.run import plan_source, run_source
 from pinads.runner.store import RunRecord, SourceStore
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
+from pinads.sources.limits import size_problems
 from pinads.sources.validate import (
     document_problems,
     parse_config,
@@ -79,9 +80,17 @@ def check_source(
     settings = settings or load_settings()
     visible: Sequence[Mapping[str, Any]] | None = None
     known: list[Problem] = []
-    if check_accounts:
+    authorizer = document.get("authorizer")
+    # The accounts are read for a named authorizer of a document of sane size only: a missing
+    # name is reported once (as required), and an oversized document costs no API call.
+    if (
+        check_accounts
+        and isinstance(authorizer, str)
+        and authorizer
+        and not size_problems(document)
+    ):
         try:
-            with _opener(opener, settings)(str(document.get("authorizer", ""))) as client:
+            with _opener(opener, settings)(authorizer) as client:
                 visible = client.ad_accounts()
         except (ConfigError, AuthError) as exc:  # reported with the config's other problems
             known.append(Problem("authorizer", str(exc)))
@@ -456,10 +465,14 @@ def preview(
 ) -> PreviewResult:
     """Test Data for a saved source (by name) or an unsaved config document: the rows of a
     small range, or the reason there are none. A saved source's preview is recorded in its run
-    history (kind preview; it takes no run lock and writes nothing)."""
+    history (kind preview; it takes no run lock and writes nothing). A config whose catalog
+    checks fail is answered without calling Pinterest, and nothing is recorded."""
     settings = settings or load_settings()
     today = today or _today()
     config = _config_of(source, settings)
+    refused = refuse_before_calls(config, today=today, period=period)
+    if refused is not None:
+        return refused
     with _opener(opener, settings)(config.authorizer) as client:
         result = preview_source(config, client, today=today, period=period)
     if isinstance(source, str):

@@ -114,6 +114,7 @@ class SourceConfig(BaseModel):
         description="Catalog dataset, e.g. campaign_analytics (`pinads datasets`).",
     )
     authorizer: str = Field(
+        min_length=1,
         max_length=MAX_NAME_CHARS,
         description="Label or id of the authorizer (`pinads auth list`).",
     )

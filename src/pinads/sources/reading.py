@@ -87,6 +87,8 @@ def load_source_text(text: str, *, where: str = "the source") -> Any:
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where} is not valid YAML ({_yaml_reason(exc)}): fix it") from None
+    except (ValueError, OverflowError) as exc:  # a scalar YAML types but cannot build: 2026-02-30
+        raise ConfigError(f"{where} has a value YAML cannot read ({exc}): fix it") from None
     finally:
         loader.dispose()
 

@@ -164,16 +164,16 @@ def _pydantic_problem(error: Any) -> Problem:
     field = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int))
     field = field.split(".function-after")[0] or "source"
     kind = error.get("type", "")
+    top_level = field in SourceConfig.model_fields or "." not in field
     if kind == "extra_forbidden":
+        if not top_level:
+            return Problem(field, "unknown setting: remove it")
         allowed = ", ".join(sorted(SourceConfig.model_fields))
         return Problem(field, f"unknown setting; settings are: {allowed}")
     if kind == "missing":
-        description = (
-            SourceConfig.model_fields[field].description
-            if field in (SourceConfig.model_fields)
-            else ""
-        )
-        return Problem(field, f"is required ({description})")
+        model_field = SourceConfig.model_fields.get(field)
+        description = model_field.description if model_field is not None else None
+        return Problem(field, f"is required ({description})" if description else "is required")
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     return Problem(field, message)
 
