@@ -1,6 +1,6 @@
 """The example Meltano project (examples/meltano) with Meltano from the package index:
-`meltano run tap-pinads target-duckdb`, twice (the second run from the STATE Meltano saved),
-loads the same table as a direct `pinads run` of the same source."""
+`meltano run tap-pinads target-duckdb` loads the same table as a direct `pinads run` of the
+same source."""
 
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ def _meltano(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_meltano_run_loads_the_rows_of_a_direct_run(authorizer: str, tmp_path: Path) -> None:
     target = tool("target-duckdb", "target-duckdb")
     project = _project(tmp_path, target)
-    for _ in range(2):
-        result = _meltano(project, "run", "tap-pinads", "target-duckdb")
-        assert result.returncode == 0, result.stderr[-4000:]
+    result = _meltano(project, "run", "tap-pinads", "target-duckdb")
+    assert result.returncode == 0, result.stderr[-4000:]
     state = _meltano(project, "state", "get", "dev:tap-pinads-to-target-duckdb")
+    # Meltano kept the tap's last STATE for the next run (test_targets covers a run from one).
     assert '"replication_key_value"' in state.stdout, state.stderr[-2000:]
     loaded = duckdb_rows("target-duckdb", project / "pinads.duckdb", "pinterest.shop")
     expected = direct_run(

@@ -4,6 +4,7 @@ that resumes an interrupted backfill-sized range, Meltano-style JSON config, and
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -13,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from pinads.api.client import PinterestClient
 from pinads.emulator import EUR_ADVERTISER_ID, EmulatorConfig
 from pinads.extract.plan import Strategy
-from pinads.singer import Bookmark, load_tap_config, reading_period
+from pinads.singer import Bookmark, discover, load_tap_config, reading_period, sync
 
 from .tapkit import (
     SECOND_ACCOUNT,
@@ -100,11 +102,20 @@ def test_catalog_selection_drops_streams_and_fields_but_never_keys(
     assert "campaign_name" not in row and "date" in row  # a key column stays
     assert "campaign_name" not in parsed[0]["schema"]["properties"]
 
+
+def test_a_stream_the_catalog_does_not_select_is_not_read(tmp_path: Path) -> None:
+    """In process: a deselected stream gets no message and opens no client."""
+    path = source_yaml(tmp_path)
+    tap = load_tap_config(path, today=_today())
+    catalog = discover(tap)
     catalog["streams"][0]["metadata"][0]["metadata"]["selected"] = False
-    catalog_file.write_text(json.dumps(catalog))
-    result = run_tap("--config", str(path), "--catalog", str(catalog_file))
-    assert result.returncode == 0 and records(messages(result.stdout)) == []
-    assert b"not selected in the catalog" in result.stderr
+    out = io.BytesIO()
+
+    def no_client(label: str) -> PinterestClient:
+        raise AssertionError(f"a client was opened for {label}")
+
+    assert sync(tap, catalog=catalog, state=None, out=out, opener=no_client) == []
+    assert out.getvalue() == b""
 
 
 def _sync_until_first_step(args: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -98,7 +98,9 @@ def main() -> None:
 def tap_main() -> None:
     """The `tap-pinads` console script: `pinads singer` under the name Singer orchestrators
     expect of a tap (Meltano runs an extractor's `executable` with `--config ...` only)."""
-    sys.argv[1:1] = ["singer"]
+    args = sys.argv[1:]
+    debug = ["--debug"] if "--debug" in args else []  # an option of `pinads`, not of `singer`
+    sys.argv[1:] = [*debug, "singer", *(arg for arg in args if arg != "--debug")]
     main()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -124,12 +125,12 @@ def catalog_entry(table: TableSpec, *, append: bool) -> dict[str, Any]:
     return entry
 
 
+@dataclass(frozen=True, slots=True)
 class StreamSelection:
     """What a catalog selects of one stream: whether it runs, and its columns."""
 
-    def __init__(self, *, selected: bool, columns: tuple[str, ...]) -> None:
-        self.selected = selected
-        self.columns = columns
+    selected: bool
+    columns: tuple[str, ...]
 
 
 def _is_selected(metadata: Mapping[str, Any]) -> bool:
