@@ -149,7 +149,7 @@ class SourceConfig(BaseModel):
         default="duckdb",
         max_length=MAX_STRING_CHARS,
         description="duckdb (PINADS_HOME/pinads.duckdb), duckdb:///path, postgresql://..., "
-        "file:///dir?format=parquet.",
+        "file:///dir?format=parquet. A saved password is shown as ***; *** sent back keeps it.",
     )
     click_window_days: AttributionWindow = Field(
         default=30, description="Click attribution window (days)."
