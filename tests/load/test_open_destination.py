@@ -38,10 +38,11 @@ def test_duckdb_url_sets_threads_and_memory_limit(tmp_path: Path) -> None:
     assert isinstance(dest, DuckDBDestination)
     assert (dest.path, dest.threads, dest.memory_limit) == (tmp_path / "ads.duckdb", 3, 512 * 10**6)
     dest.check()
-    settings = dest._conn().execute(
-        "SELECT current_setting('threads'), current_setting('memory_limit')"
-    )
-    assert settings.fetchone() == (3, "488.2 MiB")  # DuckDB prints 512 MB in MiB
+    with dest._session() as conn:
+        settings = conn.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone()
+    assert settings == (3, "488.2 MiB")  # DuckDB prints 512 MB in MiB
     dest.close()
 
 
@@ -112,7 +113,8 @@ def test_duckdb_file_held_by_another_process_fails_check(tmp_path: Path) -> None
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
-        dest = open_destination(f"duckdb://{path}", settings=load_settings())
+        # Past its wait for the file (a reader's moment, a program left open), it says who.
+        dest = DuckDBDestination(path, url=f"duckdb://{path}", busy_seconds=0.5)
         with pytest.raises(LoadError, match=r"open in another process.*close that program"):
             dest.check()
     finally:

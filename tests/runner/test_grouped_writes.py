@@ -90,10 +90,11 @@ def test_a_refused_write_rolls_back_its_transaction_only(tmp_path: Path) -> None
     dest = _dest(tmp_path)
     # A table the user made stricter: DuckDB refuses the second step's rows. (Made here as an
     # earlier pinads version's table, whose checkpoint shows pinads wrote it.)
-    dest._conn().execute(
-        "CREATE TABLE grouped (date DATE, ad_id VARCHAR, spend BIGINT CHECK (spend < 100))"
-    )
-    dest._conn().execute("INSERT INTO _pinads_checkpoints VALUES ('grouped', 'o', 'o', 0, now())")
+    with dest._session() as conn:
+        conn.execute(
+            "CREATE TABLE grouped (date DATE, ad_id VARCHAR, spend BIGINT CHECK (spend < 100))"
+        )
+        conn.execute("INSERT INTO _pinads_checkpoints VALUES ('grouped', 'o', 'o', 0, now())")
     dest.write_step(TABLE, _step(0, 5), mode=WriteMode.UPSERT, scope=SCOPE, step_id="before")
     commits: list[list[tuple[str, int]]] = []
     steps = [("s0", _step(10, 5), True), ("s1", _step(20, 5, spend=500), True)]
@@ -110,11 +111,12 @@ def test_upsert_without_primary_key_overwrites_only_the_steps_keys(tmp_path: Pat
     upsert = WriteMode.UPSERT
     dest.write_step(TABLE, _step(0, 30, spend=1), mode=upsert, scope=SCOPE, step_id="a")
     dest.write_step(TABLE, _step(10, 10, spend=2), mode=upsert, scope=SCOPE, step_id="b")
-    constraints = dest._conn().execute(
-        "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'grouped' "
-        "AND constraint_type = 'PRIMARY KEY'"
-    )
-    assert constraints.fetchall() == [(0,)]  # no ART index growing with the table
+    with dest._session() as conn:
+        constraints = conn.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'grouped' "
+            "AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    assert constraints == [(0,)]  # no ART index growing with the table
     spend = {r["ad_id"]: r["spend"] for r in dest.read_table(TABLE.name).to_pylist()}
     assert len(spend) == 30
     assert [spend[f"{i:06d}"] for i in (0, 9, 10, 19, 20, 29)] == [1, 1, 2, 2, 1, 1]
@@ -133,23 +135,23 @@ def test_a_wide_table_commits_within_its_buffer_pool_in_small_row_groups(tmp_pat
     step = pa.table({f"m{i}": pa.array(range(i, i + rows), pa.int64()) for i in range(146)})
     dest = _dest(tmp_path)
     commits: list[list[tuple[str, int]]] = []
-    dest.write_steps(
-        wide,
-        [("all", step.to_batches(max_chunksize=20_000), True)],
-        mode=WriteMode.APPEND,
-        scope=SCOPE,
-        on_commit=commits.append,
-    )
+    with dest._session() as conn:  # kept open across the write, to read its settings after
+        dest.write_steps(
+            wide,
+            [("all", step.to_batches(max_chunksize=20_000), True)],
+            mode=WriteMode.APPEND,
+            scope=SCOPE,
+            on_commit=commits.append,
+        )
+        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()
+        groups = conn.execute(
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('wide')"
+        ).fetchone()
     assert commits == [[("all", rows)]]
-    conn = dest._conn()
-    limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()
     # the write ran under the cap for its width, well below the 192 MB that 146 columns needed
     # with DuckDB's default row groups
     assert limit == (f"{memory_limit_for(wide) / 2**20:.1f} MiB",)
     assert memory_limit_for(wide) < 192 * 2**20
-    groups = conn.execute(
-        "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('wide')"
-    ).fetchone()
     assert groups == (3,)  # ROW_GROUP_ROWS rows each
     dest.close()
     reopened = DuckDBDestination(tmp_path / "g.duckdb", url="duckdb:///g")
@@ -159,16 +161,16 @@ def test_a_wide_table_commits_within_its_buffer_pool_in_small_row_groups(tmp_pat
 
 def test_a_large_step_is_written_by_every_core_and_small_ones_by_one(tmp_path: Path) -> None:
     dest = _dest(tmp_path)
-    conn = dest._conn()
+    with dest._session() as conn:  # kept open across the writes, to read their settings
 
-    def threads() -> object:
-        row = conn.execute("SELECT current_setting('threads')").fetchone()
-        return None if row is None else row[0]
+        def threads() -> object:
+            row = conn.execute("SELECT current_setting('threads')").fetchone()
+            return None if row is None else row[0]
 
-    dest.write_step(TABLE, _step(0, 1_000), mode=WriteMode.UPSERT, scope=SCOPE, step_id="small")
-    assert threads() == 1
-    large = PARALLEL_STEP_ROWS
-    dest.write_step(TABLE, _step(0, large), mode=WriteMode.UPSERT, scope=SCOPE, step_id="large")
-    assert threads() == len(os.sched_getaffinity(0))
+        dest.write_step(TABLE, _step(0, 1_000), mode=WriteMode.UPSERT, scope=SCOPE, step_id="small")
+        assert threads() == 1
+        large = PARALLEL_STEP_ROWS
+        dest.write_step(TABLE, _step(0, large), mode=WriteMode.UPSERT, scope=SCOPE, step_id="large")
+        assert threads() == len(os.sched_getaffinity(0))
     assert dest.read_table(TABLE.name).num_rows == large
     dest.close()

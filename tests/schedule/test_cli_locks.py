@@ -86,6 +86,10 @@ def _lock_holder() -> str | None:
     return None if lock is None else lock.run_id
 
 
+def _recorded(run_id: str) -> bool:
+    return any(run.id == run_id for run in service.list_runs("shop"))
+
+
 def test_a_second_process_is_refused_and_a_killed_runs_lock_is_taken_over(
     emulator_server: EmulatorServer, tmp_path: Path
 ) -> None:
@@ -102,7 +106,9 @@ def test_a_second_process_is_refused_and_a_killed_runs_lock_is_taken_over(
     )
     try:
         deadline = time.monotonic() + 60
-        while (holder := _lock_holder()) is None and backfill.poll() is None:
+        # The lock comes first (before the destination is opened), the run's record next.
+        while (holder := _lock_holder()) is None or not _recorded(holder):
+            assert backfill.poll() is None, backfill.communicate()[1]
             assert time.monotonic() < deadline, "the backfill never took its lock"
             time.sleep(0.05)
         assert holder is not None and backfill.poll() is None, backfill.communicate()[1]

@@ -31,7 +31,7 @@ from pinads.extract.plan import PlanStep, StepKind
 from pinads.extract.table import Selection
 from pinads.load.spec import TableSpec
 
-__all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "run_steps"]
+__all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "StepStream", "run_steps"]
 
 DEFAULT_WORKERS = 4
 # Async reports run on threads of their own: a report spends minutes waiting for Pinterest and
@@ -125,6 +125,8 @@ class _Channel:
     def __init__(self, size: int) -> None:
         self.items: queue.Queue[StepOutput | BaseException | None] = queue.Queue(maxsize=size)
         self.stop = threading.Event()
+        self.expected = 0  # workers started
+        self.finished = 0  # workers whose end the consumer has taken
 
     def put(self, item: StepOutput | BaseException | None) -> bool:
         while not self.stop.is_set():
@@ -165,19 +167,64 @@ def _hand_over(channel: _Channel, error: Exception) -> None:
     channel.put(error)
 
 
+class StepStream:
+    """The outputs of `run_steps`, in the order they are ready; a generator that can also
+    tell whether the next output is already waiting (`ready`)."""
+
+    def __init__(self, outputs: Generator[StepOutput, None, None], channel: _Channel) -> None:
+        self._outputs = outputs
+        self._channel = channel
+
+    def __iter__(self) -> StepStream:
+        return self
+
+    def __next__(self) -> StepOutput:
+        return next(self._outputs)
+
+    def close(self) -> None:
+        self._outputs.close()
+
+    def ready(self, *, wait_seconds: float = 0.0) -> bool:
+        """Whether the next `next()` returns at once (an output or an error waits, or the
+        stream has ended) rather than waiting for Pinterest, now or within `wait_seconds`:
+        a writer keeps its transaction open only then."""
+        channel = self._channel
+        items = channel.items
+
+        def settled() -> bool:
+            ended = sum(1 for item in items.queue if item is None)
+            return channel.finished + ended >= channel.expected or any(
+                item is not None for item in items.queue
+            )
+
+        with items.not_empty:  # the queue's own condition, notified by every put
+            return items.not_empty.wait_for(settled, timeout=wait_seconds)
+
+
 def run_steps(
     job: ExtractJob, steps: Sequence[PlanStep], *, workers: int = DEFAULT_WORKERS
-) -> Generator[StepOutput, None, None]:
-    """Yield each step's output as it is ready; accounts (and async reports) run in parallel,
-    the synchronous steps of one account in plan order. The consumer must write (and close)
-    each output before asking for the next."""
+) -> StepStream:
+    """Each step's output as it is ready; accounts (and async reports) run in parallel, the
+    synchronous steps of one account in plan order. The consumer must write (and close) each
+    output before asking for the next, and close the stream when it stops early."""
     reports, accounts = _groups(steps)
+    channel = _Channel(size=max(1, min(workers, len(reports) + len(accounts))))
+    return StepStream(_produce(job, (reports, accounts), channel, workers=workers), channel)
+
+
+def _produce(
+    job: ExtractJob,
+    units: tuple[list[list[PlanStep]], list[list[PlanStep]]],
+    channel: _Channel,
+    *,
+    workers: int,
+) -> Generator[StepOutput, None, None]:
+    reports, accounts = units
     if not reports and not accounts:
         return
     # Arrow's bundled mimalloc keeps freed pages (~30 MB more RSS over a large run); the
     # system allocator returns them, at no measurable cost for step-sized batches.
     pa.set_memory_pool(pa.system_memory_pool())
-    channel = _Channel(size=max(1, min(workers, len(reports) + len(accounts))))
     # What exists now (modules, entity lists) lives for the whole run: park it outside the
     # collector so the per-step collections below only look at the run's new objects.
     gc.freeze()
@@ -193,8 +240,9 @@ def run_steps(
             )
             pools.append(pool)
             futures += [pool.submit(_worker, job, group, channel) for group in groups]
+    channel.expected = len(futures)
     try:
-        yield from _drain(channel, expected=len(futures))
+        yield from _drain(channel)
     finally:
         # Every worker error reached the consumer through the channel (the first one is the
         # run's cause) or came after it stopped reading: nothing is raised here, so an error
@@ -221,12 +269,11 @@ def _groups(steps: Sequence[PlanStep]) -> tuple[list[list[PlanStep]], list[list[
     return reports, list(by_account.values())
 
 
-def _drain(channel: _Channel, *, expected: int) -> Iterator[StepOutput]:
-    finished = 0
-    while finished < expected:
+def _drain(channel: _Channel) -> Iterator[StepOutput]:
+    while channel.finished < channel.expected:
         item = channel.items.get()
         if item is None:
-            finished += 1
+            channel.finished += 1
         elif isinstance(item, BaseException):
             raise item
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,9 @@ import pyarrow.compute as pc
 from pinads.errors import LoadError
 from pinads.load.conform import collect_step, last_per_key, quote_ident
 from pinads.load.cores import usable_cores
+from pinads.load.duckdb_file import BUSY_SECONDS, DuckDBFile
+from pinads.load.duckdb_file import first_line as _first_line
+from pinads.load.duckdb_file import open_failure as _open_failure
 from pinads.load.duckdb_tables import REGISTRY_DDL, DuckDBCatalog
 from pinads.load.ownership import (
     Ownership,
@@ -53,7 +56,6 @@ CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (
 # buffer pool a write needs (see the cap below): a run of the extraction benchmark peaks ~35 MB
 # lower. The cost is ~6% more file (27.0 vs 25.5 MB for its 360k rows x 44 columns).
 ROW_GROUP_ROWS = 61_440
-_DATABASE = "pinads"  # the alias of the attached file (the connection's default database)
 # A transaction of several steps commits once it holds this many rows (several row groups: past
 # one, rows go compressed straight into the file) or is this old (bounding what a crash makes
 # the next run fetch again).
@@ -154,16 +156,22 @@ class DuckDBDestination:
         url: str,
         threads: int | None = None,
         memory_limit: int | None = None,
+        busy_seconds: float = BUSY_SECONDS,
     ) -> None:
         """`threads` for DuckDB and `memory_limit` (bytes) for its buffer pool; None picks them
         for each step written (one thread for small steps, every core for large ones) and sizes
-        the pool for the table's width and the threads (`memory_limit_for`)."""
+        the pool for the table's width and the threads (`memory_limit_for`). `busy_seconds`:
+        how long to wait for the file while a program outside pinads has it open."""
         self.url = url
         self.path = path
         self.threads = threads
         self.memory_limit = memory_limit
         self._lock = threading.RLock()
-        self._connection: duckdb.DuckDBPyConnection | None = None
+        # Attached only while in use, so runs sharing the file queue for it and readers get
+        # it between uses (see pinads.load.duckdb_file).
+        self._file = DuckDBFile(
+            path, row_group_rows=ROW_GROUP_ROWS, prepare=self._prepare, busy_seconds=busy_seconds
+        )
         self._tuned: tuple[int, int] | None = None  # (threads, memory limit) set on the connection
 
     # -- connection -------------------------------------------------------------------------
@@ -180,31 +188,25 @@ class DuckDBDestination:
             _exec(conn, "SET memory_limit = ?", [f"{limit}B"])
             self._tuned = (threads, limit)
 
-    def _conn(self) -> duckdb.DuckDBPyConnection:
-        if self._connection is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = _attach(self.path)
-            except OSError as exc:
-                raise LoadError(
-                    f"cannot create the DuckDB file's directory {self.path.parent} "
-                    f"({exc.strerror}); choose a writable path in the destination URL"
-                ) from exc
-            except duckdb.Error as exc:
-                raise LoadError(_open_failure(self.path, exc)) from exc
-            _exec(conn, "SET TimeZone = 'UTC'")
-            # Tables are sets: letting DuckDB reorder rows roughly doubles Arrow scan speed.
-            _exec(conn, "SET preserve_insertion_order = false")
-            self._tune(conn, None, rows=0)
-            _exec(conn, _CHECKPOINT_DDL)
-            _exec(conn, REGISTRY_DDL)
-            self._connection = conn
-        return self._connection
+    def _prepare(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Settings and bookkeeping of a freshly attached file."""
+        self._tuned = None
+        _exec(conn, "SET TimeZone = 'UTC'")
+        # Tables are sets: letting DuckDB reorder rows roughly doubles Arrow scan speed.
+        _exec(conn, "SET preserve_insertion_order = false")
+        self._tune(conn, None, rows=0)
+        _exec(conn, _CHECKPOINT_DDL)
+        _exec(conn, REGISTRY_DDL)
+
+    @contextmanager
+    def _session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The file, attached for this use (and the uses nested in it), closed after."""
+        with self._lock, self._file.use() as conn:
+            yield conn
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock:
-            conn = self._conn()
+        with self._session() as conn:
             _exec(conn, "BEGIN TRANSACTION")
             try:
                 yield conn
@@ -214,8 +216,7 @@ class DuckDBDestination:
             _exec(conn, "COMMIT")
 
     def check(self) -> None:
-        with self._lock:
-            conn = self._conn()
+        with self._session() as conn:
             try:
                 # A write to the file itself proves it is writable; the probe is rolled back.
                 _exec(conn, "BEGIN TRANSACTION")
@@ -226,11 +227,9 @@ class DuckDBDestination:
                 raise LoadError(_open_failure(self.path, exc)) from exc
 
     def close(self) -> None:
+        """Nothing stays open between uses: the file is closed after each (see `_session`)."""
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-                self._tuned = None
+            self._tuned = None
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -257,6 +256,7 @@ class DuckDBDestination:
         mode: WriteMode,
         scope: str,
         on_commit: Callable[[list[tuple[str, int]]], None],
+        more_ready: Callable[[], bool] | None = None,
         group_rows: int = GROUP_ROWS,
         group_seconds: float = GROUP_SECONDS,
     ) -> None:
@@ -271,12 +271,16 @@ class DuckDBDestination:
         the file, where a small transaction goes through the WAL and gets compressed again at
         every automatic checkpoint: per-step commits cost about twice the CPU. If the producer
         of the steps fails, the steps already written are committed before the error goes on;
-        if DuckDB refuses a step, the open transaction is rolled back (its steps rerun)."""
+        if DuckDB refuses a step, the open transaction is rolled back (its steps rerun).
+
+        The file is attached for each transaction and closed after its commit, so it is free
+        while the producer fetches the next steps: `more_ready()` says whether the next step is
+        already waiting (None: assume so), and a transaction stays open only for one that is."""
         mode = WriteMode(mode)
         target = self._target(table, mode)
-        with self._lock:
-            conn = self._conn()
-            group = _Group(conn, (target.name, scope), on_commit)
+        ready = more_ready or (lambda: True)
+        with self._lock, ExitStack() as held:
+            group: _Group | None = None
             items = iter(steps)
             while True:
                 try:
@@ -286,13 +290,18 @@ class DuckDBDestination:
                     step_id, batches, groupable = item
                     rows = collect_step(target, batches, require_key=mode.uses_key)
                 except BaseException:
-                    group.commit()
+                    _commit(group, held)
                     raise
-                self._tune(conn, target, rows=rows.num_rows)
+                if group is None:
+                    conn = held.enter_context(self._session())
+                    group = _Group(conn, (target.name, scope), on_commit)
+                self._tune(group.conn, target, rows=rows.num_rows)
                 self._add_step(group, target, rows, mode=mode, scope=scope, step_id=step_id)
-                if not groupable or group.rows >= group_rows or group.age() >= group_seconds:
-                    group.commit()
-            group.commit()
+                full = group.rows >= group_rows or group.age() >= group_seconds
+                if not groupable or full or not ready():
+                    _commit(group, held)
+                    group = None
+            _commit(group, held)
 
     def _target(self, table: TableSpec, mode: WriteMode) -> TableSpec:
         if mode is not WriteMode.REPLACE:
@@ -423,9 +432,9 @@ class DuckDBDestination:
     def _table_columns(
         self, table_name: str, *, conn: duckdb.DuckDBPyConnection | None = None
     ) -> dict[str, str]:
-        with self._lock:
+        with self._session() as own:
             rows = _exec(
-                conn or self._conn(),
+                conn or own,
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_catalog = current_database() AND table_schema = current_schema() "
                 "AND table_name = ? ORDER BY ordinal_position",
@@ -464,10 +473,10 @@ class DuckDBDestination:
         return {str(r[0]) for r in rows}
 
     def completed_steps(self, table_name: str, scope: str) -> set[str]:
-        with self._lock:
+        with self._session() as conn:
             shadow = shadow_name(table_name)
             name = shadow if self._table_columns(shadow) else table_name
-            return self._steps(self._conn(), name, scope)
+            return self._steps(conn, name, scope)
 
     def clear_steps(
         self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None
@@ -529,13 +538,20 @@ class DuckDBDestination:
     # -- reading ----------------------------------------------------------------------------
 
     def read_table(self, table_name: str) -> pa.Table:
-        with self._lock:
+        with self._session() as conn:
             if not self._table_columns(table_name):
                 raise LoadError(f"table {table_name!r} does not exist in {self.path}")
-            result: pa.Table = (
-                self._conn().sql(f"SELECT * FROM {quote_ident(table_name)}").to_arrow_table()
-            )
+            result: pa.Table = conn.sql(f"SELECT * FROM {quote_ident(table_name)}").to_arrow_table()
             return result
+
+
+def _commit(group: _Group | None, held: ExitStack) -> None:
+    """Commit the group's transaction, then close the file until the next one."""
+    try:
+        if group is not None:
+            group.commit()
+    finally:
+        held.close()
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: TableSpec, rows: pa.Table) -> int:
@@ -685,33 +701,3 @@ def _save_checkpoints(
         "DO UPDATE SET rows_written = excluded.rows_written, committed_at = now()",
         params,
     )
-
-
-def _attach(path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection whose default database is the file at `path`, attached with pinads' row
-    group size (ROW_GROUP_SIZE is an option of ATTACH, not of the file: it holds for the rows
-    this connection writes). Spilled buffers go beside the file, as for a file opened directly."""
-    conn = duckdb.connect()
-    try:
-        literal = str(path).replace("'", "''")
-        _exec(conn, f"ATTACH '{literal}' AS {_DATABASE} (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
-        _exec(conn, f"USE {_DATABASE}")
-        _exec(conn, "SET temp_directory = ?", [f"{path}.tmp"])
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _open_failure(path: Path, exc: duckdb.Error) -> str:
-    text = _first_line(exc)
-    if "lock" in text.lower():
-        return (
-            f"the DuckDB file {path} is open in another process ({text}); close that "
-            "program (a DuckDB shell, notebook or another pinads run) and retry"
-        )
-    return f"cannot open the DuckDB file {path} ({text}); check the path and its permissions"

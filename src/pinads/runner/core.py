@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.errors import ExtractError
-from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepOutput, run_steps
+from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepStream, run_steps
 from pinads.extract.plan import PlanStep, StepKind
 from pinads.load.spec import CheckedTables, Destination, TableSpec, WriteMode
 from pinads.runner.prepare import Prepared
@@ -73,6 +73,11 @@ class RunProgress:
 
 
 ProgressCallback = Callable[[RunProgress], None]
+
+# How long a grouping destination keeps its transaction (and so its file) open for the next
+# step: steps that follow each other closely share a transaction (half the CPU of one each),
+# and a run waiting longer on Pinterest leaves the file to other writers and readers meanwhile.
+NEXT_STEP_WAIT_SECONDS = 0.5
 
 
 class RunResult(BaseModel):
@@ -258,13 +263,15 @@ class GroupedWriter(Protocol):
         mode: WriteMode,
         scope: str,
         on_commit: Callable[[list[tuple[str, int]]], None],
+        more_ready: Callable[[], bool] | None = None,
     ) -> None:
-        """Write `(step id, batches, groupable)` items; report each commit's steps."""
+        """Write `(step id, batches, groupable)` items; report each commit's steps. A
+        transaction stays open for the next item only while `more_ready()` says it waits."""
 
 
 def _write_grouped(
     destination: GroupedWriter,
-    outputs: Generator[StepOutput, None, None],
+    outputs: StepStream,
     prepared: Prepared,
     *,
     scope: str,
@@ -296,7 +303,12 @@ def _write_grouped(
 
     with closing(items()) as steps:
         destination.write_steps(
-            prepared.table, steps, mode=prepared.config.write_mode, scope=scope, on_commit=on_commit
+            prepared.table,
+            steps,
+            mode=prepared.config.write_mode,
+            scope=scope,
+            on_commit=on_commit,
+            more_ready=lambda: outputs.ready(wait_seconds=NEXT_STEP_WAIT_SECONDS),
         )
 
 

@@ -188,6 +188,7 @@ def run_source(
     client: PinterestClient,
     destination: Destination,
     ledger: RunLedger | None = None,
+    run_id: str | None = None,
     today: date | None = None,
     kind: RunKind = RunKind.MANUAL,
     period: DateRange | None = None,
@@ -211,7 +212,7 @@ def run_source(
     if kind is RunKind.REBUILD:
         config = config.model_copy(update={"write_mode": WriteMode.REPLACE})
     today = today or datetime.now(UTC).date()
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()  # a ledger may hold the source's lock for it already
     started = time.monotonic()
     before = client.stats
     span = (

@@ -340,7 +340,7 @@ def _run_config(
     """Run `config` (saved, or about to be saved by a rebuild) under its source's lock, into
     `destination_url` (its destination with the secrets that saved configs show as `***`)."""
     dataset = get_dataset(config.dataset)
-    store.refuse_if_running(config.name)  # before the destination a live run may hold
+    run_id = store.hold(config.name)  # the source's lock first, then its destination
     destination = open_destination(destination_url, settings=settings)
     try:
         destination.check()  # before opening the client: that may already call Pinterest
@@ -351,6 +351,7 @@ def _run_config(
                 client=client,
                 destination=destination,
                 ledger=store,
+                run_id=run_id,
                 today=today,
                 kind=kind,
                 period=period,
@@ -360,6 +361,7 @@ def _run_config(
             )
     finally:
         destination.close()
+        store.release(run_id)  # only if the run never began
 
 
 def backfill(

@@ -119,10 +119,13 @@ class SourceStore:
         settings.ensure_home()
         self.db: ControlDB = open_control_db(settings)
         self._live: dict[str, _Heartbeat] = {}
+        self._held: dict[str, int] = {}  # run id -> source id: locks taken before `begin`
 
     def close(self) -> None:
         for beat in self._live.values():
             beat.close()
+        for run_id in list(self._held):
+            self.release(run_id)
         self.db.close()
 
     # -- sources ---------------------------------------------------------------------------
@@ -211,29 +214,38 @@ class SourceStore:
     def begin(
         self, *, source: str, kind: str, run_id: str, start: date | None, end: date | None
     ) -> None:
-        source_id = self._existing(source).id
-        self._reap(source_id)
-        try:
-            self.db.runs.acquire_run_lock(source_id, run_id)
-        except StateError as exc:
-            raise self._running(source, source_id) from exc
+        source_id = self._held.pop(run_id, None)
+        if source_id is None:  # not held yet: take the lock now
+            source_id = self._existing(source).id
+            self._take_lock(source, source_id, run_id)
         self.db.runs.start(
             source_id, kind=RunKind(kind), range_start=start, range_end=end, run_id=run_id
         )
         self._live[run_id] = _Heartbeat(self.db.runs, source_id=source_id, run_id=run_id, kind=kind)
 
-    def refuse_if_running(self, source: str) -> None:
-        """Raise `begin`'s StateError now if a live run holds the source (a dead holder's lock
-        is taken over): before the run opens its destination, which the live run may hold
-        (a DuckDB file takes one process), so the refusal names the run, not the file."""
+    def hold(self, source: str) -> str:
+        """Take the source's run lock for a run about to begin, and return that run's id
+        (`begin` with it records the run): before the run opens its destination, so of two
+        runs racing for one source, the loser is refused as "already running" and does not
+        touch the destination at all."""
         source_id = self._existing(source).id
+        run_id = uuid.uuid4().hex[:16]
+        self._take_lock(source, source_id, run_id)
+        self._held[run_id] = source_id
+        return run_id
+
+    def release(self, run_id: str) -> None:
+        """Free a lock `hold` took for a run that never began (its destination check failed)."""
+        source_id = self._held.pop(run_id, None)
+        if source_id is not None:
+            self.db.runs.release_run_lock(source_id, run_id)
+
+    def _take_lock(self, source: str, source_id: int, run_id: str) -> None:
         self._reap(source_id)
-        probe = f"probe-{uuid.uuid4().hex[:16]}"
         try:
-            self.db.runs.acquire_run_lock(source_id, probe)
+            self.db.runs.acquire_run_lock(source_id, run_id)
         except StateError as exc:
             raise self._running(source, source_id) from exc
-        self.db.runs.release_run_lock(source_id, probe)
 
     def _running(self, source: str, source_id: int) -> StateError:
         holder = self.db.runs.lock_of(source_id)
