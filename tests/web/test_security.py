@@ -14,7 +14,15 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from pinads.settings import AppSettings
-from pinads.web import api, create_app, pages_account, pages_auth, pages_sources, wizard
+from pinads.web import (
+    api,
+    create_app,
+    pages_account,
+    pages_auth,
+    pages_login,
+    pages_sources,
+    wizard,
+)
 
 from .conftest import Browser
 
@@ -28,6 +36,7 @@ ROUTERS = (
     api.router,
     pages_auth.router,
     pages_account.router,
+    pages_login.router,
     wizard.router,
     pages_sources.router,
 )

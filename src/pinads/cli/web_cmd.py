@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from pinads.errors import ConfigError
 from pinads.settings import load_settings
+
+if TYPE_CHECKING:
+    from pinads.web.store import WebStore
 
 __all__ = ["exposure_warning", "register"]
 
@@ -51,6 +56,8 @@ def serve_command(
     from pinads.web import create_app
 
     app = create_app(load_settings(), secure_cookies=secure_cookies)
+    # Audit entries go to the server's log as well as to the control DB.
+    logging.getLogger("pinads.audit").setLevel(logging.INFO)
     warning = exposure_warning(host, secure_cookies=secure_cookies)
     if warning:
         typer.echo(warning, err=True)
@@ -58,6 +65,47 @@ def serve_command(
     # uvicorn trusts X-Forwarded-Proto/-For from a proxy on this machine (127.0.0.1), so
     # redirects and the OAuth callback URL say https behind a local TLS proxy.
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def _record(store: WebStore, action: str, target: str, **details: str) -> None:
+    """A command-line change in the audit log (actor: the operating-system user)."""
+    from pinads.web.audit import AuditLog, cli_actor
+
+    AuditLog(store.engine).record(
+        actor=cli_actor(), action=action, target=target, details={**details, "via": "cli"}
+    )
+
+
+def audit_command(
+    limit: int = typer.Option(50, "--limit", min=1, max=500, help="How many entries."),
+    before: int | None = typer.Option(None, "--before", help="Entries older than this id."),
+    action: str | None = typer.Option(
+        None, "--action", help="Only this action or area, e.g. login or source.delete."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help="Only this user (or cli:NAME)."),
+) -> None:
+    """The audit log, newest first: logins, logouts, password changes, and changes made in
+    the web UI, the JSON API and with `users`/`tokens` commands."""
+    from pinads.web.audit import AuditLog
+    from pinads.web.store import WebStore
+
+    store = WebStore(load_settings())
+    try:
+        entries = AuditLog(store.engine).entries(
+            limit=limit, before=before, action=action, actor=actor
+        )
+    finally:
+        store.close()
+    if not entries:
+        typer.echo("no audit entries" + (" matching the filters" if action or actor else ""))
+        return
+    typer.echo("id\tat (UTC)\tactor\taction\ttarget\taddress\tdetails")
+    for e in entries:
+        details = ", ".join(f"{k}={v}" for k, v in e.details.items())
+        typer.echo(
+            f"{e.id}\t{e.at:%Y-%m-%d %H:%M:%S}\t{e.actor}\t{e.action}\t{e.target or '-'}\t"
+            f"{e.address or '-'}\t{details}"
+        )
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -84,6 +132,7 @@ def users_create(
     store = WebStore(load_settings())
     try:
         created = store.set_user(username, password)
+        _record(store, "user.create" if created else "user.password", username)
     finally:
         store.close()
     typer.echo(f"{'created user' if created else 'new password set for'} {username}")
@@ -106,6 +155,7 @@ def users_set_password(
                 f"no user {username!r}: create it with `pinads users create {username}`"
             )
         store.set_password(username, _read_password(password_stdin))
+        _record(store, "user.password", username)
     finally:
         store.close()
     typer.echo(f"new password set for {username}; its web sessions were logged out")
@@ -122,6 +172,7 @@ def tokens_create(
     store = WebStore(load_settings())
     try:
         token = store.create_token(name=name, username=user)
+        _record(store, "token.create", name, user=user)
     finally:
         store.close()
     typer.echo(token)
@@ -157,6 +208,7 @@ def tokens_delete(
     store = WebStore(load_settings())
     try:
         store.delete_token(token_id)
+        _record(store, "token.delete", str(token_id))
     finally:
         store.close()
     typer.echo(f"deleted API token {token_id}")
@@ -164,5 +216,6 @@ def tokens_delete(
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve_command)
+    app.command("audit")(audit_command)
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -23,7 +23,8 @@ from pinads.errors import ConfigError
 from pinads.runner import PreviewResult, RunRecord
 from pinads.runner import service as runs
 from pinads.sources import DateRange
-from pinads.web.common import context_of
+from pinads.web.audit import MAX_PAGE, AuditPage
+from pinads.web.common import audit, context_of
 from pinads.web.jobs import JobView
 from pinads.web.security import api_user
 from pinads.web.views import (
@@ -98,6 +99,10 @@ class BackfillBody(BaseModel):
     end: date | None = None
 
 
+def _audit(request: Request, action: str, target: str, **details: Any) -> None:
+    audit(request, str(request.state.api_user), action, target, **details)
+
+
 def _authorizer_id(request: Request, ref: str) -> int:
     with context_of(request).authorizers() as service:
         for authorizer in service.list():
@@ -111,6 +116,21 @@ def _source_name(request: Request, name: str) -> str:
     if name not in known:
         raise HTTPException(status_code=404, detail=f"no source named {name!r}")
     return name
+
+
+@router.get("/audit", tags=["meta"])
+def audit_log(
+    request: Request,
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    before: int | None = Query(default=None, description="`next_before` of the last page."),
+    actor: str | None = Query(default=None, max_length=64),
+    action: str | None = Query(
+        default=None, max_length=64, description="e.g. login or source.delete"
+    ),
+) -> AuditPage:
+    """The audit log, newest first: logins, logouts, password changes and every change made
+    through the pages, this API and the command line."""
+    return context_of(request).audit.page(limit=limit, before=before, actor=actor, action=action)
 
 
 @router.get("/me", tags=["meta"])
@@ -132,7 +152,7 @@ def list_authorizers(request: Request) -> list[Authorizer]:
 def import_authorizer(request: Request, body: NewAuthorizerBody) -> Authorizer:
     """Save an authorizer from an existing refresh token (rotated at once)."""
     with context_of(request).authorizers() as service:
-        return service.add_with_refresh_token(
+        authorizer = service.add_with_refresh_token(
             client_id=body.client_id,
             client_secret=body.client_secret,
             refresh_token=body.refresh_token,
@@ -140,6 +160,8 @@ def import_authorizer(request: Request, body: NewAuthorizerBody) -> Authorizer:
             label=body.label,
             rate_tier=body.rate_tier,
         )
+    _audit(request, "authorizer.add", authorizer.label, id=authorizer.id)
+    return authorizer
 
 
 @router.get("/authorizers/{ref}", tags=["authorizers"])
@@ -150,15 +172,22 @@ def get_authorizer(request: Request, ref: str) -> Authorizer:
 
 @router.patch("/authorizers/{ref}", tags=["authorizers"])
 def rename_authorizer(request: Request, ref: str, body: RenameBody) -> Authorizer:
+    authorizer_id = _authorizer_id(request, ref)
     with context_of(request).authorizers() as service:
-        return service.rename(_authorizer_id(request, ref), body.label)
+        old = service.get(authorizer_id).label
+        renamed = service.rename(authorizer_id, body.label)
+    _audit(request, "authorizer.rename", renamed.label, **{"from": old})
+    return renamed
 
 
 @router.delete("/authorizers/{ref}", tags=["authorizers"], status_code=204)
 def delete_authorizer(request: Request, ref: str) -> None:
     """Refused (400) while a source uses the authorizer."""
+    authorizer_id = _authorizer_id(request, ref)
     with context_of(request).authorizers() as service:
-        service.delete(_authorizer_id(request, ref))
+        label = service.get(authorizer_id).label
+        service.delete(authorizer_id)
+    _audit(request, "authorizer.delete", label)
 
 
 @router.post("/authorizers/{ref}/test", tags=["authorizers"])
@@ -169,8 +198,12 @@ def test_authorizer(request: Request, ref: str) -> TestReport:
 
 @router.post("/authorizers/{ref}/revoke", tags=["authorizers"])
 def revoke_authorizer(request: Request, ref: str) -> RevokeResult:
+    authorizer_id = _authorizer_id(request, ref)
     with context_of(request).authorizers() as service:
-        return service.revoke(_authorizer_id(request, ref))
+        result = service.revoke(authorizer_id)
+        label = service.get(authorizer_id).label
+    _audit(request, "authorizer.revoke", label, at_pinterest=result.revoked_at_pinterest)
+    return result
 
 
 @router.get("/authorizers/{ref}/accounts", tags=["authorizers"])
@@ -230,6 +263,7 @@ def create_source(request: Request, body: dict[str, Any]) -> SourceView:
     """Validate (every problem at once, accounts and roles included) and save a source."""
     ctx = context_of(request)
     config = runs.create_source(body, settings=ctx.settings, opener=ctx.open_client)
+    _audit(request, "source.create", config.name)
     return source_view(ctx, config)
 
 
@@ -266,10 +300,12 @@ def _update(request: Request, name: str, document: dict[str, Any], *, rebuild: b
     document = {**document, "name": name}
     if rebuild:
         job = start_rebuild(ctx, document)
+        _audit(request, "source.rebuild", name, job=job.id if job is not None else None)
         if job is not None:
             return JSONResponse(job.view().model_dump(mode="json"), status_code=202)
         return source_view(ctx, runs.get_source(name, settings=ctx.settings))
     config, _ = runs.update_source(document, settings=ctx.settings, opener=ctx.open_client)
+    _audit(request, "source.update", name)
     return source_view(ctx, config)
 
 
@@ -307,6 +343,7 @@ def patch_source(request: Request, name: str, body: dict[str, Any]) -> Any:
 @router.delete("/sources/{name}", tags=["sources"], status_code=204)
 def delete_source(request: Request, name: str) -> None:
     runs.delete_source(_source_name(request, name), settings=context_of(request).settings)
+    _audit(request, "source.delete", name)
 
 
 @router.get("/sources/{name}/runs", tags=["runs"])
@@ -325,14 +362,18 @@ def all_runs(request: Request, limit: int = 20) -> list[RunRecord]:
 @router.post("/sources/{name}/run", tags=["runs"], status_code=202)
 def run_now(request: Request, name: str) -> JobView:
     """Start a manual run in the background; poll GET /api/jobs/{id}."""
-    return start_run(context_of(request), _source_name(request, name)).view()
+    job = start_run(context_of(request), _source_name(request, name))
+    _audit(request, "run.start", name, job=job.id)
+    return job.view()
 
 
 @router.post("/sources/{name}/backfill", tags=["runs"], status_code=202)
 def backfill(request: Request, name: str, body: BackfillBody) -> JobView:
     """Start a backfill (async reports, resumable) in the background."""
     ctx = context_of(request)
-    return start_backfill(ctx, _source_name(request, name), start=body.start, end=body.end).view()
+    job = start_backfill(ctx, _source_name(request, name), start=body.start, end=body.end)
+    _audit(request, "backfill.start", name, job=job.id, start=body.start, end=body.end)
+    return job.view()
 
 
 @router.get("/jobs/{job_id}", tags=["runs"])

@@ -21,13 +21,10 @@ from starlette.responses import Response
 from pinads.errors import ConfigError, PinadsError, redact
 from pinads.settings import AppSettings, load_settings
 from pinads.state.db import utc_now
-from pinads.web import api, pages_account, pages_auth, pages_sources, wizard
+from pinads.web import api, pages_account, pages_auth, pages_login, pages_sources, wizard
 from pinads.web.common import (
     LoginRequiredError,
-    checked_form,
-    context_of,
     for_web,
-    form_text,
     login_redirect,
     page_user,
     redirect,
@@ -42,14 +39,10 @@ from pinads.web.security import api_user
 from pinads.web.session_layer import (
     SESSION_COOKIE,
     ServerSessionMiddleware,
-    client_address,
-    end_session,
     session_user,
-    start_session,
 )
 from pinads.web.sessions import Clock
 from pinads.web.store import MIN_PASSWORD_CHARS, WebStore
-from pinads.web.throttle import login_counters, minutes
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -113,6 +106,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), "static")
     _install_handlers(app)
     _install_login(app)
+    app.include_router(pages_login.router)
     _install_api_docs(app)
     app.include_router(api.router)
     app.include_router(pages_auth.router)
@@ -205,54 +199,7 @@ def _back(request: Request) -> str:
     return "/"
 
 
-def _safe_next(value: str) -> str:
-    return value if value.startswith("/") and not value.startswith("//") else "/"
-
-
 def _install_login(app: FastAPI) -> None:
-    @app.get("/login", include_in_schema=False)
-    async def login_page(request: Request, next: str = "/") -> Response:
-        has_users = context_of(request).store.has_users()
-        return render(request, "login.html", next=_safe_next(next), has_users=has_users)
-
-    @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        form = await checked_form(request)
-        username, password = form_text(form, "username"), form_text(form, "password")
-        target = _safe_next(form_text(form, "next", "/"))
-        ctx = context_of(request)
-        counters = login_counters(ctx.policy, username, client_address(request))
-
-        def again(status_code: int, error: str) -> Response:
-            return render(
-                request,
-                "login.html",
-                status_code=status_code,
-                next=target,
-                has_users=True,
-                error=error,
-                username=username,
-            )
-
-        wait = ctx.throttle.retry_after(counters)
-        if wait is not None:
-            log.warning("login throttled for %r from %s", username, client_address(request))
-            response = again(429, f"Too many failed logins: try again in {minutes(wait)}.")
-            response.headers["Retry-After"] = str(wait)
-            return response
-        if not ctx.store.authenticate(username, password):
-            ctx.throttle.record_failure(counters)
-            return again(401, "Wrong user name or password.")
-        ctx.throttle.reset(counters[0])
-        start_session(request, username)
-        return redirect(target)
-
-    @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        await checked_form(request)
-        end_session(request)
-        return redirect("/login")
-
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
         if session_user(request) is None:

@@ -24,10 +24,12 @@ from pinads.errors import (
 )
 from pinads.web.context import WebContext
 from pinads.web.security import CSRF_FIELD, check_csrf_value, csrf_token, session_user
+from pinads.web.session_layer import client_address
 
 __all__ = [
     "TEMPLATES",
     "LoginRequiredError",
+    "audit",
     "checked_form",
     "context_of",
     "flash",
@@ -78,6 +80,21 @@ TEMPLATES.env.filters["web"] = for_web
 def context_of(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.web
     return ctx
+
+
+def audit(
+    request: Request, actor: str, action: str, target: str | None = None, **details: Any
+) -> None:
+    """Record a change in the audit log, with where it came from (pages or API) and the
+    client's address. `details` must never hold a secret."""
+    via = "api" if request.url.path.startswith("/api") else "web"
+    context_of(request).audit.record(
+        actor=actor,
+        action=action,
+        target=target,
+        details={**details, "via": via},
+        address=client_address(request),
+    )
 
 
 def page_user(request: Request) -> str:

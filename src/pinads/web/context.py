@@ -11,6 +11,7 @@ from pinads.api.client import PinterestClient
 from pinads.auth import AuthorizerService
 from pinads.settings import AppSettings
 from pinads.state.db import utc_now
+from pinads.web.audit import AuditLog
 from pinads.web.jobs import JobRegistry
 from pinads.web.oauth import OAuthFlows
 from pinads.web.policy import WebPolicy
@@ -36,6 +37,7 @@ class WebContext:
     def __post_init__(self) -> None:
         self.sessions = SessionStore(self.store.engine, self.policy, self.clock)
         self.throttle = Throttle(self.store.engine, self.policy, self.clock)
+        self.audit = AuditLog(self.store.engine, self.clock)
 
     def authorizers(self) -> AuthorizerService:
         return AuthorizerService(self.settings, transport=self.transport)

@@ -1,4 +1,5 @@
-"""The account page: change the password (which logs out every other session)."""
+"""The account page (change the password, which logs out every other session) and the audit
+log's page."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from pinads.errors import ConfigError
-from pinads.web.common import checked_form, context_of, flash, page_user, redirect, render
+from pinads.web.common import audit, checked_form, context_of, flash, page_user, redirect, render
 from pinads.web.session_layer import start_session
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    before: int | None = None,
+    action: str = "",
+    user: str = Depends(page_user),
+) -> Response:
+    page = context_of(request).audit.page(limit=100, before=before, action=action[:64] or None)
+    return render(request, "audit.html", page=page, action=action[:64])
 
 
 @router.get("/account")
@@ -44,5 +56,6 @@ async def change_password(request: Request, user: str = Depends(page_user)) -> R
     # Every session of the user was revoked with the old password; this browser goes on
     # in a new one.
     start_session(request, user)
+    audit(request, user, "password.change", user)
     flash(request, "Password changed; every other session of yours was logged out.", kind="success")
     return redirect("/account")

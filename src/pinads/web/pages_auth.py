@@ -12,6 +12,7 @@ from pinads.api import PRODUCTION_API_URL
 from pinads.auth import DEFAULT_SCOPES, REFRESH_WARNING, Authorizer, CodeFlowOptions
 from pinads.errors import ConfigError
 from pinads.web.common import (
+    audit,
     checked_form,
     context_of,
     flash,
@@ -122,6 +123,7 @@ def oauth_callback(request: Request, state: str = "", user: str = Depends(page_u
     authorizer = context_of(request).flows.finish(
         state=state, callback_url=str(request.url), user=user
     )
+    audit(request, user, "authorizer.authorize", authorizer.label, id=authorizer.id)
     flash(request, f"Authorizer {authorizer.label} saved.", kind="success")
     target = request.session.pop("oauth_next", "/authorizers")
     separator = "&" if "?" in target else "?"
@@ -142,6 +144,7 @@ async def import_refresh_token(request: Request, user: str = Depends(page_user))
             label=form_text(form, "label") or None,
             rate_tier=form_text(form, "rate_tier") or "standard",
         )
+    audit(request, user, "authorizer.add", authorizer.label, id=authorizer.id)
     flash(request, f"Authorizer {authorizer.label} saved.", kind="success")
     return redirect(_safe_next(form_text(form, "next", "/authorizers")))
 
@@ -160,7 +163,9 @@ def authorizer_page(
 async def rename(request: Request, authorizer_id: int, user: str = Depends(page_user)) -> Response:
     form = await checked_form(request)
     with context_of(request).authorizers() as service:
+        old = service.get(authorizer_id).label
         authorizer = service.rename(authorizer_id, form_text(form, "label"))
+    audit(request, user, "authorizer.rename", authorizer.label, **{"from": old})
     flash(request, f"Renamed to {authorizer.label}.", kind="success")
     return redirect(f"/authorizers/{authorizer_id}")
 
@@ -203,6 +208,8 @@ async def revoke(request: Request, authorizer_id: int, user: str = Depends(page_
     await checked_form(request)
     with context_of(request).authorizers() as service:
         result = service.revoke(authorizer_id)
+        label = service.get(authorizer_id).label
+    audit(request, user, "authorizer.revoke", label, at_pinterest=result.revoked_at_pinterest)
     where = "at Pinterest and here" if result.revoked_at_pinterest else "here"
     flash(request, f"Revoked {where} ({result.detail}).", kind="success")
     return redirect(f"/authorizers/{authorizer_id}")
@@ -214,5 +221,6 @@ async def delete(request: Request, authorizer_id: int, user: str = Depends(page_
     with context_of(request).authorizers() as service:
         label = service.get(authorizer_id).label
         service.delete(authorizer_id)
+    audit(request, user, "authorizer.delete", label)
     flash(request, f"Authorizer {label} deleted.", kind="success")
     return redirect("/authorizers")

@@ -14,6 +14,7 @@ from pinads.errors import ConfigError
 from pinads.runner import service as runs
 from pinads.sources import SourceConfig
 from pinads.web.common import (
+    audit,
     checked_form,
     context_of,
     flash,
@@ -126,6 +127,7 @@ async def run_now(request: Request, name: str, user: str = Depends(page_user)) -
     ctx = context_of(request)
     known_source(ctx, name)
     job = start_run(ctx, name)
+    audit(request, user, "run.start", name, job=job.id)
     flash(request, "Run started.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
 
@@ -146,6 +148,7 @@ async def backfill(request: Request, name: str, user: str = Depends(page_user)) 
     end_text = form_text(form, "end")
     end = _day(end_text, "end") if end_text else None
     job = start_backfill(ctx, name, start=start, end=end)
+    audit(request, user, "backfill.start", name, job=job.id, start=start, end=end)
     flash(request, "Backfill started.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
 
@@ -156,5 +159,6 @@ async def delete(request: Request, name: str, user: str = Depends(page_user)) ->
     ctx = context_of(request)
     known_source(ctx, name)
     runs.delete_source(name, settings=ctx.settings)
+    audit(request, user, "source.delete", name)
     flash(request, f"Source {name} deleted (its table stays in the destination).", kind="success")
     return redirect("/sources")

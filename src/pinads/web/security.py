@@ -70,8 +70,12 @@ def api_user(request: Request) -> str:
     """The API caller: an API token (no CSRF needed: browsers never send it by themselves) or
     the session cookie plus the X-CSRF-Token header on state-changing methods."""
     token = _bearer(request)
-    if token is not None:
-        return _token_user(request, token)
+    user = _session_caller(request) if token is None else _token_user(request, token)
+    request.state.api_user = user  # the actor of what the call changes (audit log)
+    return user
+
+
+def _session_caller(request: Request) -> str:
     user = session_user(request)
     if user is None:
         raise HTTPException(

@@ -20,6 +20,7 @@ from pinads.runner import service as runs
 from pinads.runner.grain import TableGrainError
 from pinads.sources import DateRange
 from pinads.web.common import (
+    audit,
     checked_form,
     context_of,
     flash,
@@ -265,6 +266,8 @@ def _save(
         return _render_step(
             request, step="test", draft=draft, editing=editing, problems=problem_lines(str(exc))
         )
+    action = "source.update" if editing else "source.create"
+    audit(request, page_user(request), action, config.name)
     flash(request, f"Source {config.name} saved.", kind="success")
     return redirect(f"/sources/{config.name}")
 
@@ -288,6 +291,7 @@ def _rebuild(request: Request, form: FormData, *, draft: dict[str, Any]) -> Resp
             request, step="test", draft=draft, editing=True, problems=problem_lines(str(exc))
         )
     name = str(draft.get("name", ""))
+    audit(request, page_user(request), "source.rebuild", name, job=job.id if job else None)
     if job is None:
         flash(request, f"Source {name} saved (it had written nothing to rebuild).", kind="success")
         return redirect(f"/sources/{name}")
