@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import psycopg
 import pytest
@@ -108,6 +109,31 @@ def _has_shadow(url: str) -> bool:
     finally:
         destination.close()
     return True
+
+
+def _registered_as_pinads(url: str) -> bool:
+    """The table is in pinads' registry of its own tables, and its comment carries the id
+    (files destinations mark a dataset by its manifest instead: checked by reading it)."""
+    if url.startswith("file:"):
+        return True
+    if url.startswith("duckdb:"):
+        with duckdb.connect(url.removeprefix("duckdb:///"), read_only=True) as conn:
+            [(table_id,)] = conn.execute(
+                "SELECT table_id FROM _pinads_tables WHERE table_name = 'shop'"
+            ).fetchall()
+            [(comment,)] = conn.execute(
+                "SELECT comment FROM duckdb_tables() WHERE table_name = 'shop'"
+            ).fetchall()
+        return f"pinads:{table_id}" in (comment or "")
+    schema = url.split("schema=")[1]
+    with psycopg.connect(PG) as conn:
+        [(table_id,)] = conn.execute(
+            f'SELECT table_id FROM "{schema}"._pinads_tables WHERE table_name = %s', ("shop",)
+        ).fetchall()
+        [(comment,)] = conn.execute(
+            "SELECT obj_description(%s::regclass)", (f'"{schema}".shop',)
+        ).fetchall()
+    return f"pinads:{table_id}" in (comment or "")
 
 
 def _emulator_totals(
@@ -269,6 +295,7 @@ def test_rebuild_day_to_week_leaves_only_the_emulators_weekly_totals(
     assert _table_totals(rows) == truth and len(rows) == len(truth) > 0
     assert {r["_pinads_run_id"] for r in rows} == {result.run_id}  # no daily row left
     assert not _has_shadow(destination_url)
+    assert _registered_as_pinads(destination_url)
     assert seen and seen[-1][0] == seen[-1][1]  # progress reached every step
     kinds = [run.kind for run in service.list_runs("shop")]
     assert kinds[0] == "rebuild"
