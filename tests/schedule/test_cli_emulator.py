@@ -113,9 +113,9 @@ def test_no_data_fails_unless_the_source_allows_empty_data(
     code, output = pinads("backfill", "fjord", "--from", str(start), "--to", str(end))
     assert code == 5
     assert output.splitlines()[-1] == (
-        f"No data retrieved: source 'fjord' got no rows for {start}..{end} from 1 ad account(s); "
-        "check the accounts and date range with `pinads preview fjord`, or set allow_empty: "
-        "true if an empty result is expected"
+        f"No data retrieved: source 'fjord' got no rows for {start}..{end} from 1 ad account(s): "
+        "the accounts had no delivery in these days - try a range when campaigns ran; check "
+        "with `pinads preview fjord`, or set allow_empty: true if an empty result is expected"
     )
     # a manual run of the same days (async reports too: they are older than 90 days) as well
     code, output = pinads("run", "fjord", "--from", str(start), "--to", str(end))

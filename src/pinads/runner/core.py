@@ -24,6 +24,7 @@ from pinads.errors import ExtractError
 from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepStream, run_steps
 from pinads.extract.plan import PlanStep, StepKind
 from pinads.load.spec import CheckedTables, Destination, TableSpec, WriteMode
+from pinads.runner.diagnose import empty_reason
 from pinads.runner.prepare import Prepared
 
 __all__ = [
@@ -133,12 +134,15 @@ class _Counted:
             yield batch
 
 
-def no_data_message(prepared: Prepared) -> str:
+def no_data_message(prepared: Prepared, client: PinterestClient, *, today: date) -> str:
     period = prepared.plan.date_range
     days = f" for {period}" if period else ""
+    _, reason = empty_reason(
+        client, prepared.dataset, account_ids=prepared.accounts, period=period, today=today
+    )
     return (
         f"No data retrieved: source {prepared.config.name!r} got no rows{days} "
-        f"from {len(prepared.accounts)} ad account(s); check the accounts and date range with "
+        f"from {len(prepared.accounts)} ad account(s): {reason}; check with "
         f"`pinads preview {prepared.config.name}`, or set allow_empty: true if an empty "
         "result is expected"
     )
@@ -201,7 +205,8 @@ def execute_run(
     # Checked before a replace run's swap: a run that should have found rows must not empty
     # the table.
     if state.rows_retrieved == 0 and not config.allow_empty and not done:
-        raise ExtractError(no_data_message(prepared))
+        today = (extracted_at or datetime.now(UTC)).date()
+        raise ExtractError(no_data_message(prepared, client, today=today))
     if mode is WriteMode.REPLACE:
         destination.finish_replace(table)
     return state

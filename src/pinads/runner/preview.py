@@ -19,6 +19,7 @@ from pinads.catalog.model import Problem
 from pinads.errors import AccessDeniedError, FatalApiError
 from pinads.extract.engine import ExtractJob, run_steps
 from pinads.runner.core import build_job
+from pinads.runner.diagnose import empty_reason
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import DateRange
@@ -46,6 +47,7 @@ class Diagnosis(enum.StrEnum):
     INVALID_SELECTION = "invalid_selection"
     INCOMPATIBLE_COMBINATION = "incompatible_combination"
     EMPTY_RANGE = "empty_range"
+    EMPTY_BREAKDOWN = "empty_breakdown"
 
 
 _HEADLINES = {
@@ -54,6 +56,7 @@ _HEADLINES = {
     Diagnosis.INVALID_SELECTION: "No data: invalid metric, attribute or breakdown",
     Diagnosis.INCOMPATIBLE_COMBINATION: "No data: incompatible combination",
     Diagnosis.EMPTY_RANGE: "No data: the range is truly empty",
+    Diagnosis.EMPTY_BREAKDOWN: "No data: the breakdown is empty",
 }
 
 
@@ -159,7 +162,9 @@ def preview_source(
         return _failed(config, period, Diagnosis.INSUFFICIENT_PERMISSIONS, str(exc))
     except FatalApiError as exc:
         return _failed(config, period, Diagnosis.INCOMPATIBLE_COMBINATION, str(exc))
-    return _result(config, prepared, table=table, period=period, client=client, limit=limit)
+    return _result(
+        config, prepared, table=table, period=period, client=client, limit=limit, today=today
+    )
 
 
 def _extract(prepared: Prepared, client: PinterestClient) -> pa.Table:
@@ -181,14 +186,16 @@ def _result(
     period: DateRange,
     client: PinterestClient,
     limit: int,
+    today: date,
 ) -> PreviewResult:
     accounts = len(prepared.accounts)
     if table.num_rows == 0:
-        why = (
-            f"Pinterest returned no rows for {period} from {accounts} ad account(s); the "
-            "accounts had no delivery in these days - try a range when campaigns ran"
+        breakdown_empty, reason = empty_reason(
+            client, prepared.dataset, account_ids=prepared.accounts, period=period, today=today
         )
-        result = _failed(config, period, Diagnosis.EMPTY_RANGE, why)
+        why = f"Pinterest returned no rows for {period} from {accounts} ad account(s); {reason}"
+        kind = Diagnosis.EMPTY_BREAKDOWN if breakdown_empty else Diagnosis.EMPTY_RANGE
+        result = _failed(config, period, kind, why)
         return result.model_copy(update={"columns": tuple(table.column_names)})
     shown = table.slice(0, limit).to_pylist()
     return PreviewResult(
