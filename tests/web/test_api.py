@@ -253,3 +253,21 @@ def test_backfill_endpoint(
         json={"start": end.isoformat(), "end": start.isoformat()},
     )
     assert backwards.status_code in (400, 422)
+
+
+def test_backfill_restart_runs_every_batch_again(
+    client: TestClient, api_token: str, authorizer: str, tmp_path: Path
+) -> None:
+    headers = _auth(api_token)
+    client.post("/api/sources", headers=headers, json=_source(tmp_path))
+    today = datetime.now(UTC).date()
+    span = {"start": str(today - timedelta(days=130)), "end": str(today - timedelta(days=125))}
+    skipped = []
+    for body in (span, span, {**span, "restart": True}):
+        started = client.post("/api/sources/shop/backfill", headers=headers, json=body)
+        assert started.status_code == 202, started.text
+        job = _wait(client, api_token, started.json()["id"])
+        assert job["status"] == "succeeded", job
+        skipped.append((job["result"]["steps_skipped"], job["result"]["steps"]))
+    (first, steps), (resumed, _), (restarted, _) = skipped
+    assert (first, resumed, restarted) == (0, steps, 0)

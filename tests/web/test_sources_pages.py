@@ -77,6 +77,19 @@ def test_list_detail_run_now_backfill_delete(
     )
     job = _finish(browser, backfill.headers["location"])
     assert job["status"] == "succeeded" and job["kind"] == "backfill", job
+    assert 'name="restart"' in browser.client.get("/sources/shop").text
+    span = {
+        "start": (today - timedelta(days=120)).isoformat(),
+        "end": (today - timedelta(days=118)).isoformat(),
+    }
+    for restart, skipped in (("", "all"), ("1", 0)):
+        again = browser.post_form(
+            "/sources/shop/backfill", {**span, "restart": restart}, follow_redirects=False
+        )
+        result = _finish(browser, again.headers["location"])["result"]
+        assert isinstance(result, dict), result
+        expected = result["steps"] if skipped == "all" else skipped
+        assert result["steps_skipped"] == expected, (restart, result)
     bad = browser.post_form("/sources/shop/backfill", {"start": "yesterday"})
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
 

@@ -14,6 +14,7 @@ from pinads.catalog import Problem, get_dataset
 from pinads.errors import AuthError, ConfigError
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
+from pinads.load.spec import CheckedTables
 from pinads.runner.core import ProgressCallback, RunKind, RunResult
 from pinads.runner.preview import PreviewResult, preview_source, refuse_before_calls
 from pinads.runner.rebuild import check_rebuildable, rebuild_period
@@ -344,6 +345,8 @@ def _run_config(
     destination = open_destination(destination_url, settings=settings)
     try:
         destination.check()  # before opening the client: that may already call Pinterest
+        if isinstance(destination, CheckedTables):
+            destination.check_table(config.name)  # a table pinads did not create: refused
         with _opener(opener, settings)(config.authorizer) as client:
             return run_source(
                 config,

@@ -97,6 +97,10 @@ class BackfillBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     start: date
     end: date | None = None
+    restart: bool = Field(
+        default=False,
+        description="Discard the saved plan and progress of this range: every batch runs again.",
+    )
 
 
 def _audit(request: Request, action: str, target: str, **details: Any) -> None:
@@ -371,8 +375,18 @@ def run_now(request: Request, name: str) -> JobView:
 def backfill(request: Request, name: str, body: BackfillBody) -> JobView:
     """Start a backfill (async reports, resumable) in the background."""
     ctx = context_of(request)
-    job = start_backfill(ctx, _source_name(request, name), start=body.start, end=body.end)
-    _audit(request, "backfill.start", name, job=job.id, start=body.start, end=body.end)
+    job = start_backfill(
+        ctx, _source_name(request, name), start=body.start, end=body.end, restart=body.restart
+    )
+    _audit(
+        request,
+        "backfill.start",
+        name,
+        job=job.id,
+        start=body.start,
+        end=body.end,
+        restart=body.restart,
+    )
     return job.view()
 
 

@@ -147,8 +147,9 @@ async def backfill(request: Request, name: str, user: str = Depends(page_user)) 
     start = _day(form_text(form, "start"), "start")
     end_text = form_text(form, "end")
     end = _day(end_text, "end") if end_text else None
-    job = start_backfill(ctx, name, start=start, end=end)
-    audit(request, user, "backfill.start", name, job=job.id, start=start, end=end)
+    restart = form_text(form, "restart") == "1"
+    job = start_backfill(ctx, name, start=start, end=end, restart=restart)
+    audit(request, user, "backfill.start", name, job=job.id, start=start, end=end, restart=restart)
     flash(request, "Backfill started.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
 

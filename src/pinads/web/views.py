@@ -113,7 +113,10 @@ def start_run(ctx: WebContext, name: str) -> Job:
     return ctx.jobs.start(source=name, kind="manual", work=work)
 
 
-def start_backfill(ctx: WebContext, name: str, *, start: date, end: date | None) -> Job:
+def start_backfill(
+    ctx: WebContext, name: str, *, start: date, end: date | None, restart: bool = False
+) -> Job:
+    """A backfill job; `restart` discards the range's saved plan and progress first."""
     # Checked here, so a wrong range is an answer to the request, not a failed job.
     runs.get_source(name, settings=ctx.settings)
     today = datetime.now(UTC).date()
@@ -131,6 +134,7 @@ def start_backfill(ctx: WebContext, name: str, *, start: date, end: date | None)
             settings=ctx.settings,
             opener=ctx.open_client,
             progress=progress,
+            restart=restart,
         )
 
     return ctx.jobs.start(source=name, kind="backfill", work=work)
