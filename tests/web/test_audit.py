@@ -188,3 +188,20 @@ def test_cli_changes_are_recorded_and_listed() -> None:
     assert "ops-password-1" not in listed.output and "pinads_" not in listed.output
     empty = runner.invoke(cli_app, ["audit", "--action", "logout"])
     assert empty.exit_code == 0 and "no audit entries" in empty.output
+
+
+def test_authorizer_changes_on_the_pages_are_recorded(browser: Browser, authorizer: str) -> None:
+    from pinads.auth import AuthorizerService
+
+    with AuthorizerService(load_settings()) as service:
+        (saved,) = service.list()
+    browser.post_form(f"/authorizers/{saved.id}/rename", {"label": "main"})
+    browser.post_form(f"/authorizers/{saved.id}/revoke", {})
+    browser.post_form(f"/authorizers/{saved.id}/delete", {})
+    actions = [a for a in _actions() if a[1].startswith("authorizer.")]
+    assert actions == [
+        (ADMIN, "authorizer.rename", "main"),
+        (ADMIN, "authorizer.revoke", "main"),
+        (ADMIN, "authorizer.delete", "main"),
+    ]
+    assert _entries(action="authorizer.rename")[0]["details"] == {"from": "demo", "via": "web"}
