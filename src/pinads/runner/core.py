@@ -161,6 +161,7 @@ def execute_run(
     workers: int = DEFAULT_WORKERS,
     polling: ReportPolling | None = None,
     on_step: Callable[[PlanStep, int], None] | None = None,
+    before_step: Callable[[], None] | None = None,
 ) -> RunProgress:
     """Run every step of the plan (skipping checkpointed ones when `resume`); return the final
     counters. Raises ExtractError "No data retrieved" unless the source allows empty data."""
@@ -187,8 +188,11 @@ def execute_run(
 
     tracker = _Tracker(state, progress, on_step, calls=lambda: call_offset + client.stats.calls)
     outputs = run_steps(job, steps, workers=workers)
+    check = before_step or (lambda: None)
     if isinstance(destination, GroupedWriter):
-        _write_grouped(destination, outputs, prepared, scope=scope, tracker=tracker)
+        _write_grouped(
+            destination, outputs, prepared, scope=scope, tracker=tracker, before_step=check
+        )
     else:
         # Closed at once if a write fails: the fetch threads stop before the caller closes the
         # client under them.
@@ -196,6 +200,7 @@ def execute_run(
             for output in outputs:
                 counted = _Counted(output.batches)
                 try:
+                    check()
                     written = destination.write_step(
                         table, counted, mode=mode, scope=scope, step_id=output.step.step_id
                     )
@@ -281,6 +286,7 @@ def _write_grouped(
     *,
     scope: str,
     tracker: _Tracker,
+    before_step: Callable[[], None],
 ) -> None:
     """Hand the steps to a grouping destination as they come; synchronous steps (many, each a
     few MB) may share a transaction, a list or an async report step commits with those before
@@ -295,6 +301,7 @@ def _write_grouped(
                 output.batches = ()  # the destination holds the rows until they are written
                 pending[output.step.step_id] = (output.step, counted)
                 try:
+                    before_step()
                     yield output.step.step_id, counted, output.step.kind is StepKind.SYNC
                 finally:
                     output.close()

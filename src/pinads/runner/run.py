@@ -40,6 +40,10 @@ class RunLedger(Protocol):
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
         """After each committed step (raises StateError if the run lost its lock)."""
 
+    def check_alive(self, run_id: str) -> None:
+        """Before each step is written: raise StateError if the run can no longer record it
+        (its lock taken over, its control DB gone)."""
+
     def stored_plan(self, *, source: str, start: date, end: date, basis: str) -> Plan | None:
         """The plan the source's latest backfill of `start..end` on the same `basis` stored
         (None: plan afresh)."""
@@ -316,6 +320,7 @@ def _run(
             workers=workers,
             polling=polling,
             on_step=_step_hook(ledger, run_id),
+            before_step=(lambda: ledger.check_alive(run_id)) if ledger is not None else None,
         )
     except BaseException:
         if rebuild:

@@ -11,10 +11,12 @@ died "interrupted" whenever history is read, with the command that resumes them.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -82,12 +84,52 @@ _BATCHED = (RunKind.BACKFILL.value, RunKind.REBUILD.value)
 HEARTBEAT_SECONDS = 60.0  # well inside the control DB's 10 minutes before a lock counts as stale
 
 
+class _ControlFile:
+    """The SQLite file of the control DB, as it was when a run began. Deleted (or replaced)
+    under a running process, SQLite goes on writing into the unlinked file: the run would
+    report success and its history be lost. So the run checks the file is still the one it
+    opened, at every heartbeat, after every step and before recording its end."""
+
+    def __init__(self, url: sa.engine.URL) -> None:
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        self.path = Path(database) if database and database != ":memory:" else None
+        self.identity = self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def lost(self, run_id: str) -> StateError | None:
+        """Why the run's history can no longer be kept, or None while the file is its own."""
+        if self.identity is None or self._identity() == self.identity:
+            return None
+        return StateError(
+            f"the control DB {self.path} was deleted or replaced while run {run_id} was going: "
+            "the run stopped and its history is lost; restore the file (or let pinads create "
+            "a new one) and run the source again"
+        )
+
+
 class _Heartbeat:
     """Keeps a run's lock fresh from a background thread, so a long step (an async report can
     take many minutes) is never mistaken for a dead run by another host."""
 
-    def __init__(self, runs: RunRepository, *, source_id: int, run_id: str, kind: str) -> None:
+    def __init__(
+        self,
+        runs: RunRepository,
+        *,
+        source_id: int,
+        run_id: str,
+        kind: str,
+        control: _ControlFile,
+    ) -> None:
         self.runs, self.source_id, self.run_id, self.kind = runs, source_id, run_id, kind
+        self.control = control
         self.batches = 0
         self.rows = 0  # written by the committed steps (what a failed run leaves behind)
         self.lost: StateError | None = None
@@ -99,6 +141,9 @@ class _Heartbeat:
 
     def _loop(self) -> None:
         while not self.stop.wait(HEARTBEAT_SECONDS):
+            self.lost = self.control.lost(self.run_id)
+            if self.lost is not None:  # the run learns it at its next step
+                return
             try:
                 self.runs.heartbeat(self.source_id, self.run_id)
             except StateError as exc:  # taken over: the run learns it at its next step
@@ -221,7 +266,13 @@ class SourceStore:
         self.db.runs.start(
             source_id, kind=RunKind(kind), range_start=start, range_end=end, run_id=run_id
         )
-        self._live[run_id] = _Heartbeat(self.db.runs, source_id=source_id, run_id=run_id, kind=kind)
+        self._live[run_id] = _Heartbeat(
+            self.db.runs,
+            source_id=source_id,
+            run_id=run_id,
+            kind=kind,
+            control=_ControlFile(self.db.engine.url),
+        )
 
     def hold(self, source: str) -> str:
         """Take the source's run lock for a run about to begin, and return that run's id
@@ -313,15 +364,20 @@ class SourceStore:
             return run.kind is RunKind.REBUILD and run.status is not RunStatus.SUCCEEDED
         return False
 
+    def check_alive(self, run_id: str) -> None:
+        """Raise StateError if the run lost its lock or its control DB file."""
+        beat = self._live.get(run_id)
+        if beat is not None and (lost := beat.lost or beat.control.lost(run_id)) is not None:
+            raise lost
+
     def step_done(self, run_id: str, step: PlanStep, rows: int) -> None:
         """After each committed step: fail the run if its lock was taken over; for backfills
         and rebuilds, record the batch's progress (shown by `pinads runs`; the data checkpoint
         itself is committed with the rows in the destination)."""
+        self.check_alive(run_id)
         beat = self._live.get(run_id)
         if beat is None:
             return
-        if beat.lost is not None:
-            raise beat.lost
         beat.rows += rows
         if beat.kind in _BATCHED and step.start and step.end:
             beat.batches += 1
@@ -352,6 +408,9 @@ class SourceStore:
         beat = self._live.pop(run_id, None)
         if beat is not None:
             beat.close()
+            lost = beat.control.lost(run_id)
+            if lost is not None:  # recording the end would go into a deleted file
+                raise lost
         self.db.runs.finish(
             run_id,
             status=RunStatus.FAILED if error else RunStatus.SUCCEEDED,
