@@ -88,10 +88,29 @@ def test_list_warns_when_the_refresh_token_expires_within_7_days(
         service.db.authorizers.save_tokens(authorizer_id, seal_tokens(service.box, gone))
     code, out = _invoke("auth", "list")
     assert code == 0
-    assert "refresh token expired: `pinads auth reauthorize main`" in out
+    assert "needs re-authorization (refresh token expired): `pinads auth reauthorize main`" in out
     assert "(expired)" in out
     code, out = _invoke("auth", "test", "main")
     assert code == 3 and "re-authorize this authorizer with `pinads auth reauthorize main`" in out
+
+
+def test_list_says_needs_reauthorization_once_pinterest_refused_the_token(
+    emulator_server: EmulatorServer,
+) -> None:
+    """An expiring authorizer whose access was removed at Pinterest is dead, not "expiring":
+    the refused refresh marks it, and `auth list` says what to do."""
+    authorizer_id = _add(emulator_server)
+    with AuthorizerService() as service:
+        tokens = tokens_of(service.box, service.db.authorizers.get(authorizer_id))
+        soon = tokens.model_copy(update={"refresh_expires_at": datetime.now(UTC) + timedelta(5)})
+        service.db.authorizers.save_tokens(authorizer_id, seal_tokens(service.box, soon))
+    emulator_server.state.tokens.revoke_all()  # the user removed the app's access at Pinterest
+    code, out = _invoke("auth", "test", "main")
+    assert code == 3 and "re-authorize" in out
+    code, out = _invoke("auth", "list")
+    assert code == 0
+    assert "needs re-authorization (revoked): `pinads auth reauthorize main`" in out
+    assert "expires within 7 days" not in out
 
 
 def test_test_and_accounts_list_mark_accounts_without_analytics_role(

@@ -89,7 +89,8 @@ def test_authorize_through_the_consent_page_then_manage(
 
     revoked = browser.post_form(f"/authorizers/{saved.id}/revoke", {})
     assert "Revoked at Pinterest and here" in revoked.text
-    assert "revoked: reauthorize it" in browser.client.get("/authorizers").text
+    listing = browser.client.get("/authorizers").text
+    assert "needs re-authorization (revoked): reauthorize it" in listing
 
     deleted = browser.post_form(f"/authorizers/{saved.id}/delete", {})
     assert "Authorizer shop2 deleted." in deleted.text
@@ -238,4 +239,4 @@ def test_expiry_warnings_on_authorizers_sources_and_wizard_until_test_renews(
 def test_expired_authorizer_says_reauthorize(browser: Browser, authorizer: str) -> None:
     _expire_in(-2)
     listing = browser.client.get("/authorizers").text
-    assert "the refresh token expired: reauthorize" in listing
+    assert "needs re-authorization (the refresh token expired): reauthorize" in listing

@@ -279,6 +279,9 @@ class AuthorizerService:
             latest = self.db.authorizers.get(record.id)
             if latest.refresh_token_enc not in (None, record.refresh_token_enc):
                 return tokens_of(self.box, latest)  # another process rotated it meanwhile
+            # Pinterest refused the refresh token: it is dead (revoked there or expired) and
+            # only a new consent helps, so the authorizer says so instead of "expiring".
+            self.db.authorizers.mark_revoked(record.id)
             raise AuthError(f"authorizer {record.label!r}: {exc.message}") from exc
         self.db.authorizers.save_tokens(record.id, seal_tokens(self.box, new))
         return new

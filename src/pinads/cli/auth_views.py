@@ -46,15 +46,15 @@ def when(value: datetime | None) -> str:
 
 
 def status(authorizer: Authorizer) -> str:
-    """ok, revoked, or the 7-day refresh-token warning, with the command that helps."""
+    """ok, needs re-authorization (revoked or expired), or the 7-day refresh-token warning,
+    with the command that helps."""
     now = datetime.now(UTC)
+    fix = f"`pinads auth reauthorize {escape(authorizer.label)}`"
     if authorizer.is_revoked:
-        return f"[red]revoked[/]: `pinads auth reauthorize {escape(authorizer.label)}`"
+        return f"[red]needs re-authorization[/] (revoked): {fix}"
     if authorizer.refresh_expires_at is not None and authorizer.refresh_expires_at <= now:
         # Too late for a refresh to renew it: only a new consent helps.
-        return (
-            f"[red]refresh token expired[/]: `pinads auth reauthorize {escape(authorizer.label)}`"
-        )
+        return f"[red]needs re-authorization[/] (refresh token expired): {fix}"
     if authorizer.refresh_expires_within(REFRESH_WARNING, now=now):
         return (
             "[yellow]refresh token expires within 7 days[/]: run `pinads auth test "

@@ -32,10 +32,10 @@ ALL_SCOPES = ("ads:read", "user_accounts:read", "catalogs:read", "pins:read", "b
 def authorizer_warnings(authorizer: Authorizer, *, now: datetime) -> list[str]:
     """What a user must act on: revoked, refresh token expired or expiring soon."""
     if authorizer.is_revoked:
-        return ["revoked: reauthorize it before sources can use it"]
+        return ["needs re-authorization (revoked): reauthorize it before sources can use it"]
     expires = authorizer.refresh_expires_at
     if expires is not None and expires <= now:
-        return ["the refresh token expired: reauthorize"]
+        return ["needs re-authorization (the refresh token expired): reauthorize"]
     if authorizer.refresh_expires_within(REFRESH_WARNING, now=now) and expires is not None:
         days = max(0, (expires - now).days)
         # Any refresh renews Pinterest's continuous refresh tokens: Test does one at once.
