@@ -13,11 +13,13 @@ import logging
 import os
 import sys
 import threading
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pinads.cli.logs import LogFormat, configure_logging
 from pinads.errors import PinadsError, redact
 
 __all__ = ["app", "main", "tap_main"]
@@ -51,10 +53,19 @@ log = logging.getLogger("pinads.cli")
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="PINADS_LOG_FORMAT",
+            case_sensitive=False,
+            help="Log lines as text, or as one JSON object per line (secrets redacted).",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
     """pinads: authorize Pinterest, define sources, extract and load ads data."""
     _state["debug"] = debug
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+    configure_logging(debug=debug, log_format=log_format)
 
 
 def _register_commands() -> None:

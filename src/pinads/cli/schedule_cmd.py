@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from pinads.cli.logs import formatter
 from pinads.errors import PinadsError, StateError
 from pinads.runner import RunKind, RunResult, SourceStore, service
 from pinads.runner.service import ClientOpener
@@ -237,7 +238,7 @@ def _next_text(candidates: Sequence[DueCandidate], now: datetime) -> str:
 def _log_to_stderr() -> Iterator[None]:
     """The scheduler's own log lines (running, finished, skipped, failed) with timestamps."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(formatter("%(asctime)s %(levelname)s %(message)s"))
     previous = (log.level, log.propagate)
     log.addHandler(handler)
     log.setLevel(min(logging.INFO, logging.getLogger().level or logging.INFO))

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pinads.cli.logs import formatter
 from pinads.errors import ConfigError
 from pinads.runner import service
 from pinads.singer import discover, load_tap_config, sync
@@ -41,7 +42,7 @@ def _log_to_stderr() -> None:
     logger = logging.getLogger("pinads.singer")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("pinads singer %(levelname)s %(message)s"))
+        handler.setFormatter(formatter("pinads singer %(levelname)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # the root handler would print every line twice

@@ -139,20 +139,22 @@ def run_due_once(
 
 
 def _run_one(name: str, slot: datetime, run: RunFunc) -> RunOutcome:
-    log.info("running %s (scheduled for %s)", name, slot.isoformat())
+    # The source and slot as fields too, for `--log-format json`.
+    fields = {"source": name, "slot": slot.isoformat()}
+    log.info("running %s (scheduled for %s)", name, slot.isoformat(), extra=fields)
     try:
         result = run(name)
     except StateError as exc:
-        log.warning("skipped %s: %s", name, exc)
+        log.warning("skipped %s: %s", name, exc, extra={**fields, "outcome": "skipped"})
         return RunOutcome(name, slot, OutcomeStatus.SKIPPED, str(exc))
     except PinadsError as exc:
-        log.error("failed %s: %s", name, exc)
+        log.error("failed %s: %s", name, exc, extra={**fields, "outcome": "failed"})
         return RunOutcome(name, slot, OutcomeStatus.FAILED, str(exc))
     except Exception as exc:  # scheduler top level: one source's bug must not stop the others
         message = f"unexpected {type(exc).__name__}: {redact(str(exc))}"
-        log.exception("failed %s: %s", name, message)
+        log.exception("failed %s: %s", name, message, extra={**fields, "outcome": "failed"})
         return RunOutcome(name, slot, OutcomeStatus.FAILED, message)
-    log.info("finished %s", name)
+    log.info("finished %s", name, extra={**fields, "outcome": "ok"})
     return RunOutcome(name, slot, OutcomeStatus.OK, result=result)
 
 
