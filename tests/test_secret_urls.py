@@ -107,3 +107,39 @@ def test_environment_references() -> None:
 def test_error_messages_never_carry_a_url_password() -> None:
     error = PinadsError("cannot reach postgresql://pinads:S3cret@h:5432/db (refused)")
     assert str(error) == "cannot reach postgresql://pinads:***@h:5432/db (refused)"
+
+
+# Passwords holding an unencoded / ? # (or @): a URL parser ends the userinfo at the first
+# / ? or #, so without care the rest of the password is shown as host, path or query.
+AWKWARD = {
+    "postgresql://u:pa/ss#x@host/db": ("pa/ss#x", "postgresql://u:***@host/db"),
+    "postgresql://u:pa?ss@host:5432/db?schema=a": (
+        "pa?ss",
+        "postgresql://u:***@host:5432/db?schema=a",
+    ),
+    "postgres://pinads:p#a@s/s@db.example/test": (
+        "p#a@s/s",
+        "postgres://pinads:***@db.example/test",
+    ),
+    "postgresql://u:a?b=c&d@h/db?sslmode=require": (
+        "a?b=c&d",
+        "postgresql://u:***@h/db?sslmode=require",
+    ),
+    "postgresql://u:x/y@h/db?password=q/r#s": ("q/r#s", "postgresql://u:***@h/db?password=***"),
+    "postgresql://h/db?schema=a&password=k3y#tail": (
+        "k3y#tail",
+        "postgresql://h/db?schema=a&password=***",
+    ),
+}
+
+
+@pytest.mark.parametrize(("url", "secret_and_shown"), AWKWARD.items())
+def test_passwords_with_unencoded_delimiters_are_masked_whole(
+    url: str, secret_and_shown: tuple[str, str]
+) -> None:
+    secret, shown = secret_and_shown
+    assert redact_url(url) == shown
+    assert has_secrets(url) and has_masked_secrets(shown)
+    assert restore_secrets(shown, url) == url
+    assert secret not in str(PinadsError(f"cannot reach {url} (refused)"))
+    assert secret not in str(PinadsError(f"destination '{url}': bad"))

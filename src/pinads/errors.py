@@ -51,8 +51,10 @@ _SECRET_PATTERNS = (
         r"[^&\s\"',}]+"
     ),
     re.compile(r"()\bpin[a-z]_[A-Za-z0-9._-]{8,}"),
-    # The password of a URL's user (a destination or database URL a driver quotes back).
-    re.compile(r"(://[^/\s:@]*:)[^@\s/]+(?=@)"),
+    # The password of a URL's user (a destination or database URL a driver quotes back): up to
+    # the last `@` before a space, as a password may hold an unencoded / ? or # (this may hide
+    # a little more than the password, never less).
+    re.compile(r"(://[^/\s:@]*:)\S+(?=@)"),
 )
 
 

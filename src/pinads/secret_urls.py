@@ -71,13 +71,13 @@ class _Parts:
 
     def rebuilt(self, replace: Mapping[str, str]) -> str:
         """The URL with the secrets of the slots in `replace` set to their new raw values."""
-        netloc = self.split.netloc
+        netloc = self.host
         if self.user is not None:
             password = replace.get("", self.password)
             userinfo = self.user if password is None else f"{self.user}:{password}"
             netloc = f"{userinfo}@{self.host}"
         query = "&".join(self._params_with(replace)) if self.params else self.split.query
-        return urlunsplit(self.split._replace(netloc=netloc, query=query))
+        return _joined(self.split._replace(netloc=netloc, query=query))
 
     def _params_with(self, replace: Mapping[str, str]) -> list[str]:
         seen: dict[str, int] = {}
@@ -95,28 +95,57 @@ class _Parts:
         return (_SCHEME_ALIASES.get(scheme, scheme), self.host.lower(), unquote(self.user or ""))
 
 
+def _joined(split: SplitResult) -> str:
+    """`urlunsplit`, keeping a `#` folded into the query (see `_parts`) as it was."""
+    query, hash_, fragment = split.query.partition("#")
+    text = urlunsplit(split._replace(query=query))
+    return f"{text}#{fragment}" if hash_ and not split.fragment else text
+
+
 def _is_secret_param(slot: str) -> bool:
     return _SECRET_PARAM.search(slot[1:].rsplit("#", 1)[0]) is not None
 
 
 def _parts(url: str) -> _Parts | None:
     """The URL's pieces, or None for text that is not a URL with a scheme (e.g. `duckdb`)."""
+    text = url.strip()
+    if "://" not in text:  # `user:pw@host` is not a URL with a scheme
+        return None
+    scheme, _, rest = text.partition("://")
+    user, password, after = _userinfo(rest)
     try:
-        split = urlsplit(url.strip())
+        split = urlsplit(f"{scheme}://{after}")
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return None
-    if not split.scheme or "://" not in url:  # `user:pw@host` is not a URL with a scheme
+    if not split.scheme:
         return None
-    userinfo, at, host = split.netloc.rpartition("@")
-    user = password = None
-    if at:
-        user, colon, raw_password = userinfo.partition(":")
-        password = raw_password if colon else None
+    if split.query and (split.fragment or text.endswith("#")):
+        # A destination URL takes no fragment: a `#` after the query is part of a value (a
+        # secret parameter's, maybe), so it is kept with that value rather than shown apart.
+        split = split._replace(query=f"{split.query}#{split.fragment}", fragment="")
     params: list[tuple[str, str | None]] = []
     for piece in split.query.split("&") if split.query else ():
         name, eq, value = piece.partition("=")
         params.append((name, value if eq else None))
-    return _Parts(split, user, password, host if at else split.netloc, tuple(params))
+    return _Parts(split, user, password, split.netloc, tuple(params))
+
+
+def _userinfo(rest: str) -> tuple[str | None, str | None, str]:
+    """(user, raw password, the rest of the URL after `user:password@`) of the text after
+    `scheme://`. A URL parser ends the userinfo at the first `/`, `?` or `#`, so a password
+    holding one unencoded would be shown as host, path or query: the password is then read
+    generously, up to the last `@` (it may hide a little more than the password; never less)."""
+    netloc_end = re.search(r"[/?#]", rest)
+    netloc = rest[: netloc_end.start()] if netloc_end else rest
+    userinfo, at, _ = netloc.rpartition("@")
+    generous, generous_at, generous_after = rest.rpartition("@")
+    user, colon, password = generous.partition(":")
+    if generous_at and colon and "/" not in user and re.search(r"[/?#]", password):
+        return user, password, generous_after
+    if not at:
+        return None, None, rest
+    user, colon, password = userinfo.partition(":")
+    return user, (password if colon else None), rest[len(userinfo) + 1 :]
 
 
 def _is_mask(raw: str) -> bool:

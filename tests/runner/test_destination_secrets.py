@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+import yaml
 from typer.testing import CliRunner
 
 from pinads.cli import app
@@ -223,3 +224,33 @@ def test_failures_name_the_server_never_the_password(authorizer: str, tmp_path: 
     text = "\n".join(outputs)
     assert "127.0.0.1:1 is not reachable" in text
     assert "password=***&threads=x" in text
+
+
+AWKWARD_SECRETS = ("Kq7v/Wz4m#Xr8t", "Pw9j?q=Hv3n", "Hs6b#Ed2w/Qm5k@Zt8p")
+
+
+def test_passwords_with_unencoded_delimiters_never_show(authorizer: str, tmp_path: Path) -> None:
+    """`create` refuses them (ambiguous), quoting none of the password; a source saved with one
+    by an older pinads is listed, shown and refused at run with `***` for all of it."""
+    from pinads.sources.config import SourceConfig
+
+    outputs: list[str] = []
+    for secret in AWKWARD_SECRETS:
+        url = f"postgresql://pinads:{secret}@127.0.0.1:5432/test?schema=ads"
+        code, output = _invoke("sources", "create", "--file", str(_source_file(tmp_path, url)))
+        assert code == 2 and "percent-encode them" in output, output
+        outputs.append(output)
+        document = yaml.safe_load(_source_file(tmp_path, url).read_text())
+        store = SourceStore(load_settings())
+        try:
+            store.save(SourceConfig.model_validate(document))
+        finally:
+            store.close()
+        for command in (["sources", "list"], ["sources", "show", "shop"], ["run", "shop"]):
+            outputs.append(_invoke(*command)[1])
+        assert "postgresql://pinads:***@127.0.0.1:5432/test?schema=ads" in outputs[-3]
+        stored = _home_bytes()
+        assert _invoke("sources", "delete", "shop", "--yes")[0] == 0
+        for piece in [secret, *(secret[i : i + 4] for i in range(0, len(secret) - 3, 5))]:
+            assert all(piece not in text for text in outputs), piece
+            assert piece.encode() not in stored

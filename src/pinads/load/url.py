@@ -205,15 +205,4 @@ def _hidden_password(url: str) -> str | None:
 
 def _invalid(url: str, why: str, *, forms: bool = False) -> ConfigError:
     accepted = f"; use one of: {'; '.join(ACCEPTED_FORMS)}" if forms else ""
-    return ConfigError(f"destination {_shown(url.strip())!r} is not valid ({why}){accepted}")
-
-
-def _shown(url: str) -> str:
-    """The URL as a message may show it: secrets as `***`, and everything between the user's
-    colon and the last `@` when the password holds characters that make URL parsers cut it
-    elsewhere (they would show pieces of it as host, path or query)."""
-    hidden = _hidden_password(url)
-    if hidden is not None and any(c in hidden for c in "/?#@"):
-        scheme, _, rest = url.partition("://")
-        url = f"{scheme}://{rest.partition(':')[0]}:***@{rest.rpartition('@')[2]}"
-    return redact_url(url)
+    return ConfigError(f"destination {redact_url(url.strip())!r} is not valid ({why}){accepted}")
