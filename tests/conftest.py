@@ -41,6 +41,9 @@ def pinads_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("PINADS_ALLOWED_ROOTS", str(tmp_path))
     monkeypatch.delenv("PINADS_DATABASE_URL", raising=False)
     monkeypatch.delenv("PINADS_SECRET_KEY", raising=False)
+    # In-process unless a test asks for workers or a shared Redis.
+    for name in ("PINADS_BROKER_URL", "PINADS_REDIS_URL", "PINADS_REDIS_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
     yield home
 
 

@@ -33,6 +33,30 @@ class AppSettings(BaseSettings):
         "PINADS_HOME: absolute paths separated by os.pathsep (':' on Linux and macOS).",
     )
 
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker URL (redis://... or amqp://...): runs go to `pinads worker` "
+        "processes; unset, everything runs in-process.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL of the rate budgets and scheduler lease shared by all processes; "
+        "default the broker URL when that is a Redis one.",
+    )
+    redis_prefix: str = Field(
+        default="pinads",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of pinads' keys in Redis (several installations can share one).",
+    )
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """The Redis shared by every process, if any: PINADS_REDIS_URL, else a Redis broker."""
+        if self.redis_url:
+            return self.redis_url
+        broker = self.broker_url or ""
+        return broker if broker.startswith(("redis://", "rediss://")) else None
+
     @property
     def control_db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'pinads.db'}"

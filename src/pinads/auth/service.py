@@ -20,11 +20,13 @@ from pinads.api import (
     OAuthApp,
     PinterestClient,
     RateBudgets,
+    RateLimits,
     TokenSet,
     refresh_tokens,
     shared_budgets,
 )
 from pinads.api.models import utc_now
+from pinads.api.redis_budget import redis_budgets
 from pinads.auth.accounts import AdAccount
 from pinads.auth.flow import DEFAULT_SCOPES, run_code_flow
 from pinads.auth.models import (
@@ -305,9 +307,17 @@ class AuthorizerService:
             tokens,
             sink,
             transport=self.transport,
-            budgets=budgets or shared_budgets(shared, limits),
+            budgets=budgets or self._budgets(shared, limits),
             clock=self._clock,
         )
+
+    def _budgets(self, key: str, limits: RateLimits) -> RateBudgets:
+        """With a shared Redis, the budget all processes and machines draw from; else this
+        process' own."""
+        url = self.settings.shared_redis_url
+        if url is None:
+            return shared_budgets(key, limits)
+        return redis_budgets(url, key, limits, prefix=self.settings.redis_prefix)
 
     def test(self, ref: AuthorizerRef) -> TestReport:
         """Call the API with the authorizer and say what works (AuthError if nothing can)."""
