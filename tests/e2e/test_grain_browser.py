@@ -15,7 +15,7 @@ from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.runner import service
 from pinads.settings import load_settings
 
-from .test_web_browser import CHROMIUM, _login, _shot, page, web_url
+from .test_web_browser import CHROMIUM, _login, _shot, _submit, page, web_url
 
 __all__ = ["page", "web_url"]  # fixtures, used by name
 
@@ -58,12 +58,12 @@ def test_weekly_edit_refused_then_rebuilt(
     page.goto(f"{web_url}/sources/shop/edit")
     page.click("button[value='goto:columns']")
     page.select_option("#granularity", "WEEK")
-    page.click("#save-now")
+    _submit(page, "#save-now")
     problems = page.locator("#step-problems").inner_text()
     assert "has already written its table 'shop'" in problems
     assert "granularity (DAY -> WEEK: WEEK totals would be written next to the DAY rows" in problems
     _shot(page, "grain-refused")
-    page.click("#rebuild")  # not confirmed yet
+    _submit(page, "#rebuild")  # not confirmed yet
     assert 'Tick "Rebuild the table" to confirm' in page.locator("#step-problems").inner_text()
     assert _table(database) == daily
 

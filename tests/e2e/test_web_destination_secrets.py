@@ -16,7 +16,15 @@ from pinads.runner import service as runs
 from pinads.settings import load_settings
 
 # The browser and server fixtures of the main browser test.
-from .test_web_browser import CHROMIUM, _login, _next, _step, page, web_url  # noqa: F401
+from .test_web_browser import (  # noqa: F401
+    CHROMIUM,
+    _choose_authorizer,
+    _login,
+    _next,
+    _step,
+    page,
+    web_url,
+)
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "S3cretPass"
@@ -61,8 +69,7 @@ def _to_destination(tab: Any) -> None:
     _next(tab)
     tab.check("input[name=dataset][value=campaign_analytics]")
     _next(tab)
-    with tab.expect_navigation():
-        tab.select_option("#authorizer", "demo")
+    _choose_authorizer(tab, "demo")
     tab.uncheck("input[name=accounts][value=all]")
     tab.check(f"input[name=accounts][value='{EUR_ADVERTISER_ID}']")
     while _step(tab) != "destination":

@@ -50,6 +50,14 @@ router = APIRouter(include_in_schema=False)
 _UI_KEYS = ("test_start", "test_end", "show_advanced", SEALED_KEY)
 
 
+def _leave(request: Request, url: str) -> Response:
+    """Leave the wizard for `url`: a redirect, or for the pages' script (which posts steps in
+    the background, where a redirect would be followed out of sight) the URL to go to."""
+    if request.headers.get("X-Pinads-Fetch") == "1":
+        return Response(status_code=204, headers={"X-Pinads-Location": url})
+    return redirect(url)
+
+
 def _render_step(
     request: Request,
     *,
@@ -130,7 +138,7 @@ async def wizard_post(request: Request, user: str = Depends(page_user)) -> Respo
     if step == "account" and draft.get("authorizer") == NEW_AUTHORIZER:
         draft.pop("authorizer")
         request.session["wizard_draft"] = {"draft": draft, "editing": editing}
-        return redirect("/authorizers/new?next=/sources/new%3Fresume%3D1")
+        return _leave(request, "/authorizers/new?next=/sources/new%3Fresume%3D1")
     return _navigate(request, form, nav=nav, step=step, draft=draft, editing=editing)
 
 
@@ -269,7 +277,7 @@ def _save(
     action = "source.update" if editing else "source.create"
     audit(request, page_user(request), action, config.name)
     flash(request, f"Source {config.name} saved.", kind="success")
-    return redirect(f"/sources/{config.name}")
+    return _leave(request, f"/sources/{config.name}")
 
 
 def _rebuild(request: Request, form: FormData, *, draft: dict[str, Any]) -> Response:
@@ -294,11 +302,11 @@ def _rebuild(request: Request, form: FormData, *, draft: dict[str, Any]) -> Resp
     audit(request, page_user(request), "source.rebuild", name, job=job.id if job else None)
     if job is None:
         flash(request, f"Source {name} saved (it had written nothing to rebuild).", kind="success")
-        return redirect(f"/sources/{name}")
+        return _leave(request, f"/sources/{name}")
     flash(
         request,
         "Rebuild started: the new config is saved when the new table is complete; until then "
         "the table and the config stay as they were.",
         kind="success",
     )
-    return redirect(f"/sources/{name}?job={job.id}")
+    return _leave(request, f"/sources/{name}?job={job.id}")

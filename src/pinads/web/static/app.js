@@ -209,24 +209,90 @@ function setupJobs() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+// The wizard's steps without page loads: each step's form is posted in the background and
+// the answer's <main> replaces this one (the draft travels in the form, as without script).
+let swaps = 0;
+
+function swapMain(html) {
+  const fresh = new DOMParser().parseFromString(html, "text/html");
+  const main = document.querySelector("main");
+  const newMain = fresh.querySelector("main");
+  if (!main || !newMain) return false;
+  const focused = document.activeElement && document.activeElement.id;
+  const oldStep = document.getElementById("wizard")?.dataset.step;
+  main.replaceChildren(...[...newMain.childNodes].map((n) => document.adoptNode(n)));
+  document.title = fresh.title;
+  setupPage();
+  const newStep = document.getElementById("wizard")?.dataset.step;
+  // Same step (accounts loaded, a name replaced): focus stays on the control that was used;
+  // a new step: focus its heading, so keyboard and screen reader users start at its top.
+  const again = newStep === oldStep && focused ? document.getElementById(focused) : null;
+  const target = again || document.querySelector("#step-problems, #selection-problems:not([hidden])")
+    || document.getElementById("step-title") || newMain;
+  if (target && target.focus) target.focus();
+  if (!again) window.scrollTo(0, 0);
+  swaps += 1;
+  main.dataset.swap = String(swaps);
+  return true;
+}
+
+async function sendWizard(form, data) {
+  const main = document.querySelector("main");
+  main.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(data),
+      headers: { "X-Pinads-Fetch": "1" },
+    });
+    const location = response.headers.get("X-Pinads-Location");
+    if (location) {
+      window.location.assign(location);
+      return;
+    }
+    if (response.redirected && new URL(response.url).pathname !== new URL(form.action).pathname) {
+      window.location.assign(response.url); // the session ended: the login page
+      return;
+    }
+    if (!swapMain(await response.text())) form.submit();
+  } catch (error) {
+    form.submit(); // the background request failed: the ordinary post still works
+  } finally {
+    main.removeAttribute("aria-busy");
+  }
+}
+
+function setupWizardForm() {
+  const form = document.getElementById("wizard");
+  if (!form) return;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendWizard(form, new FormData(form, event.submitter));
+  });
+  // Account step: choosing an authorizer lists its accounts in place (no step change, no
+  // submit, so a keyboard user can arrow through the list: WCAG 3.2.2).
+  const select = form.querySelector("select[data-refresh]");
+  if (!select) return;
+  let timer = null;
+  select.addEventListener("change", () => {
+    clearTimeout(timer);
+    if (!select.value || select.value === "__new__") return;
+    timer = setTimeout(() => {
+      const data = new FormData(form);
+      data.set("nav", "refresh");
+      sendWizard(form, data);
+    }, 250);
+  });
+}
+
+function setupPage() {
   setupFilters();
   setupDatasetSearch();
   setupExclusiveChecks();
   setupSelectionCheck();
   setupSchedule();
   setupJobs();
-});
+  setupWizardForm();
+}
 
-// Selects with data-autosubmit submit the form with that nav value when changed.
-document.addEventListener("change", (event) => {
-  const select = event.target;
-  if (!(select instanceof HTMLSelectElement) || !select.dataset.autosubmit) return;
-  const form = select.form;
-  const nav = document.createElement("input");
-  nav.type = "hidden";
-  nav.name = "nav";
-  nav.value = select.dataset.autosubmit;
-  form.appendChild(nav);
-  form.submit();
-});
+document.addEventListener("DOMContentLoaded", setupPage);
