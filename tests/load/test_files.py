@@ -363,6 +363,58 @@ def test_a_failing_partition_moves_no_checkpoint(tmp_path: Path) -> None:
     assert sorted(_manifest_files(tmp_path)) == _data_files(tmp_path)
 
 
+def test_a_failing_step_deletes_no_file_before_its_manifest_is_saved(tmp_path: Path) -> None:
+    """Step b brings every key of step a again, so a's files go: only once b's manifest is
+    saved. A failure part-way through b (a partition it cannot create) leaves them all."""
+    dest = _open(tmp_path)
+    table = spec()
+    first = grid(range(4), range(2), spend=1)
+    dest.write_step(table, batches(table, first), mode=UPSERT, scope="s", step_id="a")
+    dataset = tmp_path / "campaign_daily"
+    older = {name: (dataset / name).read_bytes() for name in _data_files(tmp_path)}
+    manifest = (dataset / "_pinads_manifest.json").read_bytes()
+    again = grid(range(5), range(2), spend=2)
+    blocker = dataset / "date=2026-09-05"  # the last partition of b cannot be made
+    blocker.write_text("in the way")
+    with pytest.raises(LoadError, match="a file stands where a directory is needed"):
+        dest.write_step(table, batches(table, again), mode=UPSERT, scope="s", step_id="b")
+    assert {name: (dataset / name).read_bytes() for name in older} == older
+    assert (dataset / "_pinads_manifest.json").read_bytes() == manifest
+    blocker.unlink()
+    dest.write_step(table, batches(table, again), mode=UPSERT, scope="s", step_id="b")
+    assert not set(older) & set(_data_files(tmp_path))
+    assert sorted(_manifest_files(tmp_path)) == _data_files(tmp_path)
+    assert "obsolete" not in json.loads((dataset / "_pinads_manifest.json").read_bytes())
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        again, table.column_names
+    )
+
+
+def test_files_a_crash_left_to_delete_are_deleted_and_never_read(tmp_path: Path) -> None:
+    """The process died after b's manifest (which lists a's files as obsolete) was saved and
+    before a's files were deleted: they are not read, and the next write deletes them."""
+    dest = _open(tmp_path, "csv")
+    table = spec()
+    first = grid(range(3), range(2), spend=1)
+    dest.write_step(table, batches(table, first), mode=UPSERT, scope="s", step_id="a")
+    dataset = tmp_path / "campaign_daily"
+    older = {name: (dataset / name).read_bytes() for name in _data_files(tmp_path)}
+    again = grid(range(3), range(2), spend=2)
+    dest.write_step(table, batches(table, again), mode=UPSERT, scope="s", step_id="b")
+    for name, data in older.items():  # as the crash left them
+        (dataset / name).write_bytes(data)
+    path = dataset / "_pinads_manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "obsolete": sorted(older)}))
+    assert table_rows(dest.read_table(table.name), table.column_names) == expected_rows(
+        again, table.column_names
+    )
+    dest.write_step(
+        table, batches(table, grid(range(9, 10), range(1))), mode=UPSERT, scope="s", step_id="c"
+    )
+    assert not set(older) & set(_data_files(tmp_path))
+    assert "obsolete" not in json.loads(path.read_text())
+
+
 def test_many_partitions_written_at_once_are_all_recorded(tmp_path: Path) -> None:
     dest = _open(tmp_path, "csv")
     table = spec()

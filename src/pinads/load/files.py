@@ -12,8 +12,11 @@ A step's rows are collected first, so a failure while they arrive changes nothin
 is written to a temporary name and renamed into place (see files_write for the order), and the
 manifest with the step's checkpoint is replaced last: a crash in between reruns the step, which
 is idempotent (a step owns one file name per partition and upsert removes its keys from the
-other files). One process writes a root at a time; within it, a step's partitions are written
-on several threads (one per core), and the manifest records their files once all have ended.
+other files). Files whose rows all came again with the step are deleted only after that
+manifest is saved (it lists them as obsolete until they are gone), so a step that fails
+part-way deletes no file. One process writes a root at a time; within it, a step's partitions
+are written on several threads (one per core), and the manifest records their files once all
+have ended.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from pinads.load.files_io import (
     read_data_file,
     utc_now_text,
 )
-from pinads.load.files_manifest import MANIFEST_NAME, FileStats, Manifest
+from pinads.load.files_manifest import MANIFEST_NAME, Manifest
 from pinads.load.files_write import PartitionWrite
 from pinads.load.spec import TableSpec, WriteMode, shadow_name
 
@@ -112,6 +115,7 @@ class FilesDestination:
                         "the first step and finish_replace() after the last"
                     )
                 manifest = Manifest.new(table, self.format)
+            manifest.delete_obsolete(dataset)  # a crash came between a commit and its deletes
             if mode is WriteMode.APPEND and step_id in manifest.steps.get(scope, {}):
                 return 0
             manifest = manifest.evolved(table)
@@ -124,6 +128,7 @@ class FilesDestination:
                 "committed_at": utc_now_text(),
             }
             manifest.save(dataset)  # last: the checkpoint moves only after the data is in place
+            manifest.delete_obsolete(dataset)
             return written
 
     def _write(
@@ -143,13 +148,14 @@ class FilesDestination:
         rows = conform_table(rows, manifest.schema, source="the step's rows")
         key = table.key if mode.uses_key else ()
 
-        def write(part: tuple[Path, pa.Table]) -> tuple[int, dict[str, FileStats | None]]:
+        def write(part: tuple[Path, pa.Table]) -> tuple[int, PartitionWrite]:
             job = PartitionWrite(dataset, *part, manifest, key=key, step=step)
-            return job.run(mode), job.changes
+            return job.run(mode), job
 
         written = 0
-        for count, changes in in_parallel(write, _partitions(dataset, manifest.partition_by, rows)):
-            manifest.record(changes)
+        for count, job in in_parallel(write, _partitions(dataset, manifest.partition_by, rows)):
+            manifest.record(job.changes)
+            manifest.obsolete.extend(job.obsolete)
             written += count
         return written
 
@@ -255,8 +261,11 @@ class FilesDestination:
             manifest = Manifest.load(dataset, self.format)
             if manifest is None:
                 raise LoadError(f"table {table_name!r} does not exist under {self.root}")
+            obsolete = {dataset / name for name in manifest.obsolete}
             files = sorted(
-                p for p in dataset.rglob(f"*{self.format.extension}") if not p.name.startswith(".")
+                p
+                for p in dataset.rglob(f"*{self.format.extension}")
+                if not p.name.startswith(".") and p not in obsolete
             )
             table = _read_all(files, manifest.schema, self.format)
             return table if table is not None else manifest.schema.empty_table()

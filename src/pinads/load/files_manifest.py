@@ -104,6 +104,9 @@ class Manifest:
     steps: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # Per data file (path relative to the dataset): key ranges recorded when it was written.
     files: dict[str, FileStats] = field(default_factory=dict)
+    # Data files superseded by a committed step, not deleted yet (a crash came first): never
+    # read, and deleted before the next step writes (a step may write a file of that name).
+    obsolete: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls, table: TableSpec, fmt: FileFormat) -> Manifest:
@@ -141,6 +144,7 @@ class Manifest:
             key=tuple(data.get("key", ())),
             steps=data.get("steps", {}),
             files={k: FileStats.from_json(v) for k, v in data.get("files", {}).items()},
+            obsolete=[str(name) for name in data.get("obsolete", [])],
         )
 
     def save(self, dataset: Path) -> None:
@@ -154,9 +158,21 @@ class Manifest:
             "steps": self.steps,
             "files": {k: v.to_json() for k, v in sorted(self.files.items())},
         }
+        if self.obsolete:
+            document["obsolete"] = sorted(self.obsolete)
         atomic_write_bytes(
             dataset / MANIFEST_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2)
         )
+
+    def delete_obsolete(self, dataset: Path) -> None:
+        """Delete the files a committed step superseded, then save the manifest without them
+        (until then a crash leaves them listed, and the next step deletes them first)."""
+        if not self.obsolete:
+            return
+        for name in self.obsolete:
+            (dataset / name).unlink(missing_ok=True)
+        self.obsolete = []
+        self.save(dataset)
 
     def record(self, changes: dict[str, FileStats | None]) -> None:
         """Note data files written (their stats) or removed (None)."""

@@ -9,6 +9,8 @@ ranges the manifest records per file, so a long run does not re-read what it wro
 Order within a partition: the step's own file is written first (atomically), then the other
 files lose the step's keys (each atomically). A crash in between can leave a key twice in that
 partition until the step reruns; the checkpoint has not moved, so the next run does rerun it.
+A file the step replaces entirely is not deleted here: it is listed in `obsolete`, and deleted
+once the manifest that no longer lists it is saved (a failing step deletes nothing).
 
 Partitions of one step are written on several threads at once: a `PartitionWrite` only reads
 the manifest and keeps its own file changes (`changes`) for the caller to record.
@@ -56,8 +58,10 @@ class PartitionWrite:
     manifest: Manifest  # read only: several partitions are written at once
     key: tuple[str, ...]
     step: tuple[str, str]
-    # Data files written (their stats) or removed (None), by path relative to the dataset.
+    # Data files written (their stats) or superseded (None), by path relative to the dataset.
     changes: dict[str, FileStats | None] = field(default_factory=dict)
+    # Files whose every row comes again with the step: deleted after the manifest is saved.
+    obsolete: list[str] = field(default_factory=list)
 
     @property
     def fmt(self) -> FileFormat:
@@ -94,8 +98,8 @@ class PartitionWrite:
             if left:
                 self._write(path, _anti_join(self._read(path), self.rows, self.key))
             else:  # every row of the file comes again with this step
-                path.unlink()
                 self.changes[self._rel(path.name)] = None
+                self.obsolete.append(self._rel(path.name))
         return int(self.rows.num_rows)
 
     def _kept_own_rows(self, own: Path, left: int | None) -> pa.Table | None:
