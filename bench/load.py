@@ -424,7 +424,9 @@ def bench_one(
     kind: str, rows: pa.Table, spec: TableSpec, args: argparse.Namespace, workdir: Path
 ) -> Runs:
     """`--repeat` repetitions, each on a fresh destination: our load, then the ceilings."""
-    settings = AppSettings(home=workdir / "home")
+    # The bench's files live in its own temporary directory, allowed the way an administrator
+    # allows one (PINADS_ALLOWED_ROOTS), so it runs whatever the caller's environment says.
+    settings = AppSettings(home=workdir / "home", allowed_roots=str(workdir))
     runs = Runs(first=[], again=[], ceiling={}, load=[])
     for _ in range(args.repeat):
         schema = f"pinads_bench_{uuid.uuid4().hex[:8]}"
