@@ -13,9 +13,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from pinads.api import OAuthApp
-from pinads.auth import CallbackServer, SecretBox, code_from_redirect, run_code_flow
+from pinads.auth import CallbackServer, code_from_redirect, run_code_flow
 from pinads.errors import AuthError, ConfigError, StateError
 from pinads.settings import load_settings
+from pinads.state import SecretBox
 
 
 def test_key_file_is_created_once_with_mode_0600_and_reused() -> None:
@@ -57,7 +58,7 @@ def test_wrong_key_gives_a_state_error() -> None:
 
 def test_processes_racing_to_create_the_key_file_agree() -> None:
     code = (
-        "from pinads.auth import load_or_create_key_file; from pinads.settings import "
+        "from pinads.state import load_or_create_key_file; from pinads.settings import "
         "load_settings; print(load_or_create_key_file(load_settings().key_file).decode())"
     )
     procs = [

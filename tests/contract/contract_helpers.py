@@ -9,8 +9,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from pinads.load import ColumnSpec, Destination, TableSpec, open_destination
+from pinads.load import Destination, open_destination
 from pinads.settings import load_settings
+from pinads.values import ColumnSpec, TableSpec
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -28,8 +28,9 @@ from contract_helpers import (
 )
 
 from pinads.errors import LoadError
-from pinads.load import Destination, TableSpec, WriteMode
+from pinads.load import Destination
 from pinads.load.types import duckdb_type, postgres_type
+from pinads.values import TableSpec, WriteMode
 
 SCOPE = "source:campaign_daily"
 UPSERT = WriteMode.UPSERT

@@ -20,7 +20,8 @@ from contract_helpers import (
 )
 
 from pinads.errors import LoadError
-from pinads.load import ColumnSpec, Destination, TableSpec, WriteMode
+from pinads.load import Destination
+from pinads.values import ColumnSpec, TableSpec, WriteMode
 
 UPSERT = WriteMode.UPSERT
 SCOPE = "source:campaign_daily"

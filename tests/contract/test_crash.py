@@ -27,7 +27,7 @@ from contract_helpers import (
 )
 
 from pinads.errors import LoadError
-from pinads.load import TableSpec, WriteMode
+from pinads.values import TableSpec, WriteMode
 
 SCOPE = "source:campaign_daily"
 UPSERT = WriteMode.UPSERT

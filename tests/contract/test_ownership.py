@@ -20,8 +20,9 @@ import pytest
 from contract_helpers import PG_DSN, Target, batches, expected_rows, grid, spec, table_rows
 
 from pinads.errors import ConfigError
-from pinads.load import Destination, TableSpec, WriteMode
+from pinads.load import Destination
 from pinads.load.types import duckdb_type, postgres_type
+from pinads.values import TableSpec, WriteMode
 
 SCOPE = "backfill"
 SQL = pytest.mark.parametrize("target", ["duckdb", "postgres"], indirect=True)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pinads.catalog.analytics import ANALYTICS_DATASETS
 from pinads.catalog.model import Granularity
 from pinads.extract.plan import StepKind, Strategy, date_windows, list_calls, plan_analytics
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 TODAY = date(2026, 11, 28)
 BY_NAME = {d.name: d for d in ANALYTICS_DATASETS}

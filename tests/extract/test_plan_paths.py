@@ -10,7 +10,8 @@ import pytest
 from pinads.catalog.analytics import ANALYTICS_DATASETS
 from pinads.catalog.model import Granularity
 from pinads.extract.plan import Plan, StepKind, Strategy, plan_analytics
-from pinads.sources.dates import DateRange, parse_date_range, resolve_date_range
+from pinads.sources.dates import parse_date_range, resolve_date_range
+from pinads.values import DateRange
 
 TODAY = date(2026, 11, 28)
 CAMPAIGNS = next(d for d in ANALYTICS_DATASETS if d.name == "campaign_analytics")

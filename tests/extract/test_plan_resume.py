@@ -10,7 +10,7 @@ from pinads.catalog.analytics import ANALYTICS_DATASETS
 from pinads.catalog.model import Granularity
 from pinads.extract.plan import Plan, StepKind, Strategy, plan_analytics, resume_plan
 from pinads.extract.plan_document import PLAN_FORMAT, plan_document, plan_from_document
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 TODAY = date(2026, 11, 28)
 BY_NAME = {d.name: d for d in ANALYTICS_DATASETS}

@@ -15,16 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pinads.errors import ConfigError, LoadError
-from pinads.load import (
-    ColumnSpec,
-    FileFormat,
-    FilesDestination,
-    TableSpec,
-    WriteMode,
-    open_destination,
-)
+from pinads.load import FileFormat, FilesDestination, open_destination
 from pinads.load.files import in_parallel
 from pinads.settings import load_settings
+from pinads.values import ColumnSpec, TableSpec, WriteMode
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "contract"))
 

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 
 from pinads.errors import ConfigError, LoadError
-from pinads.load import ColumnSpec, PostgresDestination, TableSpec, WriteMode, open_destination
+from pinads.load import PostgresDestination, open_destination
 from pinads.settings import load_settings
+from pinads.values import ColumnSpec, TableSpec, WriteMode
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -13,9 +13,10 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from pinads.load import ColumnSpec, PostgresDestination, TableSpec, WriteMode, open_destination
+from pinads.load import PostgresDestination, open_destination
 from pinads.load.postgres_copy import binary_layout, encode_binary
 from pinads.settings import load_settings
+from pinads.values import ColumnSpec, TableSpec, WriteMode
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 UTC = dt.UTC

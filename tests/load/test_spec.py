@@ -7,9 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 from pinads.errors import LoadError
-from pinads.load import ColumnSpec, TableSpec, WriteMode
 from pinads.load.conform import SEQ_COLUMN, collect_step, conform_batches, last_per_key
 from pinads.load.types import arrow_from_postgres, duckdb_type, postgres_type
+from pinads.values import ColumnSpec, TableSpec, WriteMode
 
 COLS = (
     ColumnSpec(name="date", arrow_type=pa.date32(), nullable=False),

@@ -15,8 +15,8 @@ from pinads.emulator.tokens import IssuedTokens
 from pinads.extract.engine import run_steps
 from pinads.runner.core import build_job
 from pinads.runner.prepare import prepare
-from pinads.sources.dates import DateRange
 from pinads.sources.validate import parse_config
+from pinads.values import DateRange
 
 from .emu import make_client, source_doc
 

@@ -25,17 +25,16 @@ from pinads.emulator.tokens import IssuedTokens
 from pinads.errors import AuthError, ConfigError
 from pinads.extract.plan import Plan, StepKind
 from pinads.load import open_destination
-from pinads.load.spec import shadow_name
 from pinads.runner import SourceStore, service
 from pinads.runner.core import RunKind
 from pinads.runner.grain import TableGrainError
 from pinads.runner.rebuild import rebuild_period
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
-from pinads.sources.dates import DateRange
 from pinads.sources.validate import parse_config
 from pinads.state import RunKind as StateRunKind
 from pinads.state import RunStatus
+from pinads.values import DateRange, shadow_name
 
 from .emu import ATTRIBUTION, FAST_POLLING, make_client, raw_get, source_doc
 

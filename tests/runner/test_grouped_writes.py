@@ -11,13 +11,13 @@ import pyarrow as pa
 import pytest
 
 from pinads.errors import ExtractError, LoadError
-from pinads.load import ColumnSpec, TableSpec, WriteMode
 from pinads.load.duckdb import (
     PARALLEL_STEP_ROWS,
     ROW_GROUP_ROWS,
     DuckDBDestination,
     memory_limit_for,
 )
+from pinads.values import ColumnSpec, TableSpec, WriteMode
 
 TABLE = TableSpec(
     name="grouped",

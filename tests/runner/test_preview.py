@@ -7,7 +7,7 @@ from typing import Any
 
 from pinads.runner.preview import Diagnosis, preview_source
 from pinads.sources.config import SourceConfig
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 from .fake_pinterest import NO_ROLE_ACCOUNT, FakePinterest, fake_client
 

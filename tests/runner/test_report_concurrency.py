@@ -17,8 +17,8 @@ from pinads.load import open_destination
 from pinads.runner.core import RunKind
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
-from pinads.sources.dates import DateRange
 from pinads.sources.validate import parse_config
+from pinads.values import DateRange
 
 from .emu import FAST_POLLING, make_client, source_doc
 

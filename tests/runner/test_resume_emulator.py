@@ -31,8 +31,8 @@ from pinads.runner import BACKFILL_SCOPE, SourceStore, service
 from pinads.runner.core import RunKind
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
-from pinads.sources.dates import DateRange
 from pinads.sources.validate import parse_config
+from pinads.values import DateRange
 
 from .emu import ATTRIBUTION, make_client, raw_get, source_doc
 

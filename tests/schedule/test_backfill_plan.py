@@ -16,7 +16,7 @@ from pinads.extract.plan import (
     sync_tail,
     sync_tail_worth_listing,
 )
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 TODAY = date(2026, 11, 29)
 ACCOUNT = "549755813002"

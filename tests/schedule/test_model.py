@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from pinads.errors import ConfigError
-from pinads.schedule import Frequency, Schedule, Weekday, parse_schedule
+from pinads.schedule import parse_schedule
 from pinads.sources.config import SourceConfig
 from pinads.sources.validate import parse_config
+from pinads.values import Frequency, Schedule, Weekday
 
 
 def _yaml(text: str) -> Schedule:

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from pinads.sources.dates import DateRange, parse_date_range, resolve_date_range
+from pinads.sources.dates import parse_date_range, resolve_date_range
+from pinads.values import DateRange
 
 TODAY = date(2026, 11, 28)  # a Saturday
 

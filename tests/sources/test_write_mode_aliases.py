@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from pinads.cli import app
 from pinads.errors import ConfigError
-from pinads.load.spec import WriteMode
 from pinads.runner import service
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
+from pinads.values import WriteMode
 
 TODAY = date(2026, 11, 28)
 

@@ -21,7 +21,6 @@ from pinads.auth.models import (
     TestReport,
     check_label,
 )
-from pinads.auth.secretbox import SecretBox, load_or_create_key_file
 from pinads.auth.service import (
     OPEN_REFRESH_MARGIN,
     AuthorizerService,
@@ -43,12 +42,10 @@ __all__ = [
     "CodeFlowOptions",
     "DbTokenSink",
     "RevokeResult",
-    "SecretBox",
     "TestCheck",
     "TestReport",
     "check_label",
     "code_from_redirect",
-    "load_or_create_key_file",
     "open_client",
     "require_analytics_role",
     "run_code_flow",

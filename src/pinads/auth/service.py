@@ -38,7 +38,6 @@ from pinads.auth.models import (
     label_from_username,
 )
 from pinads.auth.operations import identify, revoke_at_pinterest, run_checks
-from pinads.auth.secretbox import SecretBox
 from pinads.auth.tokens import DbTokenSink, app_of, seal_tokens, tokens_of
 from pinads.errors import AuthError, ConfigError
 from pinads.settings import AppSettings, load_settings
@@ -49,6 +48,7 @@ from pinads.state import (
     open_control_db,
     sources_using_authorizer,
 )
+from pinads.state.secretbox import SecretBox
 
 __all__ = ["OPEN_REFRESH_MARGIN", "AuthorizerService", "CodeFlowOptions", "open_client"]
 

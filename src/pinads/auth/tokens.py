@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 from pinads.api import OAuthApp, TokenSet
-from pinads.auth.secretbox import SecretBox
 from pinads.errors import AuthError
 from pinads.state import AuthorizerRecord, AuthorizerRepository, StoredTokens
+from pinads.state.secretbox import SecretBox
 
 __all__ = ["DbTokenSink", "app_of", "seal_tokens", "tokens_of"]
 

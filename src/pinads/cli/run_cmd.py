@@ -26,7 +26,7 @@ from pinads.extract.plan import Plan, StepKind, earliest_day
 from pinads.runner import service
 from pinads.runner.core import RunKind, RunProgress, RunResult
 from pinads.runner.preview import Diagnosis, PreviewResult
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 __all__ = [
     "backfill_start_problem",

@@ -25,7 +25,6 @@ from pinads.runner.service import ClientOpener
 from pinads.schedule import (
     MAX_SLEEP_SECONDS,
     DueCandidate,
-    Frequency,
     OutcomeStatus,
     RunOutcome,
     find_due,
@@ -37,6 +36,7 @@ from pinads.schedule import (
     utc_now,
 )
 from pinads.settings import AppSettings, load_settings
+from pinads.values import Frequency
 
 __all__ = [
     "due_text",

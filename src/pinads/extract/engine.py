@@ -29,7 +29,7 @@ from pinads.extract.fetch import RequestSettings, fetch_sync_rows, report_rows, 
 from pinads.extract.normalize import RowContext, to_batches
 from pinads.extract.plan import PlanStep, StepKind
 from pinads.extract.table import Selection
-from pinads.load.spec import TableSpec
+from pinads.values import TableSpec
 
 __all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "StepStream", "run_steps"]
 

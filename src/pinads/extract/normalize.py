@@ -24,7 +24,7 @@ from pinads.catalog.model import Attribute, AttributeSource, ColumnType, FieldEn
 from pinads.errors import ExtractError
 from pinads.extract.table import Selection
 from pinads.extract.values import array_from_values
-from pinads.load.spec import TableSpec
+from pinads.values import TableSpec
 
 __all__ = [
     "BATCH_ROWS",

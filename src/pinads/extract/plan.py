@@ -36,7 +36,7 @@ from pinads.catalog.limits import (
     SYNC_MAX_RANGE_DAYS,
 )
 from pinads.catalog.model import Dataset, Granularity
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 __all__ = [
     "Plan",

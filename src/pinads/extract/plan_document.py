@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from pinads.extract.plan import Plan, PlanStep, StepKind
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 __all__ = ["PLAN_FORMAT", "plan_document", "plan_from_document"]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from pinads.catalog.model import Attribute, Dataset, Granularity, Metric
-from pinads.load.spec import ColumnSpec, TableSpec
 from pinads.sources.config import MetadataColumn, SourceConfig
+from pinads.values import ColumnSpec, TableSpec
 
 __all__ = [
     "ATTRIBUTION_COLUMNS",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from pinads.load.spec import ColumnSpec, Destination, TableSpec, WriteMode
+from pinads.load.spec import Destination
 from pinads.load.url import ACCEPTED_FORMS, check_destination_url, open_destination
 
 if TYPE_CHECKING:
@@ -23,14 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCEPTED_FORMS",
-    "ColumnSpec",
     "Destination",
     "DuckDBDestination",
     "FileFormat",
     "FilesDestination",
     "PostgresDestination",
-    "TableSpec",
-    "WriteMode",
     "check_destination_url",
     "open_destination",
 ]

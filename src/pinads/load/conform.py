@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pinads.errors import LoadError
-from pinads.load.spec import TableSpec
+from pinads.values import TableSpec
 
 __all__ = ["SEQ_COLUMN", "collect_step", "conform_batches", "last_per_key", "quote_ident"]
 

@@ -34,8 +34,8 @@ from pinads.load.ownership import (
     reset_if_missing,
     table_moved,
 )
-from pinads.load.spec import TableSpec, WriteMode, shadow_name
 from pinads.load.types import duckdb_type
+from pinads.values import TableSpec, WriteMode, shadow_name
 
 __all__ = ["CHECKPOINT_TABLE", "DuckDBDestination"]
 

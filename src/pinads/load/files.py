@@ -48,7 +48,7 @@ from pinads.load.files_io import (
 )
 from pinads.load.files_manifest import MANIFEST_NAME, Manifest
 from pinads.load.files_write import PartitionWrite
-from pinads.load.spec import TableSpec, WriteMode, shadow_name
+from pinads.values import TableSpec, WriteMode, shadow_name
 
 __all__ = ["FilesDestination"]
 

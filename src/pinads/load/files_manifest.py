@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from pinads.errors import LoadError
 from pinads.load.files_io import FileFormat, atomic_write_bytes, schema_from_text, schema_to_text
-from pinads.load.spec import TableSpec
+from pinads.values import TableSpec
 
 __all__ = ["MANIFEST_NAME", "FileStats", "Manifest", "key_ranges"]
 

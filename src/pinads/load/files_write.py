@@ -37,7 +37,7 @@ from pinads.load.files_io import (
     write_data_file,
 )
 from pinads.load.files_manifest import FileStats, Manifest, key_ranges
-from pinads.load.spec import WriteMode
+from pinads.values import WriteMode
 
 __all__ = ["PartitionWrite", "step_file_name"]
 

@@ -23,7 +23,7 @@ import uuid
 from typing import Protocol
 
 from pinads.errors import ConfigError
-from pinads.load.spec import SHADOW_SUFFIX
+from pinads.values import SHADOW_SUFFIX
 
 __all__ = [
     "REGISTRY_TABLE",

@@ -34,8 +34,8 @@ from pinads.load.postgres_sql import (
 )
 from pinads.load.postgres_tables import PostgresCatalog, registry_ddl
 from pinads.load.postgres_write import write_rows
-from pinads.load.spec import TableSpec, WriteMode, shadow_name
 from pinads.load.types import arrow_from_postgres, postgres_type
+from pinads.values import TableSpec, WriteMode, shadow_name
 
 __all__ = ["CHECKPOINT_TABLE", "PostgresDestination"]
 

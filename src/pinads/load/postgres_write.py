@@ -31,8 +31,8 @@ from psycopg import sql
 from pinads.load.conform import SEQ_COLUMN, last_per_key
 from pinads.load.postgres_copy import copy_rows
 from pinads.load.postgres_sql import ident, idents
-from pinads.load.spec import TableSpec, WriteMode
 from pinads.load.types import postgres_type
+from pinads.values import TableSpec, WriteMode
 
 __all__ = ["write_rows"]
 

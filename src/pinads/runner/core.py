@@ -23,9 +23,10 @@ from pinads.api.reports import ReportPolling
 from pinads.errors import ExtractError
 from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepStream, run_steps
 from pinads.extract.plan import PlanStep, StepKind
-from pinads.load.spec import CheckedTables, Destination, TableSpec, WriteMode
+from pinads.load.spec import CheckedTables, Destination
 from pinads.runner.diagnose import empty_reason
 from pinads.runner.prepare import Prepared
+from pinads.values import TableSpec, WriteMode
 
 __all__ = [
     "ProgressCallback",

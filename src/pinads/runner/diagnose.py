@@ -15,7 +15,7 @@ from pinads.api.client import PinterestClient
 from pinads.catalog.limits import SYNC_MAX_DAYS_BACK, SYNC_MAX_RANGE_DAYS
 from pinads.catalog.model import Dataset
 from pinads.errors import ApiError
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 __all__ = ["empty_reason", "impressions_delivered"]
 

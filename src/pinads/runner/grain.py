@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pinads.catalog import get_dataset
 from pinads.errors import ConfigError
 from pinads.extract.table import build_table_spec, resolve_selection
-from pinads.load.spec import WriteMode
 from pinads.secret_urls import redact_url
 from pinads.sources.config import SourceConfig
+from pinads.values import WriteMode
 
 __all__ = ["GrainChange", "TableGrainError", "grain_changes", "refusal_message"]
 

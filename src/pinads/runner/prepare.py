@@ -32,10 +32,10 @@ from pinads.extract.plan import (
     sync_tail_worth_listing,
 )
 from pinads.extract.table import Selection, build_table_spec, resolve_selection
-from pinads.load.spec import TableSpec
 from pinads.sources.config import SourceConfig
-from pinads.sources.dates import DateRange, resolve_date_range
+from pinads.sources.dates import resolve_date_range
 from pinads.sources.validate import ANALYTICS_ROLES, check_accounts, raise_problems
+from pinads.values import DateRange, TableSpec
 
 __all__ = ["Prepared", "async_columns", "effective_period", "prepare"]
 

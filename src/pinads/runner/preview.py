@@ -22,8 +22,8 @@ from pinads.runner.core import build_job
 from pinads.runner.diagnose import empty_reason
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
-from pinads.sources.dates import DateRange
 from pinads.sources.validate import collect_problems
+from pinads.values import DateRange
 
 __all__ = [
     "PREVIEW_DAYS",

@@ -8,11 +8,10 @@ from datetime import date
 from pinads.catalog.model import Dataset
 from pinads.errors import ConfigError
 from pinads.extract.plan import earliest_day
-from pinads.load.spec import WriteMode
 from pinads.runner.prepare import effective_period
 from pinads.sources.config import SourceConfig
-from pinads.sources.dates import DateRange
 from pinads.sources.validate import parse_config
+from pinads.values import DateRange, WriteMode
 
 __all__ = ["check_rebuildable", "rebuild_period"]
 

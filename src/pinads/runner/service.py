@@ -22,7 +22,6 @@ from pinads.runner.run import plan_source, run_source
 from pinads.runner.store import RunRecord, SourceStore
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
-from pinads.sources.dates import DateRange
 from pinads.sources.limits import size_problems
 from pinads.sources.validate import (
     document_problems,
@@ -30,6 +29,7 @@ from pinads.sources.validate import (
     raise_problems,
     saved_source_problems,
 )
+from pinads.values import DateRange
 
 __all__ = [
     "ClientOpener",

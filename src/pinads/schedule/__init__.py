@@ -1,5 +1,5 @@
-"""Schedules: the `Schedule` model in a source's config, pure next-run math, and the run-due
-loop behind `pinads run-due` and `pinads scheduler`."""
+"""Schedules: parsing a source's `Schedule` (the model is in pinads.values), pure next-run
+math, and the run-due loop behind `pinads run-due` and `pinads scheduler`."""
 
 from pinads.schedule.loop import (
     MAX_SLEEP_SECONDS,
@@ -13,7 +13,7 @@ from pinads.schedule.loop import (
     serve,
     utc_now,
 )
-from pinads.schedule.model import Frequency, Schedule, Weekday, parse_schedule
+from pinads.schedule.parse import parse_schedule
 from pinads.schedule.timing import (
     due_slot,
     is_due,
@@ -27,11 +27,8 @@ from pinads.schedule.timing import (
 __all__ = [
     "MAX_SLEEP_SECONDS",
     "DueCandidate",
-    "Frequency",
     "OutcomeStatus",
     "RunOutcome",
-    "Schedule",
-    "Weekday",
     "due_slot",
     "find_due",
     "install_stop_signals",

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from pinads.errors import PinadsError, StateError, redact
-from pinads.schedule.model import Schedule
 from pinads.schedule.timing import due_slot, next_run_after
+from pinads.values import Schedule
 
 __all__ = [
     "MAX_SLEEP_SECONDS",

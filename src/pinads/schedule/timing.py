@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from pinads.schedule.model import Frequency, Schedule
+from pinads.values import Frequency, Schedule
 
 __all__ = [
     "due_slot",

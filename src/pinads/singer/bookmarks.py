@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any
 
 from pinads.errors import ConfigError
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 __all__ = ["Bookmark", "StreamState"]
 

@@ -22,10 +22,10 @@ import yaml
 from pinads.catalog.model import Dataset
 from pinads.errors import ConfigError
 from pinads.extract.table import build_table_spec, resolve_selection
-from pinads.load.spec import TableSpec, WriteMode
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
 from pinads.sources.validate import parse_config
+from pinads.values import TableSpec, WriteMode
 
 __all__ = ["TAP_KEYS", "TapConfig", "TapStream", "load_tap_config"]
 

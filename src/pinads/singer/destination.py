@@ -11,8 +11,8 @@ from datetime import datetime
 import pyarrow as pa
 
 from pinads.errors import LoadError
-from pinads.load.spec import TableSpec, WriteMode
 from pinads.singer.messages import MessageWriter
+from pinads.values import TableSpec, WriteMode
 
 __all__ = ["SingerDestination"]
 

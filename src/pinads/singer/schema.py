@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from pinads.errors import ConfigError
-from pinads.load.spec import ColumnSpec, TableSpec
+from pinads.values import ColumnSpec, TableSpec
 
 __all__ = [
     "StreamSelection",

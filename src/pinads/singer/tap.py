@@ -33,7 +33,7 @@ from pinads.singer.schema import (
     selection_of,
     stream_schema,
 )
-from pinads.sources.dates import DateRange
+from pinads.values import DateRange
 
 __all__ = ["StreamResult", "discover", "reading_period", "sync"]
 

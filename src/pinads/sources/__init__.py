@@ -2,7 +2,7 @@
 every problem at once."""
 
 from pinads.sources.config import DEFAULT_METADATA, MetadataColumn, SourceConfig
-from pinads.sources.dates import NAMED_RANGES, DateRange, parse_date_range, resolve_date_range
+from pinads.sources.dates import NAMED_RANGES, parse_date_range, resolve_date_range
 from pinads.sources.validate import (
     ANALYTICS_ROLES,
     check_accounts,
@@ -17,7 +17,6 @@ __all__ = [
     "ANALYTICS_ROLES",
     "DEFAULT_METADATA",
     "NAMED_RANGES",
-    "DateRange",
     "MetadataColumn",
     "SourceConfig",
     "check_accounts",

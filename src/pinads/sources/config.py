@@ -14,10 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from pinads.catalog.model import Granularity
-from pinads.load.spec import WriteMode
-from pinads.schedule import Schedule
-from pinads.sources.dates import DateRange, DateRangeSpec, parse_date_range
+from pinads.sources.dates import parse_date_range
 from pinads.sources.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS
+from pinads.values import DateRange, DateRangeSpec, Schedule, WriteMode
 
 __all__ = [
     "DEFAULT_METADATA",

@@ -10,15 +10,9 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pinads.values import DateRange, DateRangeSpec
 
-__all__ = [
-    "NAMED_RANGES",
-    "DateRange",
-    "DateRangeSpec",
-    "parse_date_range",
-    "resolve_date_range",
-]
+__all__ = ["NAMED_RANGES", "parse_date_range", "resolve_date_range"]
 
 # `30d1`: 30 days back to 1 day back; units d(ays), w(eeks), m(onths), y(ears) as in Dataddo's
 # `{{NdM}}` macros. Braces are accepted so Dataddo users can paste their macro unchanged.
@@ -38,32 +32,6 @@ NAMED_RANGES: tuple[str, ...] = (
     "last_month",
     "this_year",
 )
-
-
-class DateRange(BaseModel):
-    """A resolved, inclusive range of UTC days."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    start: date = Field(description="First day (inclusive).")
-    end: date = Field(description="Last day (inclusive).")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DateRange:
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def __str__(self) -> str:
-        return f"{self.start.isoformat()}..{self.end.isoformat()}"
-
-
-DateRangeSpec = str | DateRange
-"""What a source stores: a rolling expression (`last_30_days`, `30d1`) or absolute days."""
 
 
 def parse_date_range(value: Any) -> DateRangeSpec:

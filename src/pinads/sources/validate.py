@@ -20,8 +20,9 @@ from pinads.errors import ConfigError
 from pinads.load import check_destination_url
 from pinads.settings import AppSettings, load_settings
 from pinads.sources.config import SourceConfig
-from pinads.sources.dates import DateRange, resolve_date_range
+from pinads.sources.dates import resolve_date_range
 from pinads.sources.limits import size_problems
+from pinads.values import DateRange
 
 __all__ = [
     "ANALYTICS_ROLES",

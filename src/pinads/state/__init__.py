@@ -23,6 +23,7 @@ from pinads.state.records import (
     StoredTokens,
 )
 from pinads.state.runs import DEFAULT_STALE_AFTER, RunRepository, pid_alive
+from pinads.state.secretbox import SecretBox, load_or_create_key_file
 from pinads.state.sources import SourceRepository
 
 __all__ = [
@@ -41,12 +42,14 @@ __all__ = [
     "RunRecord",
     "RunRepository",
     "RunStatus",
+    "SecretBox",
     "SourceRecord",
     "SourceRepository",
     "StoredPlan",
     "StoredTokens",
     "create_control_engine",
     "current_version",
+    "load_or_create_key_file",
     "migrate",
     "open_control_db",
     "pid_alive",

@@ -14,6 +14,7 @@ from pinads.state.migrations import migrate
 from pinads.state.plans import PlanRepository
 from pinads.state.runs import RunRepository
 from pinads.state.sealing import CipherFactory, DestinationSealer, SecretCipher
+from pinads.state.secretbox import SecretBox
 from pinads.state.sources import SourceRepository
 
 __all__ = ["ControlDB", "open_control_db"]
@@ -48,9 +49,6 @@ class ControlDB:
 
 def _secret_box(settings: AppSettings) -> CipherFactory:
     def make() -> SecretCipher:
-        # Imported when first needed: pinads.auth imports pinads.state.
-        from pinads.auth.secretbox import SecretBox
-
         return SecretBox.from_settings(settings)
 
     return make

@@ -3,9 +3,8 @@
 only as a ciphertext in `sources.destination_enc`, made with the installation's secret key (the
 one that encrypts tokens: PINADS_SECRET_KEY or PINADS_HOME/secret.key).
 
-The cipher is passed in (pinads.auth's SecretBox; `pinads.auth` imports this package, so it
-cannot be imported here) and made on first use, so opening a control DB whose destinations hold
-no secret never creates a key file.
+The cipher is passed in (a `SecretBox` of secretbox.py, or a test's own) and made on first
+use, so opening a control DB whose destinations hold no secret never creates a key file.
 """
 
 from __future__ import annotations

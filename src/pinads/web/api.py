@@ -22,7 +22,7 @@ from pinads.catalog import (
 from pinads.errors import ConfigError
 from pinads.runner import PreviewResult, RunRecord
 from pinads.runner import service as runs
-from pinads.sources import DateRange
+from pinads.values import DateRange
 from pinads.web.audit import MAX_PAGE, AuditPage
 from pinads.web.common import audit, context_of
 from pinads.web.jobs import JobView

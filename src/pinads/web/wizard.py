@@ -18,7 +18,7 @@ from pinads.errors import ConfigError, PinadsError
 from pinads.runner import PreviewResult
 from pinads.runner import service as runs
 from pinads.runner.grain import TableGrainError
-from pinads.sources import DateRange
+from pinads.values import DateRange
 from pinads.web.common import (
     audit,
     checked_form,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinads.auth import SecretBox
 from pinads.errors import StateError
 from pinads.runner import service as runs
 from pinads.secret_urls import has_masked_secrets, has_secrets, redact_url, restore_secrets
+from pinads.state import SecretBox
 from pinads.web.context import WebContext
 
 __all__ = ["SEALED_KEY", "clear_destination", "seal_destination"]

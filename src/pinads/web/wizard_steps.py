@@ -26,10 +26,9 @@ from pinads.catalog import (
 )
 from pinads.errors import PinadsError
 from pinads.load import open_destination
-from pinads.load.spec import WriteMode
 from pinads.runner import service as runs
-from pinads.schedule import Frequency, Schedule, Weekday
 from pinads.sources import DEFAULT_METADATA, NAMED_RANGES, MetadataColumn, SourceConfig
+from pinads.values import Frequency, Schedule, Weekday, WriteMode
 from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings

@@ -1,6 +1,6 @@
 """`Schedule`: when a source runs, as written in its config (YAML, JSON, the web form).
 
-Accepted shapes (see `pinads.schedule.shorthand` for the string forms):
+Accepted shapes (see `pinads.values.schedule_text` for the string forms):
 
 ```yaml
 schedule: daily 06:00
@@ -34,9 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from pinads.errors import ConfigError
+from pinads.values.schedule_text import parse_shorthand
 
-__all__ = ["DAYS_IN_WEEK", "Frequency", "Schedule", "Weekday", "parse_schedule"]
+__all__ = ["DAYS_IN_WEEK", "Frequency", "Schedule", "Weekday", "check_cron"]
 
 DAYS_IN_WEEK = 7
 MAX_JITTER_MINUTES = 59
@@ -139,8 +139,6 @@ class Schedule(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, value: Any) -> Any:
-        from pinads.schedule.shorthand import parse_shorthand
-
         if isinstance(value, str):
             value = parse_shorthand(value)
         if isinstance(value, Schedule):
@@ -229,21 +227,6 @@ class Schedule(BaseModel):
         }[self.frequency]
         jitter = f" (+ up to {self.jitter_minutes} min jitter)" if self.jitter_minutes else ""
         return f"{when} {self.timezone}{jitter}"
-
-
-def parse_schedule(value: Any) -> Schedule:
-    """A Schedule from a shorthand string or a mapping; ConfigError naming what to change."""
-    from pydantic import ValidationError
-
-    try:
-        return Schedule.model_validate(value)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-            problems.append(f"schedule.{where}: {message}" if where else f"schedule: {message}")
-        raise ConfigError("; ".join(problems)) from exc
 
 
 def check_cron(value: str) -> str:
