@@ -20,8 +20,10 @@ from pinads.cli.schedule_cmd import load_candidates, run_due, scheduled_runner
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.load import open_destination
 from pinads.runner import RunKind, RunResult, SourceStore
+from pinads.runner.service import list_runs
 from pinads.schedule import (
     OutcomeStatus,
+    find_due,
     next_run_after,
     parse_schedule,
     run_due_once,
@@ -203,3 +205,24 @@ def test_a_slot_served_by_another_scheduler_meanwhile_is_not_run_again(
         assert [r.id for r in store.runs("shared")] == ["shared-earlier"]
     finally:
         store.close()
+
+
+def test_a_slot_claimed_by_another_scheduler_is_not_run(
+    emulator_opener: Opener, tmp_path: Path
+) -> None:
+    # Two schedulers that both believe they lead (a leader paused past its lease) list the
+    # same due slot; the other one claimed it first.
+    _save(tmp_path, "contested", "daily 06:00")
+    settings = load_settings()
+    listed = load_candidates(settings)
+    store = SourceStore(settings)
+    try:
+        source_id = store.db.sources.get("contested").id
+        ((_, slot),) = find_due(listed, now=utc_now())
+        assert store.db.schedule.claim_slot(source_id, slot, claimed_by="other host pid 1")
+    finally:
+        store.close()
+    outcomes = run_due_once(listed, now=utc_now(), run=scheduled_runner(settings, emulator_opener))
+    assert [(o.source, o.status) for o in outcomes] == [("contested", OutcomeStatus.SKIPPED)]
+    assert "slot was claimed by another scheduler" in outcomes[0].message
+    assert list_runs("contested", settings=settings) == []

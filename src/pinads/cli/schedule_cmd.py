@@ -8,7 +8,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from pinads.schedule import (
     utc_now,
 )
 from pinads.settings import AppSettings, load_settings
+from pinads.state import LeaseKeeper, process_name
 from pinads.values import Frequency
 
 __all__ = [
@@ -54,6 +55,8 @@ _out = Console(highlight=False, soft_wrap=True)
 log = logging.getLogger("pinads.schedule")
 # Run history is searched this far back for the latest scheduled run of a source.
 _HISTORY_LIMIT = 200
+# A scheduler that stops renewing its lease (killed, hung, cut off) is replaced this soon.
+LEASE_TTL = timedelta(seconds=30)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -132,9 +135,36 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}, {utc}"
 
 
-def _still_due(settings: AppSettings, name: str, now: datetime) -> bool:
+def _claim_due_slot(settings: AppSettings, name: str, now: datetime) -> tuple[int, datetime]:
+    """The source's id and its slot due at `now`, claimed for this process; StateError when
+    it is not due any more or another scheduler claimed it first."""
     candidate = source_candidate(settings, name)
-    return candidate is not None and bool(find_due([candidate], now=now))
+    due = find_due([candidate], now=now) if candidate is not None else []
+    if not due:
+        raise StateError(
+            f"source {name!r} already ran for this slot (another scheduler or run-due): "
+            "nothing to do"
+        )
+    slot = due[0][1]
+    store = SourceStore(settings)
+    try:
+        source_id = store.db.sources.get(name).id
+        if not store.db.schedule.claim_slot(source_id, slot, claimed_by=process_name()):
+            raise StateError(
+                f"source {name!r}: its {slot:%Y-%m-%d %H:%M} UTC slot was claimed by another "
+                "scheduler: nothing to do"
+            )
+    finally:
+        store.close()
+    return source_id, slot
+
+
+def _release_slot(settings: AppSettings, source_id: int, slot: datetime) -> None:
+    store = SourceStore(settings)
+    try:
+        store.db.schedule.release_slot(source_id, slot, claimed_by=process_name())
+    finally:
+        store.close()
 
 
 def scheduled_runner(
@@ -147,16 +177,19 @@ def scheduled_runner(
 
     Due-ness is checked again just before the run (at `clock()`): another scheduler (or
     `run-due`) may have served the slot since the sources were listed, and the lock only covers
-    runs in progress.
+    runs in progress. Then the slot is claimed (a unique row per source and slot), so even two
+    schedulers that both think they lead never both start it.
     """
 
     def run(name: str) -> RunResult:
-        if not _still_due(settings, name, clock()):
-            raise StateError(
-                f"source {name!r} already ran for this slot (another scheduler or run-due): "
-                "nothing to do"
-            )
-        return service.run(name, settings=settings, opener=opener, kind=RunKind.SCHEDULED)
+        source_id, slot = _claim_due_slot(settings, name, clock())
+        try:
+            return service.run(name, settings=settings, opener=opener, kind=RunKind.SCHEDULED)
+        except StateError:
+            # Refused (the source busy) or cut short: a run that started counts as the slot's
+            # start in its history; one that never started is tried again at the next check.
+            _release_slot(settings, source_id, slot)
+            raise
 
     return run
 
@@ -186,16 +219,28 @@ def run_scheduler(
     max_workers: int = 1,
     max_sleep_seconds: float = MAX_SLEEP_SECONDS,
     on_outcome: Callable[[RunOutcome], None] | None = None,
+    lease_ttl: timedelta = LEASE_TTL,
 ) -> list[RunOutcome]:
-    """Run due sources until `stop` is set (what `pinads scheduler` does)."""
-    return serve(
-        lambda: load_candidates(settings),
-        run=scheduled_runner(settings, opener),
-        stop=stop,
-        max_workers=max_workers,
-        max_sleep_seconds=max_sleep_seconds,
-        on_outcome=on_outcome,
-    )
+    """Run due sources until `stop` is set (what `pinads scheduler` does). Of several
+    schedulers on one control DB, only the holder of the scheduler lease runs anything; the
+    others check every third of `lease_ttl` and take over once its holder stopped renewing."""
+    store = SourceStore(settings)
+    try:
+        with LeaseKeeper(store.db.schedule, ttl=lease_ttl) as lease:
+
+            def candidates() -> list[DueCandidate]:
+                return load_candidates(settings) if lease.leading else []
+
+            return serve(
+                candidates,
+                run=scheduled_runner(settings, opener),
+                stop=stop,
+                max_workers=max_workers,
+                max_sleep_seconds=min(max_sleep_seconds, lease_ttl.total_seconds() / 3),
+                on_outcome=on_outcome,
+            )
+    finally:
+        store.close()
 
 
 def _outcome_line(outcome: RunOutcome) -> str:
@@ -290,6 +335,14 @@ def scheduler_command(
         float,
         typer.Option("--max-sleep", min=1, help="Longest sleep between checks (seconds)."),
     ] = MAX_SLEEP_SECONDS,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            "--lease-seconds",
+            min=1,
+            help="Of several schedulers, the leader is replaced this soon after it died.",
+        ),
+    ] = LEASE_TTL.total_seconds(),
 ) -> None:
     """Run due sources until stopped (Ctrl-C or SIGTERM finish the run in progress first).
     A missed run is caught up once; one run per source at a time."""
@@ -310,6 +363,7 @@ def scheduler_command(
                 max_workers=workers,
                 max_sleep_seconds=max_sleep,
                 on_outcome=lambda outcome: _out.print(_outcome_line(outcome)),
+                lease_ttl=timedelta(seconds=lease_seconds),
             )
     finally:
         restore()

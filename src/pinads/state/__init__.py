@@ -23,6 +23,12 @@ from pinads.state.records import (
     StoredTokens,
 )
 from pinads.state.runs import DEFAULT_STALE_AFTER, RunRepository, pid_alive
+from pinads.state.scheduling import (
+    SCHEDULER_LEASE,
+    LeaseKeeper,
+    ScheduleRepository,
+    process_name,
+)
 from pinads.state.secretbox import SecretBox, load_or_create_key_file
 from pinads.state.sources import SourceRepository
 
@@ -30,10 +36,12 @@ __all__ = [
     "DEFAULT_STALE_AFTER",
     "LATEST_VERSION",
     "MIGRATIONS",
+    "SCHEDULER_LEASE",
     "AuthorizerRecord",
     "AuthorizerRepository",
     "BackfillBatch",
     "ControlDB",
+    "LeaseKeeper",
     "NewAuthorizer",
     "PlanRepository",
     "RunKind",
@@ -42,6 +50,7 @@ __all__ = [
     "RunRecord",
     "RunRepository",
     "RunStatus",
+    "ScheduleRepository",
     "SecretBox",
     "SourceRecord",
     "SourceRepository",
@@ -53,6 +62,7 @@ __all__ = [
     "migrate",
     "open_control_db",
     "pid_alive",
+    "process_name",
     "redacted_url",
     "sources_using_authorizer",
 ]

@@ -13,6 +13,7 @@ from pinads.state.db import create_control_engine
 from pinads.state.migrations import migrate
 from pinads.state.plans import PlanRepository
 from pinads.state.runs import RunRepository
+from pinads.state.scheduling import ScheduleRepository
 from pinads.state.sealing import CipherFactory, DestinationSealer, SecretCipher
 from pinads.state.secretbox import SecretBox
 from pinads.state.sources import SourceRepository
@@ -31,6 +32,7 @@ class ControlDB:
         self.sources = SourceRepository(engine, DestinationSealer(cipher))
         self.runs = RunRepository(engine)
         self.plans = PlanRepository(engine)
+        self.schedule = ScheduleRepository(engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -112,12 +112,17 @@ def _v5(conn: sa.Connection, sealer: DestinationSealer) -> None:
             )
 
 
+def _v6(conn: sa.Connection, _sealer: DestinationSealer) -> None:
+    _create(conn, ("slot_claims", "scheduler_leases"), exclude={})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "authorizers and sources", _v1),
     Migration(2, "run history and run locks", _v2),
     Migration(3, "authorizer revocation and rate tier; backfill progress", _v3),
     Migration(4, "backfill plans (resumed step for step)", _v4),
     Migration(5, "destination passwords encrypted", _v5),
+    Migration(6, "scheduler lease and slot claims", _v6),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

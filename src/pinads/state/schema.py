@@ -14,7 +14,9 @@ __all__ = [
     "RUNS",
     "RUN_LOCKS",
     "RUN_PLANS",
+    "SCHEDULER_LEASES",
     "SCHEMA_VERSION",
+    "SLOT_CLAIMS",
     "SOURCES",
 ]
 
@@ -142,4 +144,32 @@ RUN_PLANS = sa.Table(
     sa.Column("basis", sa.String(200), nullable=False),
     sa.Column("plan", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One row per scheduled slot that a scheduler started (or sent to a worker): the primary key
+# makes a slot run once even if two schedulers both believe they lead.
+SLOT_CLAIMS = sa.Table(
+    "slot_claims",
+    METADATA,
+    sa.Column(
+        "source_id",
+        sa.Integer,
+        sa.ForeignKey("sources.id", name="fk_slot_claims_source", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("slot", UTCDateTime, primary_key=True),
+    sa.Column("claimed_by", sa.String(300), nullable=False),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+
+# The lease that makes one `pinads scheduler` the one firing due slots; it expires unless its
+# holder renews it, so another scheduler takes over from a dead one.
+SCHEDULER_LEASES = sa.Table(
+    "scheduler_leases",
+    METADATA,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(300), nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
 )

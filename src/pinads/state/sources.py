@@ -16,7 +16,14 @@ from pinads.errors import ConfigError
 from pinads.secret_urls import restore_secrets
 from pinads.state.db import inserted_id, utc_now
 from pinads.state.records import SourceRecord
-from pinads.state.schema import BACKFILL_PROGRESS, RUN_LOCKS, RUN_PLANS, RUNS, SOURCES
+from pinads.state.schema import (
+    BACKFILL_PROGRESS,
+    RUN_LOCKS,
+    RUN_PLANS,
+    RUNS,
+    SLOT_CLAIMS,
+    SOURCES,
+)
 from pinads.state.sealing import DestinationSealer
 
 __all__ = ["SourceRepository"]
@@ -118,6 +125,6 @@ class SourceRepository:
         runs = sa.select(RUNS.c.id).where(RUNS.c.source_id == record.id)
         with self._engine.begin() as conn:
             conn.execute(RUN_PLANS.delete().where(RUN_PLANS.c.run_id.in_(runs)))
-            for table in (BACKFILL_PROGRESS, RUN_LOCKS, RUNS):
+            for table in (BACKFILL_PROGRESS, RUN_LOCKS, RUNS, SLOT_CLAIMS):
                 conn.execute(table.delete().where(table.c.source_id == record.id))
             conn.execute(SOURCES.delete().where(SOURCES.c.id == record.id))
