@@ -86,10 +86,11 @@ def run_once(
     from pinads.emulator import LARGE_ADVERTISER_ID
     from pinads.extract.plan import StepKind
     from pinads.load import open_destination
-    from pinads.runner.core import RunKind, RunProgress
+    from pinads.runner.core import RunProgress
     from pinads.runner.run import run_source
     from pinads.settings import load_settings
     from pinads.sources.config import SourceConfig
+    from pinads.values import RunKind
 
     today = datetime.now(UTC).date()
     start, end = today - timedelta(days=days), today - timedelta(days=1)

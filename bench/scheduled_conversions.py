@@ -46,10 +46,10 @@ def run_once(base_url: str, *, dataset_name: str, home: Path, emulator_pid: int)
     from pinads.emulator import LARGE_ADVERTISER_ID
     from pinads.extract.plan import Plan, StepKind
     from pinads.load import open_destination
-    from pinads.runner.core import RunKind
     from pinads.runner.run import run_source
     from pinads.settings import load_settings
     from pinads.sources.config import SourceConfig
+    from pinads.values import RunKind
 
     dataset = get_dataset(dataset_name)
     assert dataset.async_report is not None

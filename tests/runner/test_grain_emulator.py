@@ -26,15 +26,13 @@ from pinads.errors import AuthError, ConfigError
 from pinads.extract.plan import Plan, StepKind
 from pinads.load import open_destination
 from pinads.runner import SourceStore, service
-from pinads.runner.core import RunKind
 from pinads.runner.grain import TableGrainError
 from pinads.runner.rebuild import rebuild_period
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
-from pinads.state import RunKind as StateRunKind
 from pinads.state import RunStatus
-from pinads.values import DateRange, shadow_name
+from pinads.values import DateRange, RunKind, shadow_name
 
 from .emu import ATTRIBUTION, FAST_POLLING, make_client, raw_get, source_doc
 
@@ -430,7 +428,7 @@ def test_what_a_rebuild_cannot_give_back_is_refused_before_it_starts(
         source_id = store.db.sources.get("shop").id
         old = store.db.runs.start(
             source_id,
-            kind=StateRunKind.BACKFILL,
+            kind=RunKind.BACKFILL,
             range_start=today - timedelta(days=1000),
             range_end=today - timedelta(days=900),
         )

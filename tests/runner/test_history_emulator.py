@@ -10,10 +10,10 @@ from starlette.applications import Starlette
 
 from pinads.emulator.tokens import IssuedTokens
 from pinads.load import open_destination
-from pinads.runner.core import RunKind
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
+from pinads.values import RunKind
 
 from .emu import campaign_days, campaign_ids, make_client, source_doc
 

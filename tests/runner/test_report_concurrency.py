@@ -14,11 +14,10 @@ from pinads.emulator.tokens import IssuedTokens
 from pinads.extract.engine import DEFAULT_WORKERS, REPORT_WORKERS
 from pinads.extract.plan import Strategy
 from pinads.load import open_destination
-from pinads.runner.core import RunKind
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 from .emu import FAST_POLLING, make_client, source_doc
 

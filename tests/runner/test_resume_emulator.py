@@ -28,11 +28,10 @@ from pinads.errors import AuthError
 from pinads.extract.plan import StepKind
 from pinads.load import open_destination
 from pinads.runner import BACKFILL_SCOPE, SourceStore, service
-from pinads.runner.core import RunKind
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 from .emu import ATTRIBUTION, make_client, raw_get, source_doc
 

@@ -15,10 +15,10 @@ from pinads.api import PinterestClient, ReportPolling
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.extract.plan import Strategy
 from pinads.load import open_destination
-from pinads.runner.core import RunKind
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
+from pinads.values import RunKind
 
 Opener = Callable[[str], PinterestClient]
 FAST_POLLING = ReportPolling(first_delay_seconds=0.001, max_delay_seconds=0.01)

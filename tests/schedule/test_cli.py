@@ -19,7 +19,7 @@ from pinads.cli import app
 from pinads.cli.schedule_cmd import load_candidates, run_due, scheduled_runner
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.load import open_destination
-from pinads.runner import RunKind, RunResult, SourceStore
+from pinads.runner import RunResult, SourceStore
 from pinads.runner.service import list_runs
 from pinads.schedule import (
     OutcomeStatus,
@@ -32,6 +32,7 @@ from pinads.schedule import (
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
 from pinads.state.schema import SOURCES
+from pinads.values import RunKind
 
 Opener = Callable[[str], PinterestClient]
 

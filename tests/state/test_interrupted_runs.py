@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from pinads.state import BackfillBatch, ControlDB, RunKind, RunStatus
+from pinads.state import BackfillBatch, ControlDB, RunStatus
 from pinads.state.db import utc_now
 from pinads.state.schema import RUN_LOCKS, RUNS
+from pinads.values import RunKind
 
 JAN, JUN = date(2025, 1, 1), date(2025, 6, 30)
 

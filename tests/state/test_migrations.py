@@ -10,15 +10,9 @@ import sqlalchemy as sa
 
 from pinads.errors import StateError
 from pinads.settings import load_settings
-from pinads.state import (
-    LATEST_VERSION,
-    MIGRATIONS,
-    RunKind,
-    create_control_engine,
-    migrate,
-    open_control_db,
-)
+from pinads.state import LATEST_VERSION, MIGRATIONS, create_control_engine, migrate, open_control_db
 from pinads.state.schema import METADATA, SCHEMA_VERSION
+from pinads.values import RunKind
 
 
 def _columns(engine: sa.Engine) -> dict[str, set[str]]:

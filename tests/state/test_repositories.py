@@ -7,14 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from pinads.errors import ConfigError, StateError
-from pinads.state import (
-    BackfillBatch,
-    ControlDB,
-    NewAuthorizer,
-    RunKind,
-    RunStatus,
-    StoredTokens,
-)
+from pinads.state import BackfillBatch, ControlDB, NewAuthorizer, RunStatus, StoredTokens
+from pinads.values import RunKind
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -14,16 +14,10 @@ import sqlalchemy as sa
 
 from pinads.errors import StateError
 from pinads.settings import load_settings
-from pinads.state import (
-    ControlDB,
-    RunKind,
-    RunLockHeartbeat,
-    RunStatus,
-    open_control_db,
-    pid_alive,
-)
+from pinads.state import ControlDB, RunLockHeartbeat, RunStatus, open_control_db, pid_alive
 from pinads.state.db import utc_now
 from pinads.state.schema import RUN_LOCKS
+from pinads.values import RunKind
 
 
 def test_two_concurrent_acquirers_in_threads_exactly_one_wins(db: ControlDB) -> None:

@@ -24,9 +24,9 @@ from pinads.cli.sources_cmd import _read_file, preview_table
 from pinads.errors import AccessDeniedError, ConfigError
 from pinads.extract.plan import Plan, StepKind, earliest_day
 from pinads.runner import service
-from pinads.runner.core import RunKind, RunProgress, RunResult
+from pinads.runner.core import RunProgress, RunResult
 from pinads.runner.preview import Diagnosis, PreviewResult
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 __all__ = [
     "backfill_start_problem",

@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from pinads.cli.logs import formatter
 from pinads.errors import PinadsError, StateError
-from pinads.runner import RunKind, RunResult, SourceStore, service
+from pinads.runner import RunResult, SourceStore, service
 from pinads.runner.service import ClientOpener
 from pinads.schedule import (
     MAX_SLEEP_SECONDS,
@@ -37,7 +37,7 @@ from pinads.schedule import (
 )
 from pinads.settings import AppSettings, load_settings
 from pinads.state import LeaseKeeper, process_name
-from pinads.values import Frequency
+from pinads.values import Frequency, RunKind
 
 __all__ = [
     "due_text",

@@ -1,7 +1,7 @@
 """The run: compose extraction, the destination and the control DB (`run_source`), Test Data
 (`preview_source`), and the service functions the CLI and the web UI call (`service`)."""
 
-from pinads.runner.core import RunKind, RunProgress, RunResult, execute_run
+from pinads.runner.core import RunProgress, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.runner.preview import Diagnosis, PreviewResult, preview_source
 from pinads.runner.run import BACKFILL_SCOPE, RunLedger, plan_source, run_source
@@ -12,7 +12,6 @@ __all__ = [
     "Diagnosis",
     "Prepared",
     "PreviewResult",
-    "RunKind",
     "RunLedger",
     "RunProgress",
     "RunRecord",

@@ -7,7 +7,6 @@ resumed backfill, re-reads what was not committed).
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
@@ -26,25 +25,16 @@ from pinads.extract.plan import PlanStep, StepKind
 from pinads.load.spec import CheckedTables, Destination
 from pinads.runner.diagnose import empty_reason
 from pinads.runner.prepare import Prepared
-from pinads.values import TableSpec, WriteMode
+from pinads.values import RunKind, TableSpec, WriteMode
 
 __all__ = [
     "ProgressCallback",
-    "RunKind",
     "RunProgress",
     "RunResult",
     "build_job",
     "execute_run",
     "no_data_message",
 ]
-
-
-class RunKind(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    MANUAL = "manual"
-    BACKFILL = "backfill"
-    PREVIEW = "preview"
-    REBUILD = "rebuild"
 
 
 @dataclass(slots=True)

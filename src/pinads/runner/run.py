@@ -17,10 +17,10 @@ from pinads.errors import PinadsError, redact
 from pinads.extract.engine import DEFAULT_WORKERS
 from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
 from pinads.load.spec import CheckedTables, Destination
-from pinads.runner.core import ProgressCallback, RunKind, RunResult, execute_run
+from pinads.runner.core import ProgressCallback, RunResult, execute_run
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
-from pinads.values import DateRange, WriteMode
+from pinads.values import DateRange, RunKind, WriteMode
 
 __all__ = ["BACKFILL_SCOPE", "RunLedger", "plan_basis", "plan_source", "run_source"]
 

@@ -15,7 +15,7 @@ from pinads.errors import AuthError, ConfigError
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.load.spec import CheckedTables
-from pinads.runner.core import ProgressCallback, RunKind, RunResult
+from pinads.runner.core import ProgressCallback, RunResult
 from pinads.runner.preview import PreviewResult, preview_source, refuse_before_calls
 from pinads.runner.rebuild import check_rebuildable, rebuild_period
 from pinads.runner.run import plan_source, run_source
@@ -29,7 +29,7 @@ from pinads.sources.validate import (
     raise_problems,
     saved_source_problems,
 )
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 __all__ = [
     "ClientOpener",

@@ -31,13 +31,13 @@ from pinads.sources.config import SourceConfig
 from pinads.state import (
     BackfillBatch,
     ControlDB,
-    RunKind,
     RunRepository,
     RunStatus,
     SourceRecord,
     open_control_db,
 )
 from pinads.state import RunRecord as StateRun
+from pinads.values import RunKind
 
 if TYPE_CHECKING:
     from pinads.runner.core import RunResult

@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pinads.state.db import utc_now
-from pinads.state.records import RunKind, RunRecord, StoredPlan
+from pinads.state.records import RunRecord, StoredPlan
 from pinads.state.schema import RUN_PLANS, RUNS
+from pinads.values import RunKind
 
 __all__ = ["PlanRepository"]
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinads.values import RunKind
+
 __all__ = [
     "AuthorizerRecord",
     "BackfillBatch",
     "NewAuthorizer",
-    "RunKind",
     "RunLock",
     "RunRecord",
     "RunStatus",
@@ -90,14 +91,6 @@ class SourceRecord(BaseModel):
     updated_at: datetime
     # The clear destination URL, encrypted, when it holds a secret (`config` has it redacted).
     destination_enc: str | None = Field(default=None, repr=False)
-
-
-class RunKind(StrEnum):
-    SCHEDULED = "scheduled"
-    MANUAL = "manual"
-    BACKFILL = "backfill"
-    PREVIEW = "preview"
-    REBUILD = "rebuild"  # the table filled again with a new config and swapped in
 
 
 class RunStatus(StrEnum):

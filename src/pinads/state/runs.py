@@ -19,14 +19,9 @@ import sqlalchemy as sa
 
 from pinads.errors import StateError
 from pinads.state.db import utc_now
-from pinads.state.records import (
-    BackfillBatch,
-    RunKind,
-    RunLock,
-    RunRecord,
-    RunStatus,
-)
+from pinads.state.records import BackfillBatch, RunLock, RunRecord, RunStatus
 from pinads.state.schema import BACKFILL_PROGRESS, RUN_LOCKS, RUNS
+from pinads.values import RunKind
 
 __all__ = ["DEFAULT_STALE_AFTER", "RunRepository", "pid_alive"]
 

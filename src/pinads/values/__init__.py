@@ -5,6 +5,7 @@ other pinads package (tests/test_layers.py enforces it), so every package may us
 """
 
 from pinads.values.dates import DateRange, DateRangeSpec
+from pinads.values.run import RunKind
 from pinads.values.schedule import DAYS_IN_WEEK, Frequency, Schedule, Weekday, check_cron
 from pinads.values.table import SHADOW_SUFFIX, ColumnSpec, TableSpec, WriteMode, shadow_name
 
@@ -15,6 +16,7 @@ __all__ = [
     "DateRange",
     "DateRangeSpec",
     "Frequency",
+    "RunKind",
     "Schedule",
     "TableSpec",
     "Weekday",

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.catalog import Dataset
 from pinads.errors import ConfigError
-from pinads.runner import RunKind, RunProgress, RunRecord, RunResult
+from pinads.runner import RunProgress, RunRecord, RunResult
 from pinads.runner import service as runs
 from pinads.schedule import next_run_after
 from pinads.sources import SourceConfig
-from pinads.values import DateRange, Frequency
+from pinads.values import DateRange, Frequency, RunKind
 from pinads.web.context import WebContext
 from pinads.web.jobs import Job
 
