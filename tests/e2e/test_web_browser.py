@@ -226,9 +226,9 @@ def _walk_wizard(page: Any, tmp_path: Path, *, shots: bool, authorize: Any = Non
     _next(page)
     assert _step(page) == "columns"
     page.check("input[name=attributes][value=CAMPAIGN_NAME]")
-    page.fill("#filter-metrics", "spend")
+    page.fill("#column-search", "spend")
     assert page.is_hidden("input[name=metrics][value=IMPRESSION_1]")
-    page.fill("#filter-metrics", "")
+    page.fill("#column-search", "")
     check("wizard-4-columns")
     _next(page)
     assert _step(page) == "metadata", page.inner_text("main")
@@ -359,6 +359,7 @@ def _keep(page: Any) -> None:
 def _hourly_conversions(page: Any) -> None:
     page.select_option("#granularity", "HOUR")
     page.check("input[name=attributes][value=HOUR]")
+    page.fill("#column-search", "TOTAL_CONVERSIONS")
     page.check("input[name=metrics][value=TOTAL_CONVERSIONS]")
     page.wait_for_selector("#selection-problems:not([hidden])")
     assert "conversion" in page.inner_text("#selection-problems")  # explained as it is made

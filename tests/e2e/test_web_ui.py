@@ -223,3 +223,166 @@ def test_badges_have_at_least_4_5_to_1_contrast(ui: Any, world: World) -> None:
     kinds = ["ok", "succeeded", "running", "queued", "warning", "failed", "bad", ""]
     for kind, fg, bg in ui.evaluate(BADGE_COLOURS, kinds):
         assert _contrast(fg, bg) >= 4.5, (kind, fg, bg)
+
+
+# Tab stops of the step that are visible (a box inside a closed group is not one).
+TAB_STOPS = """() => [...document.querySelectorAll(
+    '#wizard input:not([type=hidden]), #wizard button, #wizard select, #wizard textarea, '
+    + '#wizard summary')].filter(el => el.tabIndex >= 0 && el.checkVisibility()).length"""
+
+# Boxes in the picker that scroll up and down, cutting rows mid-text.
+SCROLL_BOXES = """() => [...document.querySelectorAll('#picker .picker-browse *')].filter(el => {
+    const style = getComputedStyle(el);
+    return ['auto', 'scroll', 'hidden'].includes(style.overflowY)
+        && el.scrollHeight > el.clientHeight + 1;
+}).map(el => el.className || el.tagName)"""
+
+
+def _to_columns(page: Any, world: World, name: str) -> None:
+    _to_account(page, world, name)
+    _choose(page, "demo")
+    _next(page)
+    assert _step(page) == "columns"
+
+
+def _chips(page: Any, kind: str) -> list[str]:
+    names = page.eval_on_selector_all(
+        f"[data-chips={kind}] .chip", "chips => chips.map(c => c.dataset.name)"
+    )
+    return [str(n) for n in names]
+
+
+def test_metric_picker_searches_groups_and_lists_the_selection(ui: Any, world: World) -> None:
+    """564 metrics were a wall of scroll boxes with rows cut mid-text and 578 Tab stops, with
+    no list of what was selected."""
+    _to_columns(ui, world, "picker")
+    groups = ui.eval_on_selector_all("details.picker-group", "ds => ds.map(d => d.dataset.group)")
+    assert groups[:3] == ["attributes", "spend", "cost"]
+    assert {"conversions-web", "conversions-inapp", "conversions-offline"} <= set(groups)
+    assert ui.evaluate(TAB_STOPS) < 60  # was 607: every box of every group
+    assert ui.evaluate(SCROLL_BOXES) == []
+    defaults = _chips(ui, "metrics")
+    assert defaults and ui.inner_text("#selected-count") == str(
+        len(defaults) + len(_chips(ui, "attributes"))
+    )
+
+    ui.fill("#column-search", "checkout roas")
+    assert ui.is_hidden("details[data-group=spend]")
+    assert ui.get_attribute("details[data-group=conversions]", "open") is not None
+    assert "found in" in ui.inner_text("#picker-found")
+    chosen = ui.locator("details[data-group=conversions] input:checked").count()
+    ui.check("input[name=metrics][value=CHECKOUT_ROAS]")
+    assert _chips(ui, "metrics")[-1] == "CHECKOUT_ROAS"
+    shown = ui.inner_text("details[data-group=conversions] .group-chosen")
+    assert shown == f"· {chosen + 1} selected"
+    ui.fill("#column-search", "")
+    assert ui.is_visible("details[data-group=spend]")
+
+    ui.click("[data-chips=metrics] .chip[data-name=CHECKOUT_ROAS] .chip-remove")
+    assert "CHECKOUT_ROAS" not in _chips(ui, "metrics")
+    assert not ui.is_checked("input[name=metrics][value=CHECKOUT_ROAS]")
+    assert ui.evaluate("document.activeElement.className") == "chip-remove"
+    first = defaults[0]
+    ui.click(f"[data-chips=metrics] .chip[data-name={first}] .chip-remove")
+    _next(ui)
+    assert _step(ui) == "metadata"
+    before = _swaps(ui)
+    ui.click("button[value=back]")
+    _swapped(ui, before)
+    assert _chips(ui, "metrics") == defaults[1:]  # kept by the draft
+
+
+def test_pasted_misspelt_names_are_told_apart_and_corrected(ui: Any, world: World) -> None:
+    """A misspelt attribute was taken for a metric, with no suggestion; pasted names could
+    not be removed."""
+    _to_columns(ui, world, "pasted")
+    ui.fill("#more_columns", "CAMPAIN_NAME, SPEND_IN_MICRO_DOLAR IMPRESSION_1")
+    before = _swaps(ui)
+    ui.click("#add-columns")
+    _swapped(ui, before)
+    attribute = ui.inner_text(".unknown-name[data-name=CAMPAIN_NAME]")
+    assert "not an attribute of this dataset" in attribute
+    assert "did you mean the attribute CAMPAIGN_NAME" in attribute
+    metric = ui.inner_text(".unknown-name[data-name=SPEND_IN_MICRO_DOLAR]")
+    assert "did you mean the metric SPEND_IN_MICRO_DOLLAR" in metric
+    assert "CAMPAIN_NAME" in _chips(ui, "attributes")
+    assert ui.is_checked("input[name=metrics][value=IMPRESSION_1]")
+
+    before = _swaps(ui)
+    ui.click("button.use-suggestion:has-text('Use CAMPAIGN_NAME')")
+    _swapped(ui, before)
+    assert ui.is_checked("input[name=attributes][value=CAMPAIGN_NAME]")
+    assert "CAMPAIN_NAME" not in _chips(ui, "attributes")
+    ui.click("[data-chips=metrics] .chip[data-name=SPEND_IN_MICRO_DOLAR] .chip-remove")
+    assert ui.locator(".unknown-name").count() == 0
+    _next(ui)
+    assert _step(ui) == "metadata"
+
+
+def _tab_to(page: Any, selector: str, *, limit: int = 40) -> int:
+    """Press Tab until the focus is on `selector`; the number of presses."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return presses
+    raise AssertionError(f"{selector} not reached in {limit} Tab presses")
+
+
+def _key(page: Any, key: str) -> None:
+    before = _swaps(page)
+    page.keyboard.press(key)
+    _swapped(page, before)
+
+
+def test_keyboard_only_walk_of_the_wizard(ui: Any, world: World) -> None:
+    ui.goto(f"{world.url}/sources/new")
+    _tab_to(ui, "#name")
+    ui.keyboard.type("keyboard_walk")
+    _key(ui, "Enter")
+    assert _step(ui) == "dataset"
+    _tab_to(ui, "#q")
+    ui.keyboard.type("campaign analytics")
+    ui.wait_for_selector("label[data-dataset=ad_account_analytics]", state="hidden")
+    _tab_to(ui, "input[name=dataset]", limit=5)
+    for _ in range(20):
+        if ui.evaluate("document.activeElement.value") == "campaign_analytics":
+            break
+        ui.keyboard.press("ArrowDown")
+    ui.keyboard.press("Space")  # Tab focuses the first radio without choosing it
+    assert ui.is_checked("input[name=dataset][value=campaign_analytics]")
+    _tab_to(ui, "#next")
+    _key(ui, "Enter")
+    assert _step(ui) == "account"
+    _tab_to(ui, "#authorizer", limit=5)
+    _key(ui, "ArrowDown")  # demo: its accounts listed, focus kept
+    _tab_to(ui, f"input[name=accounts][value='{EUR_ADVERTISER_ID}']")
+    ui.keyboard.press("Space")
+    _tab_to(ui, "#next")
+    _key(ui, "Enter")
+    assert _step(ui) == "columns"
+    _tab_to(ui, "#column-search")
+    ui.keyboard.type("spend in dollar")
+    _tab_to(ui, "input[name=metrics][value=SPEND_IN_DOLLAR]", limit=5)
+    ui.keyboard.press("Space")
+    assert "SPEND_IN_DOLLAR" in _chips(ui, "metrics")
+    assert _tab_to(ui, "#next", limit=60) < 60  # past the chips and closed groups, not 578 boxes
+    _key(ui, "Enter")
+    assert _step(ui) == "metadata"
+    _tab_to(ui, "#next")
+    _key(ui, "Enter")
+    _tab_to(ui, "#date_range")
+    _key(ui, "Enter")
+    assert _step(ui) == "destination"
+    _tab_to(ui, "#destination", limit=5)
+    ui.keyboard.press("Control+a")
+    ui.keyboard.type(f"duckdb:///{world.tmp}/keyboard.duckdb")
+    _key(ui, "Enter")
+    assert _step(ui) == "test"
+    _tab_to(ui, "#test-data")
+    _key(ui, "Enter")
+    assert ui.get_attribute("#preview", "data-diagnosis") == "data"
+    _tab_to(ui, "#save")
+    with ui.expect_navigation():
+        ui.keyboard.press("Enter")
+    assert ui.url == f"{world.url}/sources/keyboard_walk"
+    assert "Source keyboard_walk saved." in ui.inner_text("main")

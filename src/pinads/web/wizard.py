@@ -33,6 +33,7 @@ from pinads.web.common import (
 from pinads.web.context import WebContext
 from pinads.web.pages_sources import known_source
 from pinads.web.views import start_rebuild
+from pinads.web.wizard_columns import edit_columns, is_column_edit
 from pinads.web.wizard_secrets import SEALED_KEY, clear_destination, seal_destination
 from pinads.web.wizard_steps import (
     NEW_AUTHORIZER,
@@ -151,7 +152,8 @@ def _navigate(
         return _render_step(request, step=previous, draft=draft, editing=editing)
     if nav.startswith("goto:") and nav[5:] in STEPS:
         return _goto(request, step=step, target=nav[5:], draft=draft, editing=editing)
-    if nav in ("search", "refresh"):
+    if nav in ("search", "refresh") or (is_column_edit(nav) and step == "columns"):
+        edit_columns(nav, draft)  # a chip's remove, a suggestion's Use: same step again
         query = form_text(form, "q")
         return _render_step(request, step=step, draft=draft, editing=editing, query=query)
     if nav == "test":

@@ -5,7 +5,6 @@ validated in full by `pinads.runner.service.create_source` at Save."""
 from __future__ import annotations
 
 import functools
-import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +16,8 @@ from starlette.datastructures import FormData
 
 from pinads.catalog import (
     DATASETS,
-    METRIC_GROUPS,
     Dataset,
     default_attributes,
-    default_metrics,
     search_datasets,
     validate_selection,
 )
@@ -33,6 +30,7 @@ from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings
 from pinads.web.views import match_reason
+from pinads.web.wizard_columns import apply_columns, columns_values
 from pinads.web.wizard_secrets import clear_destination
 
 __all__ = [
@@ -118,21 +116,6 @@ def _apply_account(form: FormData, draft: dict[str, Any]) -> None:
     draft["accounts"] = chosen or "all"
 
 
-def _apply_columns(form: FormData, draft: dict[str, Any]) -> None:
-    attributes, metrics = form_list(form, "attributes"), form_list(form, "metrics")
-    # Names pasted from another tool: attributes where the dataset has one of that name, the
-    # rest as metrics (unknown names are then explained with the closest valid ones).
-    dataset = _dataset(draft)
-    for name in re.split(r"[,\s]+", form_text(form, "more_columns").upper()):
-        target = attributes if dataset is not None and dataset.attribute(name) else metrics
-        if name and name not in attributes and name not in metrics:
-            target.append(name)
-    draft["attributes"], draft["metrics"] = attributes, metrics
-    granularity = form_text(form, "granularity")
-    if granularity:
-        draft["granularity"] = granularity
-
-
 def _apply_metadata(form: FormData, draft: dict[str, Any]) -> None:
     draft["metadata"] = form_list(form, "metadata")
 
@@ -184,7 +167,7 @@ _APPLY: dict[str, Callable[[FormData, dict[str, Any]], None]] = {
     "connector": _apply_connector,
     "dataset": _apply_dataset,
     "account": _apply_account,
-    "columns": _apply_columns,
+    "columns": apply_columns,
     "metadata": _apply_metadata,
     "snapshot": _apply_snapshot,
     "destination": _apply_destination,
@@ -338,32 +321,6 @@ def _values_account(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[
     return {"choices": AccountChoices(authorizers, accounts, error), "warnings": warnings}
 
 
-def _values_columns(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[str, Any]:
-    dataset = _dataset(draft)
-    if dataset is None:
-        return {}
-    granularity = str(draft.get("granularity") or "DAY")
-    attributes = draft.get("attributes") or list(default_attributes(dataset, granularity))
-    metrics = draft.get("metrics")
-    if metrics is None:
-        metrics = list(default_metrics(dataset, granularity))
-    groups = [
-        (group, [m for m in dataset.metrics if m.group == group])
-        for group in (*METRIC_GROUPS, "other")
-    ]
-    grouped = {m.name for _, ms in groups for m in ms}
-    leftovers = [m for m in dataset.metrics if m.name not in grouped]
-    if leftovers:
-        groups.append(("more", leftovers))
-    return {
-        "dataset": dataset,
-        "chosen_attributes": set(attributes),
-        "chosen_metrics": set(metrics),
-        "granularity": granularity,
-        "metric_groups": [(g, ms) for g, ms in groups if ms],
-    }
-
-
 def _values_metadata(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[str, Any]:
     chosen = draft.get("metadata")
     if chosen is None:
@@ -400,7 +357,7 @@ def _values_destination(ctx: WebContext, draft: dict[str, Any], query: str) -> d
 _VALUES: dict[str, Callable[[WebContext, dict[str, Any], str], dict[str, Any]]] = {
     "dataset": _values_dataset,
     "account": _values_account,
-    "columns": _values_columns,
+    "columns": columns_values,
     "metadata": _values_metadata,
     "snapshot": _values_snapshot,
     "destination": _values_destination,

@@ -15,19 +15,111 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-// Searchable lists: an input with data-filter="#list" hides the labels that do not match.
-function setupFilters() {
-  document.querySelectorAll("input[data-filter]").forEach((input) => {
-    const list = document.querySelector(input.dataset.filter);
-    if (!list) return;
-    input.addEventListener("input", () => {
-      const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-      list.querySelectorAll("[data-search]").forEach((item) => {
-        const text = item.dataset.search.toLowerCase();
-        item.hidden = !words.every((w) => text.includes(w));
-      });
+// Attributes & metrics: a search over every group (matching groups open, the others hide),
+// and the "Selected (n)" chips, each removable, kept in step with the boxes.
+function pickerFilter(picker, search, groups, userOpen) {
+  const found = document.getElementById("picker-found");
+  const none = document.getElementById("picker-none");
+  const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+  let hits = 0;
+  let shown = 0;
+  groups.forEach((group) => {
+    let inGroup = 0;
+    group.querySelectorAll("li[data-search]").forEach((item) => {
+      item.hidden = !words.every((w) => item.dataset.search.toLowerCase().includes(w));
+      if (!item.hidden) inGroup += 1;
     });
+    hits += inGroup;
+    group.hidden = words.length > 0 && inGroup === 0;
+    group.open = words.length > 0 ? inGroup > 0 : userOpen.get(group);
+    if (!group.hidden) shown += 1;
   });
+  if (!found.dataset.initial) found.dataset.initial = found.textContent;
+  found.textContent = words.length ? `${hits} found in ${shown} group${shown === 1 ? "" : "s"}` : found.dataset.initial;
+  none.hidden = !words.length || hits > 0;
+  none.querySelector(".query").textContent = search.value;
+}
+
+function chipFor(kind, name, known) {
+  const item = document.createElement("li");
+  item.className = known ? "chip" : "chip unknown";
+  item.dataset.kind = kind;
+  item.dataset.name = name;
+  const label = document.createElement("span");
+  label.className = "chip-name";
+  label.textContent = name;
+  if (!known) {
+    const note = document.createElement("span");
+    note.className = "visually-hidden";
+    note.textContent = " (not in this dataset)";
+    label.append(note);
+  }
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "chip-remove";
+  remove.setAttribute("aria-label", `Remove ${name}`);
+  remove.textContent = "×";
+  item.append(label, remove);
+  return item;
+}
+
+function renderChips(picker, form) {
+  let total = 0;
+  ["attributes", "metrics"].forEach((kind) => {
+    const boxes = [...form.querySelectorAll(`input[type=checkbox][name=${kind}]:checked`)];
+    const unknown = [...form.querySelectorAll(`input[type=hidden][name=${kind}][data-unknown]`)];
+    const chips = [...boxes.map((i) => chipFor(kind, i.value, true)),
+      ...unknown.map((i) => chipFor(kind, i.value, false))];
+    picker.querySelector(`[data-chips=${kind}]`).replaceChildren(...chips);
+    total += chips.length;
+  });
+  document.getElementById("selected-count").textContent = String(total);
+  picker.querySelectorAll("details.picker-group").forEach((group) => {
+    const n = group.querySelectorAll("input:checked").length;
+    group.querySelector(".group-chosen").textContent = n ? `· ${n} selected` : "";
+  });
+}
+
+function removeChip(picker, form, chip) {
+  const { kind, name } = chip.dataset;
+  const list = chip.parentElement;
+  const index = [...list.children].indexOf(chip);
+  const box = form.querySelector(`input[type=checkbox][name=${kind}][value="${CSS.escape(name)}"]`);
+  if (box) box.checked = false;
+  form.querySelectorAll(`input[type=hidden][name=${kind}][data-unknown][value="${CSS.escape(name)}"]`)
+    .forEach((input) => input.closest(".unknown-name").remove());
+  renderChips(picker, form);
+  form.dispatchEvent(new Event("selection-changed"));
+  // Focus stays in the chips (the next one, else the one before), else goes to the search.
+  const buttons = list.querySelectorAll(".chip-remove");
+  const next = buttons[Math.min(index, buttons.length - 1)];
+  (next || picker.querySelector("[data-picker-search]")).focus();
+}
+
+function setupPicker() {
+  const picker = document.getElementById("picker");
+  if (!picker) return;
+  const form = picker.closest("form");
+  const search = picker.querySelector("[data-picker-search]");
+  const groups = [...picker.querySelectorAll("details.picker-group")];
+  const userOpen = new Map(groups.map((g) => [g, g.open]));
+  groups.forEach((g) => g.addEventListener("toggle", () => {
+    if (!search.value.trim()) userOpen.set(g, g.open);
+  }));
+  search.addEventListener("input", () => pickerFilter(picker, search, groups, userOpen));
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") event.preventDefault(); // searching is not a step's answer
+  });
+  picker.addEventListener("change", (event) => {
+    if (event.target.matches("input[type=checkbox]")) renderChips(picker, form);
+  });
+  picker.addEventListener("click", (event) => {
+    const button = event.target.closest(".chip-remove");
+    if (!button) return;
+    event.preventDefault(); // without script it posts remove:KIND:NAME instead
+    removeChip(picker, form, button.closest(".chip"));
+  });
+  renderChips(picker, form);
 }
 
 // Dataset step: the list narrows as the user types, with the server's search (names,
@@ -102,14 +194,7 @@ function setupSelectionCheck() {
   const form = document.querySelector("form[data-validate-selection]");
   if (!form) return;
   const out = document.getElementById("selection-problems");
-  const counts = () => {
-    form.querySelectorAll("[data-count]").forEach((span) => {
-      const n = form.querySelectorAll(`input[name="${span.dataset.count}"]:checked`).length;
-      span.textContent = `(${n} chosen)`;
-    });
-  };
   const check = async () => {
-    counts();
     const data = new FormData(form);
     const body = {
       dataset: form.dataset.validateSelection,
@@ -134,7 +219,7 @@ function setupSelectionCheck() {
   form.addEventListener("change", (event) => {
     if (event.target.matches("input[type=checkbox], select")) check();
   });
-  counts();
+  form.addEventListener("selection-changed", check);
 }
 
 // Snapshot: "Show advanced settings" reveals exact time and timezone; each field shows only
@@ -286,7 +371,7 @@ function setupWizardForm() {
 }
 
 function setupPage() {
-  setupFilters();
+  setupPicker();
   setupDatasetSearch();
   setupExclusiveChecks();
   setupSelectionCheck();
