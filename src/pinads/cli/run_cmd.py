@@ -147,7 +147,7 @@ def print_result(result: RunResult, console: Console | None = None) -> None:
     )
     if result.steps_reset:
         console.print(
-            f"table {result.table} was gone from the destination: "
+            f"table {result.table} was gone from the destination or emptied: "
             f"{_count(result.steps_reset, *unit)} recorded as done were loaded again"
         )
     if result.skipped_accounts:

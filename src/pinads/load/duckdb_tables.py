@@ -85,6 +85,10 @@ class DuckDBCatalog:
         sql = f"SELECT step_id FROM {self.checkpoints} WHERE table_name = ? AND scope = ?"
         return {str(row[0]) for row in self._rows(sql, [name, scope])}
 
+    def checkpoint_rows(self, name: str) -> int:
+        sql = f"SELECT coalesce(sum(rows_written), 0) FROM {self.checkpoints} WHERE table_name = ?"
+        return int(str(self._rows(sql, [name])[0][0]))
+
     def delete_checkpoints(self, name: str) -> None:
         self._rows(f"DELETE FROM {self.checkpoints} WHERE table_name = ?", [name])
 

@@ -10,7 +10,9 @@ else is not. Tables of earlier pinads versions, which had no registry, are adopt
 own checkpoints for them exist (pinads wrote them), never because their columns look right.
 
 Checkpoints belong to one table: when pinads creates a table, those left by an earlier table of
-that name (dropped since) are deleted with its registry row, so its steps run again.
+that name (dropped since) are deleted with its registry row, so its steps run again. So are the
+checkpoints of a table emptied by hand (DELETE FROM, TRUNCATE): no rows left where its
+checkpoints recorded some.
 
 The logic is written once over `TableCatalog`; duckdb_tables and postgres_tables implement it.
 File destinations mark a dataset with its manifest instead (see files.py).
@@ -68,6 +70,9 @@ class TableCatalog(Protocol):
 
     def checkpoint_steps(self, name: str, scope: str) -> set[str]:
         """Step ids checkpointed for (table `name`, `scope`)."""
+
+    def checkpoint_rows(self, name: str) -> int:
+        """Rows the checkpoints of table `name` recorded as written, all scopes together."""
 
     def delete_checkpoints(self, name: str) -> None: ...
 
@@ -165,10 +170,22 @@ def forget_table(catalog: TableCatalog, name: str) -> None:
 
 def reset_if_missing(catalog: TableCatalog, name: str, shadow: str, *, scope: str) -> set[str]:
     """If neither table `name` nor its replace shadow exists, forget the checkpoints (and
-    registry rows) left for them; return the step ids of `scope` that forgot."""
-    if catalog.exists(name) or catalog.exists(shadow):
-        return set()
-    lost = catalog.checkpoint_steps(name, scope) | catalog.checkpoint_steps(shadow, scope)
+    registry rows) left for them; if one exists but was emptied by hand, forget its
+    checkpoints. Return the step ids of `scope` forgotten."""
+    if not (catalog.exists(name) or catalog.exists(shadow)):
+        lost = catalog.checkpoint_steps(name, scope) | catalog.checkpoint_steps(shadow, scope)
+        for table in (name, shadow):
+            forget_table(catalog, table)
+        return lost
+    lost = set()
     for table in (name, shadow):
-        forget_table(catalog, table)
+        if _emptied(catalog, table):
+            lost |= catalog.checkpoint_steps(table, scope)
+            catalog.delete_checkpoints(table)
     return lost
+
+
+def _emptied(catalog: TableCatalog, name: str) -> bool:
+    """Table `name` holds no row while its checkpoints say rows were written into it (a
+    DELETE FROM or TRUNCATE by hand: its steps must run again, not be reported done)."""
+    return catalog.exists(name) and catalog.checkpoint_rows(name) > 0 and catalog.is_empty(name)

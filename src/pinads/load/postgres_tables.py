@@ -103,6 +103,13 @@ class PostgresCatalog:
         )
         return {str(row[0]) for row in self.cur.fetchall()}
 
+    def checkpoint_rows(self, name: str) -> int:
+        query = sql.SQL(
+            "SELECT coalesce(sum(rows_written), 0) FROM {} WHERE table_name = %s"
+        ).format(self.checkpoints)
+        row = self._one(query, (name,))
+        return int(row[0]) if row else 0
+
     def delete_checkpoints(self, name: str) -> None:
         self.cur.execute(
             sql.SQL("DELETE FROM {} WHERE table_name = %s").format(self.checkpoints), (name,)

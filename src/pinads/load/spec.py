@@ -73,8 +73,9 @@ class CheckedTables(Protocol):
         it (nor an earlier pinads version): a run checks this before any API call."""
 
     def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
-        """If the table is gone (dropped by hand), forget the checkpoints left for it so its
-        steps run again; return the step ids of `scope` forgotten."""
+        """If the table is gone (dropped by hand) or was emptied by hand (no rows where its
+        checkpoints recorded some), forget the checkpoints left for it so its steps run again;
+        return the step ids of `scope` forgotten."""
 
     def clear_steps(
         self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None

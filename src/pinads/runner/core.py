@@ -44,7 +44,7 @@ class RunProgress:
     steps_total: int
     steps_done: int = 0
     steps_skipped: int = 0
-    steps_reset: int = 0  # checkpointed, but their table was gone: done again
+    steps_reset: int = 0  # checkpointed, but their table was gone or emptied: done again
     rows: int = 0  # written (insert_ignore skips known keys, append skips known steps)
     rows_retrieved: int = 0  # read from Pinterest
     api_calls: int = 0
