@@ -386,3 +386,43 @@ def test_keyboard_only_walk_of_the_wizard(ui: Any, world: World) -> None:
         ui.keyboard.press("Enter")
     assert ui.url == f"{world.url}/sources/keyboard_walk"
     assert "Source keyboard_walk saved." in ui.inner_text("main")
+
+
+def test_advanced_attribution_lookback_and_archived_are_saved(ui: Any, world: World) -> None:
+    """Attribution windows, conversion report time, lookback and archived entities could not
+    be set in the wizard."""
+    from pinads.runner import service
+
+    _to_columns(ui, world, "advanced")
+    _next(ui)
+    _next(ui)
+    assert _step(ui) == "snapshot"
+    assert ui.get_attribute("#advanced", "open") is None  # all defaults: closed
+    ui.click("#advanced summary")
+    ui.select_option("#click_window_days", "7")
+    ui.select_option("#view_window_days", "0")
+    ui.check("input[name=conversion_report_time][value=TIME_OF_CONVERSION]")
+    ui.fill("#lookback_days", "10")
+    ui.uncheck("#include_archived")
+    _next(ui)
+    ui.fill("#destination", f"duckdb:///{world.tmp}/advanced.duckdb")
+    before = _swaps(ui)
+    ui.click("button[value='goto:snapshot']")
+    _swapped(ui, before)
+    assert ui.get_attribute("#advanced", "open") is not None  # changed: shown open
+    assert ui.input_value("#click_window_days") == "7"
+    assert ui.input_value("#lookback_days") == "10"
+    assert not ui.is_checked("#include_archived")
+    while _step(ui) != "test":
+        _next(ui)
+    with ui.expect_navigation():
+        ui.click("#save")
+    saved = service.get_source("advanced", settings=world.settings)
+    assert (saved.click_window_days, saved.engagement_window_days, saved.view_window_days) == (
+        7,
+        30,
+        0,
+    )
+    assert saved.conversion_report_time == "TIME_OF_CONVERSION"
+    assert (saved.lookback_days, saved.include_archived) == (10, False)
+    assert "Conversion report time" in ui.inner_text("#settings")

@@ -30,6 +30,7 @@ from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings
 from pinads.web.views import match_reason
+from pinads.web.wizard_advanced import advanced_values, apply_advanced, check_advanced
 from pinads.web.wizard_columns import apply_columns, columns_values
 from pinads.web.wizard_secrets import clear_destination
 
@@ -147,6 +148,7 @@ def _apply_snapshot(form: FormData, draft: dict[str, Any]) -> None:
     draft["allow_empty"] = bool(form_text(form, "allow_empty"))
     draft["date_range"] = form_text(form, "date_range") or "last_30_days"
     draft["show_advanced"] = bool(form_text(form, "show_advanced"))
+    apply_advanced(form, draft)
 
 
 def _apply_destination(form: FormData, draft: dict[str, Any]) -> None:
@@ -251,7 +253,7 @@ def _check_snapshot(ctx: WebContext, draft: dict[str, Any], *, editing: bool) ->
         )
     except ValidationError as exc:
         problems += _field_errors(exc, "date_range")
-    return problems
+    return problems + check_advanced(draft)
 
 
 def _check_destination(ctx: WebContext, draft: dict[str, Any], *, editing: bool) -> list[str]:
@@ -343,6 +345,7 @@ def _values_snapshot(ctx: WebContext, draft: dict[str, Any], query: str) -> dict
         "help": {name: fields[name].description or "" for name in fields},
         "range_help": SourceConfig.model_fields["date_range"].description,
         "timezones": _timezones(),
+        **advanced_values(draft),
     }
 
 
