@@ -17,6 +17,7 @@ from pinads.settings import AppSettings
 from pinads.web import (
     api,
     create_app,
+    metrics,
     pages_account,
     pages_auth,
     pages_login,
@@ -34,6 +35,7 @@ _PUBLIC = {"/login", "/api/health"}
 # The routers the app includes (FastAPI keeps included routers behind a private wrapper).
 ROUTERS = (
     api.router,
+    metrics.router,
     pages_auth.router,
     pages_account.router,
     pages_login.router,
@@ -128,6 +130,9 @@ def test_every_page_needs_a_login(client: TestClient) -> None:
         response = client.request(method, path, follow_redirects=False)
         if path in _PUBLIC:
             if response.status_code != 200:
+                wrong.append((method, path, response.status_code))
+        elif path == "/metrics":  # for scrapers, not people: credentials, no login page
+            if response.status_code != 401:
                 wrong.append((method, path, response.status_code))
         elif response.status_code != 303 or not response.headers["location"].startswith(
             "/login?next="

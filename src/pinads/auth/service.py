@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -281,12 +282,32 @@ class AuthorizerService:
             latest = self.db.authorizers.get(record.id)
             if latest.refresh_token_enc not in (None, record.refresh_token_enc):
                 return tokens_of(self.box, latest)  # another process rotated it meanwhile
-            # Pinterest refused the refresh token: it is dead (revoked there or expired) and
-            # only a new consent helps, so the authorizer says so instead of "expiring".
-            self.db.authorizers.mark_revoked(record.id)
+            self._mark_dead(record)
             raise AuthError(f"authorizer {record.label!r}: {exc.message}") from exc
         self.db.authorizers.save_tokens(record.id, seal_tokens(self.box, new))
         return new
+
+    def _mark_dead(self, record: AuthorizerRecord) -> None:
+        # Pinterest refused the refresh token: it is dead (revoked there or expired) and only
+        # a new consent helps, so the authorizer says so instead of "expiring".
+        if not record.is_revoked:
+            self.db.authorizers.mark_revoked(record.id)
+
+    def mark_needs_reauthorization(self, ref: AuthorizerRef, *, refused: SecretStr) -> None:
+        """Pinterest refused the refresh token `refused` (a run's refresh failed): the
+        authorizer needs re-authorization, unless its stored token is another one (another
+        process rotated it meanwhile) or it is unknown (a client opened by other means)."""
+        try:
+            record = self._record(ref)
+        except ConfigError:
+            return
+        if record.is_revoked or record.refresh_token_enc is None:
+            return
+        stored = tokens_of(self.box, record).refresh_token
+        if secrets.compare_digest(
+            stored.get_secret_value().encode(), refused.get_secret_value().encode()
+        ):
+            self._mark_dead(record)
 
     def open_client(
         self, ref: AuthorizerRef, *, budgets: RateBudgets | None = None

@@ -44,6 +44,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "accounts_cmd",
     "web_cmd",
     "singer_cmd",
+    "doctor_cmd",
 )
 
 _state = {"debug": False}

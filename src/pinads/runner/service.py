@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import SecretStr
+
 from pinads.api.client import PinterestClient
 from pinads.catalog import Problem, get_dataset
 from pinads.errors import AuthError, ConfigError
@@ -348,23 +350,36 @@ def _run_config(
         if isinstance(destination, CheckedTables):
             destination.check_table(config.name)  # a table pinads did not create: refused
         with _opener(opener, settings)(config.authorizer) as client:
-            return run_source(
-                config,
-                dataset,
-                client=client,
-                destination=destination,
-                ledger=store,
-                run_id=run_id,
-                today=today,
-                kind=kind,
-                period=period,
-                progress=progress,
-                on_plan=on_plan,
-                restart=restart,
-            )
+            try:
+                return run_source(
+                    config,
+                    dataset,
+                    client=client,
+                    destination=destination,
+                    ledger=store,
+                    run_id=run_id,
+                    today=today,
+                    kind=kind,
+                    period=period,
+                    progress=progress,
+                    on_plan=on_plan,
+                    restart=restart,
+                )
+            except AuthError:
+                # Pinterest refused the authorizer's refresh token during the run: it is
+                # dead, and says so (auth list, paused schedules) until re-authorized.
+                _mark_dead(config.authorizer, client.tokens.refresh_token, settings)
+                raise
     finally:
         destination.close()
         store.release(run_id)  # only if the run never began
+
+
+def _mark_dead(authorizer: str, refused: SecretStr, settings: AppSettings) -> None:
+    from pinads.auth import AuthorizerService
+
+    with AuthorizerService(settings) as service:
+        service.mark_needs_reauthorization(authorizer, refused=refused)
 
 
 def backfill(

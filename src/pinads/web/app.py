@@ -21,7 +21,15 @@ from starlette.responses import Response
 from pinads.errors import ConfigError, PinadsError, redact
 from pinads.settings import AppSettings, load_settings
 from pinads.state.db import utc_now
-from pinads.web import api, pages_account, pages_auth, pages_login, pages_sources, wizard
+from pinads.web import (
+    api,
+    metrics,
+    pages_account,
+    pages_auth,
+    pages_login,
+    pages_sources,
+    wizard,
+)
 from pinads.web.common import (
     LoginRequiredError,
     for_web,
@@ -109,6 +117,7 @@ def create_app(
     app.include_router(pages_login.router)
     _install_api_docs(app)
     app.include_router(api.router)
+    app.include_router(metrics.router)
     app.include_router(pages_auth.router)
     app.include_router(pages_account.router)
     app.include_router(wizard.router)  # before /sources/{name}, which would take /sources/new

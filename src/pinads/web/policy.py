@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pinads.errors import ConfigError
@@ -36,6 +36,14 @@ class WebPolicy(BaseSettings):
         default=20, ge=1, description="Invalid API tokens from one client address before 429."
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A Bearer token that may read /metrics (besides API tokens and sessions).",
+    )
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics to anyone (a network you trust)."
+    )
+
     @property
     def idle(self) -> timedelta:
         return timedelta(minutes=self.session_idle_minutes)
@@ -56,7 +64,8 @@ def load_web_policy() -> WebPolicy:
     except ValidationError as exc:
         error = exc.errors()[0]
         name = f"PINADS_{str(error['loc'][0]).upper()}"
+        field = WebPolicy.model_fields.get(str(error["loc"][0]))
+        wanted = "a whole number of at least 1" if field and field.annotation is int else "true"
         raise ConfigError(
-            f"{name} is not valid ({error['msg']}): set it to a whole number of at least 1, "
-            "or unset it for the default"
+            f"{name} is not valid ({error['msg']}): set it to {wanted}, or unset it for the default"
         ) from exc

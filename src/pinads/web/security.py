@@ -14,6 +14,7 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "api_user",
+    "bearer_token",
     "check_csrf_value",
     "csrf_token",
     "session_user",
@@ -42,7 +43,7 @@ def check_csrf_value(request: Request, value: str | None) -> None:
         )
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     kind, _, value = request.headers.get("authorization", "").partition(" ")
     return value.strip() if kind.lower() == "bearer" and value.strip() else None
 
@@ -69,7 +70,7 @@ def _token_user(request: Request, token: str) -> str:
 def api_user(request: Request) -> str:
     """The API caller: an API token (no CSRF needed: browsers never send it by themselves) or
     the session cookie plus the X-CSRF-Token header on state-changing methods."""
-    token = _bearer(request)
+    token = bearer_token(request)
     user = _session_caller(request) if token is None else _token_user(request, token)
     request.state.api_user = user  # the actor of what the call changes (audit log)
     return user
