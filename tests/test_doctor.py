@@ -24,6 +24,7 @@ from pinads.runner import SourceStore
 from pinads.schedule import utc_now
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig
+from pinads.state import LeaseKeeper, open_control_db
 from pinads.state.schema import SOURCES
 
 
@@ -77,14 +78,22 @@ def _save(
 def test_a_healthy_installation_is_all_ok(emulator_server: EmulatorServer, tmp_path: Path) -> None:
     _add_authorizer(emulator_server, "demo")
     _save(tmp_path, "shop", authorizer="demo")
-    code, lines = _doctor()
+    with open_control_db() as db, LeaseKeeper(db.schedule, ttl=timedelta(minutes=1)) as lease:
+        code, lines = _doctor()  # while a scheduler holds the lease, as `pinads scheduler` does
     assert code == 0, lines
     assert [line.split()[0] for line in lines[:-1]] == ["ok"] * 5
     assert lines[1].startswith("ok      secret key: ") and "decrypts the stored secrets" in lines[1]
     assert lines[2] == "ok      authorizer demo: alive (used by shop)"
     assert lines[3].startswith(f"ok      destination of shop: duckdb:///{tmp_path}/shop.duckdb")
-    assert lines[4] == "ok      scheduler: every scheduled run started on time (1)"
+    assert lines[4] == (
+        f"ok      scheduler: the scheduler ({lease.holder}) is alive; every scheduled run is "
+        "on time"
+    )
     assert lines[-1] == "doctor: 5 ok, 0 warning(s), 0 error(s)"
+    code, lines = _doctor()  # the scheduler stopped: nothing late yet, but nobody serving
+    assert code == 0
+    assert lines[4].startswith("warning scheduler: no `pinads scheduler` is running; 1 scheduled")
+    assert lines[-1] == "doctor: 4 ok, 1 warning(s), 0 error(s)"
 
 
 def test_a_broken_installation_says_what_to_fix_and_exits_1(

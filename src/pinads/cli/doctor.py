@@ -18,13 +18,20 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from pinads.auth import REFRESH_WARNING
-from pinads.auth.secretbox import SecretBox
 from pinads.errors import PinadsError
 from pinads.load import open_destination
 from pinads.load.spec import CheckedTables
-from pinads.schedule import Frequency, find_due
+from pinads.schedule import find_due
 from pinads.settings import AppSettings
-from pinads.state import AuthorizerRecord, ControlDB, open_control_db, redacted_url
+from pinads.state import (
+    SCHEDULER_LEASE,
+    AuthorizerRecord,
+    ControlDB,
+    SecretBox,
+    open_control_db,
+    redacted_url,
+)
+from pinads.values import Frequency
 
 __all__ = ["OVERDUE_AFTER", "Finding", "Severity", "diagnose"]
 
@@ -71,7 +78,7 @@ def diagnose(settings: AppSettings, *, now: datetime) -> list[Finding]:
         findings += _secret_key(settings, db)
         findings += _authorizers(db, now=now)
         findings += _destinations(settings, db)
-        findings += _scheduler(settings, now=now)
+        findings += _scheduler(settings, db, now=now)
         return findings
     finally:
         db.close()
@@ -169,29 +176,45 @@ def _destinations(settings: AppSettings, db: ControlDB) -> Iterator[Finding]:
         yield Finding(check, Severity.OK, f"{redacted_url(url)} is writable and pinads' own")
 
 
-def _scheduler(settings: AppSettings, *, now: datetime) -> Iterator[Finding]:
+def _scheduler(settings: AppSettings, db: ControlDB, *, now: datetime) -> Iterator[Finding]:
     # The CLI's own reading of the sources, as the scheduler sees them.
     from pinads.cli.schedule_cmd import load_candidates
 
-    candidates = load_candidates(settings)
     scheduled = [
         c
-        for c in candidates
+        for c in load_candidates(settings)
         if c.schedule is not None and c.schedule.frequency is not Frequency.MANUAL
     ]
     if not scheduled:
         yield Finding("scheduler", Severity.OK, "no source has a schedule")
         return
+    lease = db.schedule.lease_holder(SCHEDULER_LEASE)
+    alive = lease is not None and lease[1] > now
     overdue = find_due(scheduled, now=now - OVERDUE_AFTER)
-    if not overdue:
+    if overdue:
+        late = ", ".join(f"{c.name} (due {slot:%Y-%m-%d %H:%M} UTC)" for c, slot in overdue)
         yield Finding(
-            "scheduler", Severity.OK, f"every scheduled run started on time ({len(scheduled)})"
+            "scheduler",
+            Severity.ERROR,
+            f"{_leader(lease) if alive else 'no scheduler is serving the schedules'}: "
+            f"not started: {late}",
+            "see the scheduler's log" if alive else _START_SCHEDULER,
         )
-        return
-    late = ", ".join(f"{c.name} (due {slot:%Y-%m-%d %H:%M} UTC)" for c, slot in overdue)
-    yield Finding(
-        "scheduler",
-        Severity.ERROR,
-        f"no scheduler is serving the schedules: not started: {late}",
-        "run `pinads scheduler` (a systemd service), or `pinads run-due` from cron",
-    )
+    elif alive:
+        yield Finding("scheduler", Severity.OK, f"{_leader(lease)}; every scheduled run is on time")
+    else:
+        yield Finding(
+            "scheduler",
+            Severity.WARNING,
+            f"no `pinads scheduler` is running; {len(scheduled)} scheduled source(s), none late "
+            "yet (fine if cron runs `pinads run-due`)",
+            _START_SCHEDULER,
+        )
+
+
+_START_SCHEDULER = "run `pinads scheduler` (a systemd service), or `pinads run-due` from cron"
+
+
+def _leader(lease: tuple[str, datetime] | None) -> str:
+    holder = lease[0] if lease else "?"
+    return f"the scheduler ({holder}) is alive"
