@@ -249,6 +249,10 @@ def main() -> None:
     args = parser.parse_args()
     cases = args.case or list(DEFAULT_CASES)
     if args.child:
+        # What the `pinads` entry point sets for its process (the library leaves it alone).
+        from pinads.cli.process import tune_process
+
+        tune_process()
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["PINADS_HOME"] = tmp
             figures = child(args.url, cases[0], args.child, Path(tmp) / "bench.duckdb")

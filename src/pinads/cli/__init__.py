@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pinads.cli.logs import LogFormat, configure_logging
+from pinads.cli.process import tune_process
 from pinads.errors import PinadsError, redact
 
 __all__ = ["app", "main", "tap_main"]
@@ -88,6 +89,7 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     if not debug:
         _quiet_background_errors()
+    tune_process()
     try:
         result = app(standalone_mode=False)
     except typer.Exit as exc:

@@ -147,7 +147,8 @@ def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> No
                 return
             output = _fetch_step(job, step)
             # httpx responses sit in reference cycles, so each one's body (megabytes) would
-            # wait for a rare full collection; collecting per step keeps memory flat.
+            # wait for a rare full collection; collecting per step keeps memory flat. (The
+            # allocator and the frozen heap are the process's: pinads.cli.process.)
             gc.collect()
             if channel.stop.is_set() or not channel.put(output):
                 return
@@ -222,12 +223,6 @@ def _produce(
     reports, accounts = units
     if not reports and not accounts:
         return
-    # Arrow's bundled mimalloc keeps freed pages (~30 MB more RSS over a large run); the
-    # system allocator returns them, at no measurable cost for step-sized batches.
-    pa.set_memory_pool(pa.system_memory_pool())
-    # What exists now (modules, entity lists) lives for the whole run: park it outside the
-    # collector so the per-step collections below only look at the run's new objects.
-    gc.freeze()
     pools: list[ThreadPoolExecutor] = []
     futures: list[Future[None]] = []
     for name, groups, size in (
@@ -252,7 +247,6 @@ def _produce(
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
         _discard(channel)
-        gc.unfreeze()
 
 
 def _groups(steps: Sequence[PlanStep]) -> tuple[list[list[PlanStep]], list[list[PlanStep]]]:
