@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("extract",),  # plan and fetch a source's rows as Arrow batches
     ("state",),  # the control database and secrets at rest
     ("auth",),  # authorizers: OAuth flows over api, stored by state
+    ("notify",),  # notifications: webhooks and email, channels stored by state
     ("runner",),  # the one place that composes extract, load, state and auth into a run
     ("schedule",),  # what is due and when
     ("singer", "web"),  # interfaces over the runner
