@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,13 @@ def corpus_timings(corpus: Corpus) -> dict[str, list[tuple[str, float]]]:
     timings: dict[str, list[tuple[str, float]]] = {"source file": [], "cli": [], "api": []}
     for case in source_file_cases():
         path = case_path(corpus, case)
-        seconds = _timed(lambda p=path: run_cli(["sources", "create", "--file", str(p)]))
+        seconds = _timed(partial(run_cli, ["sources", "create", "--file", str(path)]))
         timings["source file"].append((case.name, seconds))
     for cli in cli_cases():
         args = [arg.replace("{dir}", str(corpus.files)) for arg in cli.args]
-        timings["cli"].append((cli.name, _timed(lambda a=args: run_cli(a))))
+        timings["cli"].append((cli.name, _timed(partial(run_cli, args))))
     for api in api_cases():
-        timings["api"].append((api.name, _timed(lambda c=api: api_request(corpus, c))))
+        timings["api"].append((api.name, _timed(partial(api_request, corpus, api))))
     return timings
 
 

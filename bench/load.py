@@ -44,6 +44,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -155,6 +156,10 @@ def backend_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    con.execute(sql).fetchall()
+
+
 def timed(fn: Callable[[], object], *, backend: int | None = None) -> Sample:
     wall0, cpu0, server0 = time.perf_counter(), own_cpu(), backend_cpu(backend)
     fn()
@@ -231,7 +236,7 @@ def duckdb_ceilings(rows: pa.Table, spec: TableSpec, workdir: Path) -> dict[str,
             sql = "INSERT INTO t SELECT * FROM arrow_rows"
         else:
             sql = "CREATE TABLE t AS SELECT * FROM arrow_rows"
-        out[label] = timed(lambda sql=sql, con=con: con.execute(sql).fetchall())
+        out[label] = timed(partial(_execute, con, sql))
         con.close()
         path.unlink()
     path = workdir / "ceiling-keyed.duckdb"

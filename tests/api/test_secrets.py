@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -43,7 +44,7 @@ def test_no_secret_in_logs_or_errors(
             with pytest.raises(PinadsError) as info:
                 c.get_json(path, {"columns": ["SPEND_IN_DOLLAR"]})
             messages.append(str(info.value))
-    for attempt in (
+    attempts: tuple[Callable[[], object], ...] = (
         lambda: refresh_tokens(
             app, refresh_token=emulator_tokens.refresh_token, transport=emulator_transport
         ),
@@ -59,7 +60,8 @@ def test_no_secret_in_logs_or_errors(
             redirect_uri="http://127.0.0.1:1/cb",
             transport=emulator_transport,
         ),
-    ):
+    )
+    for attempt in attempts:
         with pytest.raises(PinadsError) as info:
             attempt()
         messages.append(str(info.value))

@@ -227,7 +227,7 @@ def test_entity_lookups_point_at_real_fields(dataset: Dataset) -> None:
             assert dataset.breakdown is not None
             assert dataset.breakdown.targeting_type == targeting_type
             continue
-        assert attr.entity in DATASETS and attr.via is not None
+        assert attr.entity is not None and attr.entity in DATASETS and attr.via is not None
         entity = DATASETS[attr.entity]
         assert attr.field in {a.field for a in entity.attributes}, f"{attr.entity}.{attr.field}"
         assert dataset.attribute(attr.via) is not None, attr.via

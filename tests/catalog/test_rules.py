@@ -189,7 +189,7 @@ def test_unknown_granularity() -> None:
 def test_attribution_windows_are_pinterest_enums(
     field: str, value: int, suggestions: tuple[str, ...]
 ) -> None:
-    assert check(**{field: value}) == [
+    assert check("campaign_analytics", **{field: value}) == [
         Problem(field, f"{field} must be one of 0, 1, 7, 14, 30, 60 (got {value})", suggestions)
     ]
 

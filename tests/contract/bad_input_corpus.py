@@ -402,7 +402,8 @@ def case_path(corpus: Corpus, case: SourceFileCase) -> Path:
 
 
 def api_request(corpus: Corpus, case: ApiCase) -> httpx.Response:
-    return corpus.client.request(
+    # Typed by hand: starlette's TestClient is typed against a client package not installed.
+    response: httpx.Response = corpus.client.request(
         case.method,
         case.path,
         content=case.body or None,
@@ -412,6 +413,7 @@ def api_request(corpus: Corpus, case: ApiCase) -> httpx.Response:
             **case.headers,
         },
     )
+    return response
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -42,7 +43,7 @@ def _source_file(tmp_path: Path, granularity: str) -> Path:
     return path
 
 
-def _table(tmp_path: Path) -> list[tuple[object, ...]]:
+def _table(tmp_path: Path) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(tmp_path / "shop.duckdb"), read_only=True) as conn:
         return conn.execute(
             "SELECT date, campaign_id, spend_in_micro_dollar, impression_1 FROM shop ORDER BY 1, 2"
@@ -77,7 +78,7 @@ def test_edit_to_weekly_is_refused_then_rebuilt(authorizer: str, tmp_path: Path)
     assert "updated source shop: its table was rebuilt with the new config" in rebuilt.stdout
     weekly = _table(tmp_path)
     assert weekly and len(weekly) < len(daily)
-    assert {row[0].weekday() for row in weekly} == {0}  # type: ignore[attr-defined]  # Mondays
+    assert {row[0].weekday() for row in weekly} == {0}  # Mondays
     assert sum(int(r[2] or 0) for r in weekly) == sum(int(r[2] or 0) for r in daily)
     assert "granularity: WEEK" in _pinads("sources", "show", "shop").stdout
     history = _pinads("runs", "shop")

@@ -82,9 +82,11 @@ def _wait_for_rebuild_batches(process: subprocess.Popen[str]) -> int:
     return -1
 
 
-def _daily_truth(server: EmulatorServer, start: date, end: date) -> dict[tuple[str, str], tuple]:
+def _daily_truth(
+    server: EmulatorServer, start: date, end: date
+) -> dict[tuple[str, str], tuple[object, ...]]:
     attribution = attribution_from({}, today=server.state.today_ordinal())
-    truth: dict[tuple[str, str], tuple] = {}
+    truth: dict[tuple[str, str], tuple[object, ...]] = {}
     for account in ACCOUNTS:
         query = ReportQuery(
             account_id=account,

@@ -81,11 +81,13 @@ def _wait_for_batches(run: subprocess.Popen[str], *, at_least: int) -> int:
     return -1
 
 
-def _truth(server: EmulatorServer, start: date, end: date) -> dict[tuple[str, str], tuple]:
+def _truth(
+    server: EmulatorServer, start: date, end: date
+) -> dict[tuple[str, str], tuple[object, ...]]:
     """(date, campaign id) -> metrics, straight from the emulator's own row builder."""
     state = server.state
     attribution = attribution_from({}, today=state.today_ordinal())
-    truth: dict[tuple[str, str], tuple] = {}
+    truth: dict[tuple[str, str], tuple[object, ...]] = {}
     for account in ACCOUNTS:
         query = ReportQuery(
             account_id=account,

@@ -183,7 +183,10 @@ def test_ads_analytics_needs_a_filter(client: httpx.Client, headers: dict[str, s
 
 
 def test_levels_add_up_exactly(client: httpx.Client, headers: dict[str, str]) -> None:
-    statuses = {"entity_statuses": ["ACTIVE", "PAUSED", "ARCHIVED"], "page_size": 250}
+    statuses: dict[str, int | list[str]] = {
+        "entity_statuses": ["ACTIVE", "PAUSED", "ARCHIVED"],
+        "page_size": 250,
+    }
     campaigns = [
         c["id"]
         for c in client.get(f"{EUR}/campaigns", headers=headers, params=statuses).json()["items"]

@@ -54,7 +54,7 @@ def test_default_page_size_is_25(client: httpx.Client, headers: dict[str, str]) 
 def test_entity_statuses_as_repeated_keys(
     client: httpx.Client, raw_client: httpx.Client, headers: dict[str, str]
 ) -> None:
-    params = {"page_size": 250, "entity_statuses": ALL_STATUSES}
+    params: dict[str, int | list[str]] = {"page_size": 250, "entity_statuses": ALL_STATUSES}
     first = client.get(f"{BASE}/campaigns", headers=headers, params=params)
     assert first.status_code == 200
     items, _ = _walk(raw_client, f"{BASE}/campaigns", headers, params)
@@ -70,8 +70,11 @@ def test_entity_statuses_as_repeated_keys(
 def test_comma_joined_statuses_and_ids_are_accepted(
     client: httpx.Client, headers: dict[str, str]
 ) -> None:
-    repeated = {"page_size": 250, "entity_statuses": ["ACTIVE", "PAUSED"]}
-    joined = {"page_size": 250, "entity_statuses": "ACTIVE,PAUSED"}
+    repeated: dict[str, int | list[str]] = {
+        "page_size": 250,
+        "entity_statuses": ["ACTIVE", "PAUSED"],
+    }
+    joined: dict[str, int | str] = {"page_size": 250, "entity_statuses": "ACTIVE,PAUSED"}
     first = client.get(f"{BASE}/campaigns", headers=headers, params=joined)
     assert first.status_code == 200, first.text
     same = client.get(f"{BASE}/campaigns", headers=headers, params=repeated).json()

@@ -87,7 +87,7 @@ def _get(
         limit = (param_max_items(op_id, "targeting_types") or len(types)) if all_types else 1
         params.append(("targeting_types", ",".join(types[:limit])))
     path = "/v5" + operation(op_id)["path"].replace("{ad_account_id}", ACCOUNT)
-    return http.get(path, params=params)
+    return http.get(path, params=tuple(params))
 
 
 @pytest.mark.parametrize("op_id", FLAT + TARGETING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from datetime import date, timedelta
@@ -37,16 +38,16 @@ def test_recent_range_is_windows_times_id_batches() -> None:
 
 def test_step_ids_are_stable_and_independent_of_id_order() -> None:
     period = DateRange(start=TODAY - timedelta(days=30), end=TODAY - timedelta(days=1))
-    kwargs = {"period": period, "granularity": Granularity.DAY, "today": TODAY}
-    first = plan_analytics(
-        BY_NAME["campaign_analytics"], account_ids=["7"], entity_ids={"7": _ids(600)}, **kwargs
-    )
-    again = plan_analytics(
+    plan = functools.partial(
+        plan_analytics,
         BY_NAME["campaign_analytics"],
+        period=period,
+        granularity=Granularity.DAY,
+        today=TODAY,
         account_ids=["7"],
-        entity_ids={"7": list(reversed(_ids(600)))},
-        **kwargs,
     )
+    first = plan(entity_ids={"7": _ids(600)})
+    again = plan(entity_ids={"7": list(reversed(_ids(600)))})
     assert [s.step_id for s in first.steps] == [s.step_id for s in again.steps]
 
 

@@ -139,7 +139,7 @@ def test_parquet_dataset_reads_with_duckdb_glob(tmp_path: Path) -> None:
     dest.write_step(table, batches(table, rows), mode=UPSERT, scope="s", step_id="1")
     (tmp_path / "campaign_daily/date=2026-09-01/.data.parquet.x.partial").write_bytes(b"half")
     glob = f"{tmp_path}/campaign_daily/*/*.parquet"
-    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
+    count = duckdb.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
     assert count == [(12,)]
 
 

@@ -21,7 +21,7 @@ COLS = (
 def _spec(**over: object) -> TableSpec:
     values: dict[str, object] = {"name": "t", "columns": COLS, "key": ("campaign_id", "date")}
     values.update(over)
-    return TableSpec(**values)  # type: ignore[arg-type]
+    return TableSpec(**values)
 
 
 @pytest.mark.parametrize(

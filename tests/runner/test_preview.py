@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pinads.runner.preview import Diagnosis, preview_source
+from pinads.runner.preview import Diagnosis, PreviewResult, preview_source
 from pinads.sources.config import SourceConfig
 from pinads.values import DateRange
 
@@ -22,7 +22,9 @@ BASE: dict[str, Any] = {
 }
 
 
-def _preview(fake: FakePinterest | None = None, period: DateRange | None = None, **changes: Any):
+def _preview(
+    fake: FakePinterest | None = None, period: DateRange | None = None, **changes: Any
+) -> PreviewResult:
     config = SourceConfig.model_validate({**BASE, **changes})
     with fake_client(fake or FakePinterest()) as client:
         return preview_source(config, client, today=TODAY, period=period)

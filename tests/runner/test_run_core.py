@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from pinads.catalog import Dataset
 from pinads.errors import ExtractError
 from pinads.load import open_destination
 from pinads.runner.core import RunProgress
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
+from pinads.sources.config import SourceConfig
 from pinads.sources.validate import parse_config
 
 from .fake_pinterest import ACCOUNT, FakePinterest, fake_client, spend
@@ -17,7 +19,7 @@ from .fake_pinterest import ACCOUNT, FakePinterest, fake_client, spend
 TODAY = date(2026, 11, 28)
 
 
-def _config(tmp_path: Path, **extra: object):
+def _config(tmp_path: Path, **extra: object) -> tuple[SourceConfig, Dataset]:
     doc = {
         "name": "campaign_daily",
         "dataset": "campaign_analytics",

@@ -87,7 +87,8 @@ def test_run_due_with_three_workers_on_one_default_duckdb_file_runs_all_three(
     assert statuses == dict.fromkeys(expected, "succeeded")
     with duckdb.connect(str(pinads_home / "pinads.duckdb"), read_only=True) as conn:
         counts = {
-            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in expected
+            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+            for name in expected
         }
     assert counts == expected and all(counts.values())
 
@@ -126,7 +127,8 @@ def test_two_processes_running_sources_on_one_file_both_succeed(
         store.close()
     with duckdb.connect(str(pinads_home / "pinads.duckdb"), read_only=True) as conn:
         counts = {
-            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in expected
+            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+            for name in expected
         }
     assert counts == expected and all(counts.values())
 

@@ -30,7 +30,11 @@ def csrf_of(html: str) -> str:
 
 
 class Browser:
-    """A TestClient that logs in and posts forms with the page's CSRF token."""
+    """A TestClient that logs in and posts forms with the page's CSRF token.
+
+    Responses are annotated by hand: starlette types TestClient against `httpx2`, which is not
+    installed, so its methods are `Any` to mypy.
+    """
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
@@ -38,7 +42,7 @@ class Browser:
 
     def login(self, username: str = ADMIN, password: str = PASSWORD) -> httpx.Response:
         page = self.client.get("/login")
-        response = self.client.post(
+        response: httpx.Response = self.client.post(
             "/login",
             data={"csrf_token": csrf_of(page.text), "username": username, "password": password},
             follow_redirects=False,
@@ -50,7 +54,10 @@ class Browser:
         self.csrf = csrf_of(self.client.get("/login").text)
 
     def post_form(self, url: str, data: dict[str, object], **kwargs: object) -> httpx.Response:
-        return self.client.post(url, data={"csrf_token": self.csrf, **data}, **kwargs)  # type: ignore[arg-type]
+        response: httpx.Response = self.client.post(
+            url, data={"csrf_token": self.csrf, **data}, **kwargs
+        )
+        return response
 
 
 @pytest.fixture

@@ -63,7 +63,8 @@ def _authorize(browser: Browser, emulator: EmulatorServer, *, user_id: str, labe
         callback.removeprefix("http://127.0.0.1:8000"), follow_redirects=False
     )
     assert done.status_code == 303, done.text
-    return done.headers["location"]
+    location: str = done.headers["location"]
+    return location
 
 
 def test_authorize_through_the_consent_page_then_manage(

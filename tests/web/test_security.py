@@ -53,7 +53,7 @@ def _routes() -> list[tuple[str, str]]:
         if not isinstance(route, APIRoute):
             continue
         path = re.sub(r"\{(\w+)\}", lambda m: _PARAMS[m.group(1)], route.path)
-        found += [(method, path) for method in sorted(route.methods)]
+        found += [(method, path) for method in sorted(route.methods or ())]
     return found
 
 

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -56,7 +57,7 @@ def clocked(clocked_app: FastAPI) -> Iterator[Browser]:
 
 
 def _cookie(browser: Browser) -> str:
-    value = browser.client.cookies.get(SESSION_COOKIE)
+    value: str | None = browser.client.cookies.get(SESSION_COOKIE)
     assert value, "no session cookie"
     return value
 
@@ -65,7 +66,7 @@ def _logged_in_with(app: FastAPI, cookie: str) -> bool:
     """Whether a request carrying only `cookie` is let in (page and API)."""
     with TestClient(app, base_url="http://127.0.0.1:8000") as other:
         other.cookies.set(SESSION_COOKIE, cookie)
-        page = other.get("/sources", follow_redirects=False)
+        page: httpx.Response = other.get("/sources", follow_redirects=False)
         api = other.get("/api/me")
     assert (page.status_code == 200) == (api.status_code == 200), (page, api)
     return page.status_code == 200

@@ -109,7 +109,10 @@ def test_the_counts_survive_a_restart(web_store: WebStore, clock: Clock) -> None
 
 def test_bad_api_tokens_are_throttled(client: TestClient, api_token: str) -> None:
     def call(token: str) -> httpx.Response:
-        return client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        response: httpx.Response = client.get(
+            "/api/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        return response
 
     assert call(api_token).status_code == 200
     statuses = [call(f"pinads_not-a-token-{n}").status_code for n in range(25)]

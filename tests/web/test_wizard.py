@@ -29,7 +29,7 @@ def draft_of(page: str) -> str:
 class Wizard:
     def __init__(self, browser: Browser) -> None:
         self.browser = browser
-        self.page = browser.client.get("/sources/new").text
+        self.page: str = browser.client.get("/sources/new").text
 
     def step(self) -> str:
         found = re.search(r'name="step" value="([a-z]+)"', self.page)
