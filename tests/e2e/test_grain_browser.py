@@ -15,7 +15,8 @@ from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.runner import service
 from pinads.settings import load_settings
 
-from .test_web_browser import CHROMIUM, _login, _shot, _submit, page, web_url
+from .conftest import CHROMIUM
+from .test_web_browser import _login, _shot, _submit, page, web_url
 
 __all__ = ["page", "web_url"]  # fixtures, used by name
 

@@ -15,9 +15,10 @@ from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.runner import service as runs
 from pinads.settings import load_settings
 
+from .conftest import CHROMIUM
+
 # The browser and server fixtures of the main browser test.
 from .test_web_browser import (  # noqa: F401
-    CHROMIUM,
     _choose_authorizer,
     _login,
     _next,
