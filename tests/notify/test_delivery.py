@@ -39,7 +39,7 @@ EVENT = Event(
 def _hook(url: str, **config: object) -> Channel:
     return Channel(
         name="ops-hook",
-        settings=WebhookSettings(webhook=WebhookConfig(url=url, **config)),  # type: ignore[arg-type]
+        settings=WebhookSettings(webhook=WebhookConfig(url=url, **config)),
         secret=SecretStr(SECRET),
     )
 
@@ -54,7 +54,7 @@ def _mail(box: Mailbox, security: SmtpSecurity, **config: object) -> Channel:
                 security=security,
                 sender="pinads@example.org",
                 recipients=("ops@example.org", "oncall@example.org"),
-                **config,  # type: ignore[arg-type]
+                **config,
             )
         ),
         secret=SecretStr(SMTP_PASSWORD),
