@@ -38,6 +38,12 @@ class AppSettings(BaseSettings):
         description="Celery broker URL (redis://... or amqp://...): runs go to `pinads worker` "
         "processes; unset, everything runs in-process.",
     )
+    broker_visibility_timeout: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Redis broker: seconds after which a task a worker took but never finished "
+        "(the worker died) goes to another worker; longer than the longest run.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL of the rate budgets and scheduler lease shared by all processes; "
@@ -47,6 +53,13 @@ class AppSettings(BaseSettings):
         default="pinads",
         pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
         description="Prefix of pinads' keys in Redis (several installations can share one).",
+    )
+
+    rate_limits: str | None = Field(
+        default=None,
+        description="Pinterest rate limits to pace by instead of the authorizer's tier, as "
+        'JSON (e.g. {"categories": {"ads_analytics": {"calls": 600, "per_seconds": 60}}}): '
+        "for an app granted other limits.",
     )
 
     @property

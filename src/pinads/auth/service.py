@@ -317,7 +317,7 @@ class AuthorizerService:
         app = app_of(self.box, record)
         tokens = self._fresh_tokens(record, app)
         sink = DbTokenSink(self.db.authorizers, self.box, record.id)
-        limits = RATE_TIERS.get(record.rate_tier, STANDARD_TIER)
+        limits = self._limits(record.rate_tier)
         # Pinterest counts calls per user per app: every client of this user and app in the
         # process (concurrent scheduled runs, the web UI's runs and previews) draws from one
         # budget, so together they stay within the limits instead of each spending them all.
@@ -331,6 +331,21 @@ class AuthorizerService:
             budgets=budgets or self._budgets(shared, limits),
             clock=self._clock,
         )
+
+    def _limits(self, rate_tier: str) -> RateLimits:
+        """The limits to pace by: PINADS_RATE_LIMITS if set, else the authorizer's tier's."""
+        custom = self.settings.rate_limits
+        if custom is None:
+            return RATE_TIERS.get(rate_tier, STANDARD_TIER)
+        try:
+            return RateLimits.model_validate_json(custom)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "the document"
+            raise ConfigError(
+                f"PINADS_RATE_LIMITS is not valid ({where}: {problem['msg']}): give JSON like "
+                '{"categories": {"ads_analytics": {"calls": 300, "per_seconds": 60}}}'
+            ) from exc
 
     def _budgets(self, key: str, limits: RateLimits) -> RateBudgets:
         """With a shared Redis, the budget all processes and machines draw from; else this

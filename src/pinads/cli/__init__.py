@@ -46,6 +46,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "web_cmd",
     "singer_cmd",
     "doctor_cmd",
+    "worker_cmd",
 )
 
 _state = {"debug": False}

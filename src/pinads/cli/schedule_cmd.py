@@ -21,6 +21,7 @@ from rich.markup import escape
 from pinads.cli.logs import formatter
 from pinads.errors import PinadsError, StateError
 from pinads.runner import RunResult, SourceStore, service
+from pinads.runner.run import new_run_id
 from pinads.runner.service import ClientOpener
 from pinads.schedule import (
     MAX_SLEEP_SECONDS,
@@ -172,7 +173,7 @@ def scheduled_runner(
     opener: ClientOpener | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
-) -> Callable[[str], RunResult]:
+) -> Callable[[str], RunResult | str]:
     """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync).
 
     Due-ness is checked again just before the run (at `clock()`): another scheduler (or
@@ -181,8 +182,14 @@ def scheduled_runner(
     schedulers that both think they lead never both start it.
     """
 
-    def run(name: str) -> RunResult:
+    def run(name: str) -> RunResult | str:
         source_id, slot = _claim_due_slot(settings, name, clock())
+        if settings.broker_url:  # a worker runs it; the scheduler goes on at once
+            from pinads.runner import remote  # Celery is loaded only when it is used
+
+            request = remote.RunRequest(run_id=new_run_id(), source=name, kind=RunKind.SCHEDULED)
+            remote.submit(settings, request)
+            return f"queued for a worker as run {request.run_id}"
         try:
             return service.run(name, settings=settings, opener=opener, kind=RunKind.SCHEDULED)
         except StateError:
@@ -251,7 +258,7 @@ def _outcome_line(outcome: RunOutcome) -> str:
             f"{result.rows_written} rows, {result.api_calls} API calls, "
             f"{result.duration_seconds:.1f} s (run {result.run_id})"
             if isinstance(result, RunResult)
-            else "done"
+            else str(result or "done")
         )
         return f"[green]ok[/]      {outcome.source} (due {slot}): {detail}"
     colour = "red" if outcome.status is OutcomeStatus.FAILED else "yellow"

@@ -300,10 +300,19 @@ def run(
     progress: ProgressCallback | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     restart: bool = False,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run a saved source (manual, scheduled or backfill) and record it in run history;
-    `restart` makes a backfill discard the saved plan and progress of its range first."""
+    `restart` makes a backfill discard the saved plan and progress of its range first.
+
+    With a broker (PINADS_BROKER_URL) the run is a task for a `pinads worker` and this waits
+    for its outcome (`opener`, `progress` and `on_plan` stay unused: the worker opens its own
+    client). `run_id` names the run (default: a new id)."""
     settings = settings or load_settings()
+    if settings.broker_url:
+        from pinads.runner import remote
+
+        return remote.run(settings, name, kind=kind, period=period, restart=restart, today=today)
     store = SourceStore(settings)
     try:
         config = store.get(name)
@@ -321,6 +330,7 @@ def run(
             progress=progress,
             on_plan=on_plan,
             restart=restart,
+            run_id=run_id,
         )
     finally:
         store.close()
@@ -339,11 +349,12 @@ def _run_config(
     progress: ProgressCallback | None,
     on_plan: Callable[[Plan], None] | None,
     restart: bool = False,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run `config` (saved, or about to be saved by a rebuild) under its source's lock, into
     `destination_url` (its destination with the secrets that saved configs show as `***`)."""
     dataset = get_dataset(config.dataset)
-    run_id = store.hold(config.name)  # the source's lock first, then its destination
+    run_id = store.hold(config.name, run_id)  # the source's lock first, then its destination
     destination = open_destination(destination_url, settings=settings)
     try:
         destination.check()  # before opening the client: that may already call Pinterest
@@ -407,6 +418,10 @@ def backfill(
     period = DateRange(start=start, end=end or today)
     config_check = config.model_copy(update={"date_range": period})
     parse_config(config_check.to_document(), today=today)
+    if settings.broker_url and dataset.async_report is not None:
+        from pinads.runner import remote
+
+        return remote.backfill(settings, name, period=period, restart=restart, today=today)
     return (
         run(
             name,
@@ -493,6 +508,12 @@ def preview(
     refused = refuse_before_calls(config, today=today, period=period)
     if refused is not None:
         return refused
+    if settings.broker_url and isinstance(source, str):
+        # A saved source's Test Data runs on a worker; an unsaved document's stays here (its
+        # destination may hold passwords that have no business on the broker).
+        from pinads.runner import remote
+
+        return remote.preview(settings, source, period=period, today=today)
     with _opener(opener, settings)(config.authorizer) as client:
         result = preview_source(config, client, today=today, period=period)
     if isinstance(source, str):

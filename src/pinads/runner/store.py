@@ -274,13 +274,13 @@ class SourceStore:
             control=_ControlFile(self.db.engine.url),
         )
 
-    def hold(self, source: str) -> str:
+    def hold(self, source: str, run_id: str | None = None) -> str:
         """Take the source's run lock for a run about to begin, and return that run's id
         (`begin` with it records the run): before the run opens its destination, so of two
         runs racing for one source, the loser is refused as "already running" and does not
         touch the destination at all."""
         source_id = self._existing(source).id
-        run_id = uuid.uuid4().hex[:16]
+        run_id = run_id or uuid.uuid4().hex[:16]
         self._take_lock(source, source_id, run_id)
         self._held[run_id] = source_id
         return run_id

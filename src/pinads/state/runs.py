@@ -134,6 +134,12 @@ class RunRepository:
             conn.execute(RUN_LOCKS.delete().where(RUN_LOCKS.c.run_id == run_id))
         return self.get(run_id)
 
+    def find(self, run_id: str) -> RunRecord | None:
+        """The run `run_id`, or None when history has no such run."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(RUNS).where(RUNS.c.id == run_id)).first()
+        return None if row is None else RunRecord.model_validate(dict(row._mapping))
+
     def get(self, run_id: str) -> RunRecord:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(RUNS).where(RUNS.c.id == run_id)).first()
