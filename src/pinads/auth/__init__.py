@@ -20,6 +20,7 @@ from pinads.auth.models import (
     TestCheck,
     TestReport,
     check_label,
+    dead_reason,
 )
 from pinads.auth.service import (
     OPEN_REFRESH_MARGIN,
@@ -46,6 +47,7 @@ __all__ = [
     "TestReport",
     "check_label",
     "code_from_redirect",
+    "dead_reason",
     "open_client",
     "require_analytics_role",
     "run_code_flow",

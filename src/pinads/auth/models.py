@@ -18,6 +18,7 @@ __all__ = [
     "TestCheck",
     "TestReport",
     "check_label",
+    "dead_reason",
     "label_from_username",
 ]
 
@@ -39,6 +40,17 @@ def check_label(label: str) -> str:
 def label_from_username(username: str | None) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", username or "")[:56].strip("-.")
     return cleaned if cleaned and cleaned[0].isalpha() else f"pinterest-{cleaned}".rstrip("-")
+
+
+def dead_reason(*, revoked: bool, refresh_expires_at: datetime | None, now: datetime) -> str | None:
+    """Why an authorizer needs re-authorization ("was revoked", "has an expired refresh
+    token"), or None while it works: the one rule the CLI, doctor, metrics and the scheduler's
+    pause share."""
+    if revoked:
+        return "was revoked"
+    if refresh_expires_at is not None and refresh_expires_at <= now:
+        return "has an expired refresh token"
+    return None
 
 
 class Authorizer(BaseModel):

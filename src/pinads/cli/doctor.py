@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pinads.auth import REFRESH_WARNING
+from pinads.auth import REFRESH_WARNING, dead_reason
 from pinads.errors import PinadsError
 from pinads.load import open_destination
 from pinads.load.spec import CheckedTables
@@ -138,11 +138,7 @@ def _authorizer(record: AuthorizerRecord, sources: list[str], *, now: datetime) 
     used = f"used by {', '.join(sources)}" if sources else "used by no source"
     expires = record.refresh_expires_at
     reauthorize = f"`pinads auth reauthorize {record.label}`"
-    dead = (
-        "was revoked"
-        if record.is_revoked
-        else ("has an expired refresh token" if expires is not None and expires <= now else "")
-    )
+    dead = dead_reason(revoked=record.is_revoked, refresh_expires_at=expires, now=now)
     if dead:
         # Dead but unused is only worth a warning: nothing stops because of it.
         severity = Severity.ERROR if sources else Severity.WARNING

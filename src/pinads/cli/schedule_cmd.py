@@ -27,6 +27,7 @@ from pinads.schedule import (
     MAX_SLEEP_SECONDS,
     DueCandidate,
     OutcomeStatus,
+    Paused,
     RunOutcome,
     find_due,
     install_stop_signals,
@@ -173,8 +174,10 @@ def scheduled_runner(
     opener: ClientOpener | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
-) -> Callable[[str], RunResult | str]:
-    """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync).
+) -> Callable[[str], RunResult | str | Paused]:
+    """`run(name)` for the loop: a scheduled run through the runner (lock, history, re-sync),
+    or `Paused` while the source's authorizer needs re-authorization (no run, no failure: it
+    resumes at its next slot after `pinads auth reauthorize`).
 
     Due-ness is checked again just before the run (at `clock()`): another scheduler (or
     `run-due`) may have served the slot since the sources were listed, and the lock only covers
@@ -182,7 +185,10 @@ def scheduled_runner(
     schedulers that both think they lead never both start it.
     """
 
-    def run(name: str) -> RunResult | str:
+    def run(name: str) -> RunResult | str | Paused:
+        paused = service.pause_reason(name, settings=settings, now=clock())
+        if paused is not None:
+            return Paused(paused)
         source_id, slot = _claim_due_slot(settings, name, clock())
         if settings.broker_url:  # a worker runs it; the scheduler goes on at once
             from pinads.runner import remote  # Celery is loaded only when it is used
@@ -272,9 +278,11 @@ def _summary(outcomes: Sequence[RunOutcome], *, what: str = "due") -> str:
     counts = {status: 0 for status in OutcomeStatus}
     for outcome in outcomes:
         counts[outcome.status] += 1
+    paused = counts[OutcomeStatus.PAUSED]
     return (
         f"{len(outcomes)} {what}: {counts[OutcomeStatus.OK]} ok, "
         f"{counts[OutcomeStatus.FAILED]} failed, {counts[OutcomeStatus.SKIPPED]} skipped"
+        + (f", {paused} paused" if paused else "")
     )
 
 

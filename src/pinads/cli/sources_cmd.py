@@ -20,6 +20,7 @@ from pinads.schedule import utc_now
 from pinads.secret_urls import expand_env, has_masked_secrets
 from pinads.settings import load_settings
 from pinads.sources.reading import read_source_file
+from pinads.values import Frequency
 
 __all__ = ["MASK_NOTE", "preview_table", "register", "wizard_document"]
 
@@ -127,7 +128,13 @@ def _next_due(name: str) -> str:
     candidate = source_candidate(load_settings(), name)
     if candidate is None:  # its saved config no longer validates: `show` already said why
         return "next due: never (the saved config is not valid)"
-    return due_text(candidate, now=utc_now())
+    now = utc_now()
+    paused = service.pause_reason(name, now=now)
+    schedule = candidate.schedule
+    scheduled = schedule is not None and schedule.frequency is not Frequency.MANUAL
+    if paused is not None and scheduled:
+        return f"next due: {paused}"
+    return due_text(candidate, now=now)
 
 
 def _show(name: str) -> None:

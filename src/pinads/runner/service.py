@@ -44,6 +44,7 @@ __all__ = [
     "list_runs",
     "list_sources",
     "open_authorizer_client",
+    "pause_reason",
     "preview",
     "rebuild_target",
     "run",
@@ -261,6 +262,30 @@ def get_source(name: str, *, settings: AppSettings | None = None) -> SourceConfi
         return store.get(name)
     finally:
         store.close()
+
+
+def pause_reason(name: str, *, settings: AppSettings | None = None, now: datetime) -> str | None:
+    """Why source `name`'s schedule is paused ("paused: authorizer X needs re-authorization
+    ..."), or None while its authorizer works (or is unknown: a run then fails saying so)."""
+    from pinads.auth import dead_reason
+
+    store = SourceStore(settings or load_settings())
+    try:
+        try:
+            record = store.db.authorizers.find(store.get(name).authorizer)
+        except ConfigError:
+            return None
+    finally:
+        store.close()
+    dead = dead_reason(
+        revoked=record.is_revoked, refresh_expires_at=record.refresh_expires_at, now=now
+    )
+    if dead is None:
+        return None
+    return (
+        f"paused: authorizer {record.label} needs re-authorization (it {dead}); "
+        f"`pinads auth reauthorize {record.label}` resumes the schedule"
+    )
 
 
 def list_sources(*, settings: AppSettings | None = None) -> list[SourceConfig]:

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_SLEEP_SECONDS",
     "DueCandidate",
     "OutcomeStatus",
+    "Paused",
     "RunOutcome",
     "find_due",
     "install_stop_signals",
@@ -42,7 +43,8 @@ MAX_SLEEP_SECONDS = 60.0  # upper bound on one sleep, so edited or new sources a
 log = logging.getLogger("pinads.schedule")
 
 RunFunc = Callable[[str], object]
-"""Runs one source by name (a scheduled run); raises a PinadsError when the run fails."""
+"""Runs one source by name (a scheduled run); raises a PinadsError when the run fails, returns
+`Paused` when the source cannot run now."""
 
 
 def utc_now() -> datetime:
@@ -63,6 +65,16 @@ class OutcomeStatus(enum.StrEnum):
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"  # another run of the source holds its lock
+    PAUSED = "paused"  # not started: its authorizer needs re-authorization
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """What `run` returns instead of running a source that cannot run now (its authorizer
+    needs re-authorization): the slot is passed over, not failed, and the source runs again
+    at its next slot once the cause is gone."""
+
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +156,9 @@ def _run_one(name: str, slot: datetime, run: RunFunc) -> RunOutcome:
     log.info("running %s (scheduled for %s)", name, slot.isoformat(), extra=fields)
     try:
         result = run(name)
+        if isinstance(result, Paused):
+            log.warning("%s %s", name, result.reason, extra={**fields, "outcome": "paused"})
+            return RunOutcome(name, slot, OutcomeStatus.PAUSED, result.reason)
     except StateError as exc:
         log.warning("skipped %s: %s", name, exc, extra={**fields, "outcome": "skipped"})
         return RunOutcome(name, slot, OutcomeStatus.SKIPPED, str(exc))

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinads.auth import dead_reason
 from pinads.catalog import Dataset
 from pinads.errors import ConfigError
 from pinads.runner import RunProgress, RunRecord, RunResult
@@ -42,6 +43,10 @@ class SourceView(BaseModel):
     accounts: str | list[str] = Field(description='"all" or the ad account ids.')
     schedule: str = Field(description="The schedule in words, or manual.")
     next_run: datetime | None = Field(description="Next scheduled run (UTC), if scheduled.")
+    paused: str | None = Field(
+        default=None,
+        description="Why the schedule is paused (its authorizer needs re-authorization).",
+    )
     last_run: RunRecord | None
     config: dict[str, Any] = Field(description="The full config document.")
 
@@ -81,24 +86,41 @@ def last_runs(ctx: WebContext, names: Sequence[str]) -> dict[str, RunRecord | No
     }
 
 
+def _dead_authorizers(ctx: WebContext) -> dict[str, str]:
+    """Label and id of each authorizer that needs re-authorization -> its schedule pause."""
+    now = datetime.now(UTC)
+    with ctx.authorizers() as service:
+        listed = service.list()
+    dead: dict[str, str] = {}
+    for a in listed:
+        why = dead_reason(revoked=a.is_revoked, refresh_expires_at=a.refresh_expires_at, now=now)
+        if why is not None:
+            text = f"paused: authorizer {a.label} needs re-authorization (it {why})"
+            dead[a.label] = dead[str(a.id)] = text
+    return dead
+
+
 def source_view(ctx: WebContext, config: SourceConfig) -> SourceView:
-    return _view(config, last_run(ctx, config.name))
+    return _view(config, last_run(ctx, config.name), _dead_authorizers(ctx))
 
 
 def source_views(ctx: WebContext, configs: Sequence[SourceConfig]) -> list[SourceView]:
     lasts = last_runs(ctx, [c.name for c in configs])
-    return [_view(c, lasts[c.name]) for c in configs]
+    dead = _dead_authorizers(ctx)
+    return [_view(c, lasts[c.name], dead) for c in configs]
 
 
-def _view(config: SourceConfig, last: RunRecord | None) -> SourceView:
+def _view(config: SourceConfig, last: RunRecord | None, dead: dict[str, str]) -> SourceView:
     schedule = config.schedule
+    upcoming = next_run(config)
     return SourceView(
         name=config.name,
         dataset=config.dataset,
         authorizer=config.authorizer,
         accounts=config.accounts if isinstance(config.accounts, str) else list(config.accounts),
         schedule=schedule.describe() if schedule is not None else "manual",
-        next_run=next_run(config),
+        next_run=upcoming,
+        paused=dead.get(config.authorizer) if upcoming is not None else None,
         last_run=last,
         config=config.to_document(),
     )
