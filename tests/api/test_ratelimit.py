@@ -142,12 +142,6 @@ def test_threads_share_one_budget() -> None:
     assert _max_in_any_window(stamps, 1.0) <= 10
 
 
-def test_scaled_limits() -> None:
-    scaled = STANDARD_TIER.scaled(0.5)
-    assert scaled.categories["ads_analytics"].calls == 150
-    assert scaled.total is not None and scaled.total.calls == 50
-
-
 def test_shared_budgets_per_user_and_app() -> None:
     first = shared_budgets("u1:app")
     assert shared_budgets("u1:app") is first

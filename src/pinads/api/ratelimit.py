@@ -143,19 +143,6 @@ class RateLimits(BaseModel):
         description="Longest wait for a budget; beyond it the call fails with RateLimitedError.",
     )
 
-    def scaled(self, factor: float) -> RateLimits:
-        """The same limits with every `calls` multiplied by `factor` (e.g. 0.9 for headroom)."""
-
-        def scale(limit: RateLimit) -> RateLimit:
-            return RateLimit(calls=max(1, int(limit.calls * factor)), per_seconds=limit.per_seconds)
-
-        return self.model_copy(
-            update={
-                "categories": {k: scale(v) for k, v in self.categories.items()},
-                "total": scale(self.total) if self.total else None,
-            }
-        )
-
 
 _MINUTE = 60.0
 _DAY = 86400.0

@@ -61,9 +61,7 @@ class DbTokenSink:
         self._repository = repository
         self._box = box
         self.authorizer_id = authorizer_id
-        self.saves = 0
 
     def save(self, tokens: TokenSet) -> None:
         self._repository.save_tokens(self.authorizer_id, seal_tokens(self._box, tokens))
-        self.saves += 1
         log.debug("saved rotated tokens of authorizer %s", self.authorizer_id)

@@ -59,8 +59,6 @@ class Account:
     # user id -> roles of that user on this account (owner included as OWNER)
     roles: dict[str, tuple[str, ...]]
     created_day: int
-    # multiplies money: micro-units of the account currency per USD micro-unit
-    currency_scale: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +187,3 @@ class World:
     keywords_by_ad_group: dict[str, list[str]] = field(default_factory=dict)
     # product group promotion id -> ad id (a shopping ad promotes exactly one product group)
     product_groups: dict[str, str] = field(default_factory=dict)
-
-    def ads_of(self, level: str, entity_id: str) -> list[str]:
-        """Ad ids under an entity of `level` (ACCOUNT, CAMPAIGN, AD_GROUP, AD, PRODUCT_GROUP)."""
-        if level == "ACCOUNT":
-            return self.ads_by_account.get(entity_id, [])
-        if level == "CAMPAIGN":
-            return self.ads_by_campaign.get(entity_id, [])
-        if level == "AD_GROUP":
-            return self.ads_by_ad_group.get(entity_id, [])
-        if level == "PRODUCT_GROUP":
-            ad_id = self.product_groups.get(entity_id)
-            return [ad_id] if ad_id else []
-        return [entity_id] if entity_id in self.ads else []

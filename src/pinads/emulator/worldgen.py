@@ -328,7 +328,6 @@ def build_world(seed: int, anchor_day: int) -> World:
             owner_id=plan.owner,
             roles=roles,
             created_day=world.first_day - 30,
-            currency_scale=plan.scale,
         )
         _add_campaigns(world, rng, ids, plan)
         _add_account_extras(world, rng, ids, plan)

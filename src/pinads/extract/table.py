@@ -41,7 +41,6 @@ _METADATA_TYPES: dict[MetadataColumn, pa.DataType] = {
     MetadataColumn.ACCOUNT_CURRENCY: pa.string(),
     MetadataColumn.ACCOUNT_NAME: pa.string(),
 }
-_TIME_ATTRIBUTES = ("DATE", "HOUR")
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,10 +52,6 @@ class DuckDBFile:
         self._held = ExitStack()
         self._connection: duckdb.DuckDBPyConnection | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self._connection is not None
-
     @contextmanager
     def use(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._lock:

@@ -7,10 +7,9 @@ resumed backfill, re-reads what was not committed).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol, runtime_checkable
 
@@ -103,12 +102,6 @@ class RunResult(BaseModel):
     waited_seconds: float
     duration_seconds: float
     skipped_accounts: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class _Counters:
-    started: float = field(default_factory=time.monotonic)
-    rows: int = 0
 
 
 class _Counted:
@@ -345,10 +338,3 @@ def build_job(
         listed=prepared.listed,
         polling=polling,
     )
-
-
-def step_kinds(steps: list[PlanStep]) -> dict[StepKind, int]:
-    counts: dict[StepKind, int] = {}
-    for step in steps:
-        counts[step.kind] = counts.get(step.kind, 0) + 1
-    return counts

@@ -23,7 +23,6 @@ from pinads.extract.fetch import RequestSettings
 from pinads.extract.plan import (
     Plan,
     Strategy,
-    earliest_day,
     list_calls,
     plan_analytics,
     plan_entities,
@@ -290,8 +289,3 @@ def prepare(
         listed=listed,
         step_calls_made=sum(spooled.pages for spooled in listed.values()),
     )
-
-
-def sync_floor(dataset: Dataset, selection: Selection, today: date) -> date:
-    """First day the synchronous endpoints serve for this selection."""
-    return earliest_day(dataset, selection.granularity, today=today, sync=True)

@@ -50,11 +50,6 @@ class Bookmark:
                 self.in_progress = DateRange(start=start, end=end)
             self.steps_done = {str(step) for step in progress.get("steps_done") or ()}
 
-    @property
-    def resuming(self) -> bool:
-        """A previous sync stopped part-way (its steps_done are to be skipped)."""
-        return bool(self.steps_done)
-
     def document(
         self, *, key: str | None, reading: DateRange | None, strategy: str
     ) -> dict[str, Any]:

@@ -109,7 +109,3 @@ class SessionStore:
     def revoke(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(WEB_SESSIONS.delete().where(WEB_SESSIONS.c.id_sha256 == key))
-
-    def revoke_user(self, username: str) -> int:
-        with self.engine.begin() as conn:
-            return revoke_user_sessions(conn, username)
