@@ -263,7 +263,8 @@ def test_workers_and_schedulers_share_the_budget_and_run_each_slot_once(
 
     def all_finished() -> bool:
         done = sa.select(sa.func.count()).where(RUNS.c.status != "running")
-        return _query(done)[0][0] >= len(names)
+        finished: int = _query(done)[0][0]
+        return finished >= len(names)
 
     _wait(all_finished, processes)
     time.sleep(2)  # two more scheduler checks: nothing may run a second time
@@ -282,10 +283,12 @@ def test_workers_and_schedulers_share_the_budget_and_run_each_slot_once(
         assert distributed and distributed == _single_process_rows(name, tmp_path)
 
 
-def _truth(server: EmulatorServer, accounts: list[str], start: Any, end: Any) -> set[tuple]:
+def _truth(
+    server: EmulatorServer, accounts: list[str], start: Any, end: Any
+) -> set[tuple[object, ...]]:
     state = server.state
     attribution = attribution_from({}, today=state.today_ordinal())
-    truth: set[tuple] = set()
+    truth: set[tuple[object, ...]] = set()
     for account in accounts:
         query = ReportQuery(
             account_id=account,
