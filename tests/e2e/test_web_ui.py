@@ -68,7 +68,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     store = WebStore(settings)
     store.set_user("admin", PASSWORD)
     store.close()
-    with EmulatorServer(EmulatorConfig(seed=7)) as emulator:
+    # Async reports finish on the third poll (about 5 s): a backfill is still running when
+    # the next click comes, however busy the machine.
+    with EmulatorServer(EmulatorConfig(seed=7, report_polls_until_finished=3)) as emulator:
         for label in ("demo", "second"):
             _import_authorizer(settings, emulator, label)
         sock = socket.socket()
@@ -102,7 +104,11 @@ def logged_in(world: World, chromium: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def ui(logged_in: Any) -> Any:
+def ui(logged_in: Any, world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
+    # The module's server has its own home; a code path that reads the settings from the
+    # environment (the backfill's destination check does) must see the same one.
+    monkeypatch.setenv("PINADS_HOME", str(world.settings.home))
+    monkeypatch.setenv("PINADS_ALLOWED_ROOTS", str(world.tmp))
     logged_in.set_viewport_size({"width": 1280, "height": 900})
     return logged_in
 
@@ -426,3 +432,172 @@ def test_advanced_attribution_lookback_and_archived_are_saved(ui: Any, world: Wo
     assert saved.conversion_report_time == "TIME_OF_CONVERSION"
     assert (saved.lookback_days, saved.include_archived) == (10, False)
     assert "Conversion report time" in ui.inner_text("#settings")
+
+
+def _create_source(world: World, name: str, *, authorizer: str = "demo") -> None:
+    from pinads.runner import service
+
+    service.create_source(
+        {
+            "name": name,
+            "dataset": "campaign_analytics",
+            "authorizer": authorizer,
+            "accounts": [EUR_ADVERTISER_ID],
+            "destination": f"duckdb:///{world.tmp}/{name}.duckdb",
+        },
+        settings=world.settings,
+    )
+
+
+def _delete_source(world: World, name: str) -> None:
+    from pinads.runner import service
+
+    service.delete_source(name, settings=world.settings)
+
+
+CLI_WORDS = re.compile(r"`pinads |--[a-z]+-[a-z]+|allow_empty: true|\bpid \d+")
+
+
+def _page_language(page: Any) -> None:
+    text = page.inner_text("main")
+    assert not CLI_WORDS.search(text), text
+
+
+def test_wrong_secret_on_import_keeps_the_form(ui: Any, world: World) -> None:
+    """A refused import went to a generic error page, losing what was typed, with CLI advice
+    (--refresh-token)."""
+    minted = httpx.post(
+        f"{world.emulator.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
+    ).json()
+    ui.goto(f"{world.url}/authorizers/new")
+    ui.fill("#imp_client_id", DEMO_CLIENT_ID)
+    ui.fill("#imp_client_secret", "not-the-secret")
+    ui.fill("#imp_refresh_token", minted["refresh_token"])
+    ui.fill("#imp_label", "imported")
+    ui.fill("#imp_api_url", world.emulator.api_url)
+    with ui.expect_navigation():
+        ui.click("button:has-text('Import')")
+    assert ui.url == f"{world.url}/authorizers/import"
+    error = ui.inner_text("#import-error")
+    assert "Pinterest refused the refresh token" in error
+    assert "Continue to Pinterest" in error
+    _page_language(ui)
+    assert ui.input_value("#imp_client_id") == DEMO_CLIENT_ID
+    assert ui.input_value("#imp_label") == "imported"
+    assert ui.input_value("#imp_api_url") == world.emulator.api_url
+    assert ui.input_value("#imp_client_secret") == ""  # secrets are typed again
+    assert ui.evaluate("document.activeElement.id") == "imp_client_secret"
+
+
+def test_wrong_secret_at_the_consent_callback_keeps_the_form(ui: Any, world: World) -> None:
+    ui.goto(f"{world.url}/authorizers/new")
+    ui.fill("#client_id", DEMO_CLIENT_ID)
+    ui.fill("#client_secret", "not-the-secret")
+    ui.fill("#label", "wrong")
+    ui.click("summary:has-text('Advanced')")
+    ui.fill("#api_url", world.emulator.api_url)
+    ui.click("text=Continue to Pinterest")
+    ui.wait_for_url(f"{world.emulator.base_url}/oauth/**")
+    with ui.expect_navigation(url=re.compile(r"/authorizers/callback")):
+        ui.click("button:has-text('Approve')")
+    assert "Not authorized:" in ui.inner_text("#oauth-error")
+    _page_language(ui)
+    assert ui.input_value("#client_id") == DEMO_CLIENT_ID
+    assert ui.input_value("#label") == "wrong"
+    assert ui.input_value("#api_url") == world.emulator.api_url
+
+
+def test_an_unreachable_api_url_is_answered_by_our_page(ui: Any, world: World) -> None:
+    """The browser was sent to the unreachable host's consent page: its own error page."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/v5"
+    ui.goto(f"{world.url}/authorizers/new")
+    ui.fill("#client_id", DEMO_CLIENT_ID)
+    ui.fill("#client_secret", DEMO_CLIENT_SECRET)
+    ui.click("summary:has-text('Advanced')")
+    ui.fill("#api_url", dead)
+    with ui.expect_navigation():
+        ui.click("text=Continue to Pinterest")
+    assert ui.url == f"{world.url}/authorizers/new"
+    assert f"the API URL {dead} did not answer" in ui.inner_text("#oauth-error")
+    assert ui.input_value("#api_url") == dead and ui.input_value("#client_id") == DEMO_CLIENT_ID
+    assert ui.get_attribute("#oauth-form details", "open") is not None
+
+
+def test_deleting_an_authorizer_in_use_is_refused_on_its_page(ui: Any, world: World) -> None:
+    _create_source(world, "uses_second", authorizer="second")
+    try:
+        ui.goto(f"{world.url}/authorizers")
+        ui.click("#authorizers a:has-text('second')")
+        page_url = ui.url
+        with ui.expect_navigation():
+            ui.click("button:has-text('Delete')")  # the confirm dialog is accepted
+        error = ui.inner_text("#authorizer-error")
+        assert "is used by source(s) uses_second" in error
+        assert ui.inner_text("h1") == "second" and "Edit label" in ui.inner_text("main")
+        ui.goto(page_url)  # still there
+        assert ui.inner_text("h1") == "second"
+    finally:
+        _delete_source(world, "uses_second")
+
+
+def test_backfill_dates_are_checked_before_it_starts(ui: Any, world: World) -> None:
+    """The backfill said "started" and then failed for a day before Pinterest's limit."""
+    from datetime import UTC, datetime, timedelta
+
+    _create_source(world, "dates")
+    try:
+        today = datetime.now(UTC).date()
+        earliest = today - timedelta(days=914)
+        ui.goto(f"{world.url}/sources/dates")
+        assert ui.get_attribute("#bf_start", "min") == earliest.isoformat()
+        assert earliest.isoformat() in ui.inner_text("#backfill")
+        too_early = (earliest - timedelta(days=1)).isoformat()
+        ui.fill("#bf_start", too_early)
+        ui.click("text=Start backfill")  # the browser refuses it: nothing is sent
+        assert ui.evaluate("document.getElementById('bf_start').validity.rangeUnderflow")
+        assert ui.url == f"{world.url}/sources/dates"
+        # Without the browser's check (an old browser), the server refuses it the same way.
+        ui.evaluate("document.getElementById('bf_start').removeAttribute('min')")
+        with ui.expect_navigation():
+            ui.click("text=Start backfill")
+        error = ui.inner_text("#backfill-error")
+        assert f"Pinterest keeps this data from {earliest}" in error
+        assert ui.input_value("#bf_start") == too_early  # what was typed is kept
+        assert ui.locator("[data-job]").count() == 0 and "No run yet" in ui.inner_text("main")
+        ui.fill("#bf_start", (today - timedelta(days=20)).isoformat())
+        ui.fill("#bf_end", (today - timedelta(days=30)).isoformat())
+        with ui.expect_navigation():
+            ui.click("text=Start backfill")
+        assert "before its start" in ui.inner_text("#backfill-error")
+    finally:
+        _delete_source(world, "dates")
+
+
+def test_run_now_during_a_backfill_says_it_is_blocked(ui: Any, world: World) -> None:
+    """Run now beside a running backfill showed green "started" and red "already running"
+    with a pid and host; history said "No run yet" while the backfill ran."""
+    from datetime import UTC, datetime, timedelta
+
+    _create_source(world, "busy")
+    try:
+        today = datetime.now(UTC).date()
+        ui.goto(f"{world.url}/sources/busy")
+        ui.fill("#bf_start", (today - timedelta(days=125)).isoformat())
+        ui.fill("#bf_end", (today - timedelta(days=123)).isoformat())
+        with ui.expect_navigation():
+            ui.click("text=Start backfill")
+        assert "No run yet" not in ui.inner_text("main")
+        assert "running" in ui.inner_text("#runs")
+        with ui.expect_navigation():
+            ui.click("#run-now")
+        message = ui.inner_text("main .flash.warning")
+        assert message.startswith("Run now did not start: A backfill of busy has been running")
+        assert ui.locator(".flash.success").count() == 0
+        _page_language(ui)
+        ui.wait_for_selector("[data-job][data-finished]", timeout=60_000)
+        assert ui.get_attribute("[data-job]", "data-finished") == "succeeded"
+        assert "backfill" in ui.inner_text("#runs")
+    finally:
+        _delete_source(world, "busy")

@@ -62,6 +62,27 @@ _CLI_HINTS: tuple[tuple[str, str], ...] = (
     ("(`pinads auth list`)", "(see the Authorizers page)"),
     ("check `pinads runs`", "check the source's run history"),
     ("`pinads runs` shows it", "the source's run history shows it"),
+    (
+        "or authorize in the browser (leave out --refresh-token)",
+        "or authorize with Continue to Pinterest instead",
+    ),
+    (
+        "or set allow_empty: true if an empty result is expected",
+        'or tick "Allow Empty Data Extractions" (Edit, Snapshot step) if no data is expected',
+    ),
+)
+# CLI commands with arguments, as the pages say them.
+_CLI_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"check with `pinads preview [^`]+`"), "check with Test Data (Edit, last step)"),
+    (
+        re.compile(r"`pinads backfill \S+ --from (\S+) --to ([^`]+)` resumes it"),
+        r"a backfill from \1 to \2 (Backfill on the source's page) resumes it",
+    ),
+    (re.compile(r"run it again with `pinads run [^`]+`"), "run it again with Run now"),
+    (re.compile(r" - `pinads runs [^`]+` shows it"), ": the run history shows it"),
+    (re.compile(r"its process \([^)]*pid \d+\) is gone"), "the server process running it stopped"),
+    # Which process holds a run lock is for the server's operator, not a page's reader.
+    (re.compile(r"\(run \w+, pid \d+ on [^,]+, since ([^)]+)\)"), r"(since \1)"),
 )
 
 _ACCOUNTS_HINT = re.compile(r"list them with `pinads accounts list --authorizer ([^`]+)`")
@@ -71,6 +92,8 @@ def for_web(message: str) -> str:
     """A service's message with its CLI advice turned into the pages' words."""
     for cli, web in _CLI_HINTS:
         message = message.replace(cli, web)
+    for pattern, words in _CLI_PATTERNS:
+        message = pattern.sub(words, message)
     return _ACCOUNTS_HINT.sub(r"see the Account step for authorizer \1", message)
 
 

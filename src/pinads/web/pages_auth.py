@@ -4,24 +4,30 @@ import a refresh token, edit label, test, reauthorize, revoke, delete."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from pinads.api import PRODUCTION_API_URL
 from pinads.auth import DEFAULT_SCOPES, REFRESH_WARNING, Authorizer, CodeFlowOptions
-from pinads.errors import ConfigError
+from pinads.errors import ConfigError, PinadsError, redact
 from pinads.web.common import (
     audit,
     checked_form,
     context_of,
     flash,
+    for_web,
     form_list,
     form_text,
     page_user,
     redirect,
     render,
+    status_for,
 )
+from pinads.web.context import WebContext
 
 __all__ = ["authorizer_warnings", "router"]
 
@@ -58,18 +64,52 @@ def authorizers_page(request: Request, user: str = Depends(page_user)) -> Respon
     return render(request, "authorizers.html", rows=rows)
 
 
+def _new_page(
+    request: Request,
+    *,
+    next_url: str,
+    failed: str = "",
+    error: PinadsError | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """The Authorize new service page; after a refused form (`failed`: oauth or import), the
+    error beside that form and what was typed in it, secrets excepted (typed again)."""
+    return render(
+        request,
+        "authorizer_new.html",
+        status_code=status_for(error) if error is not None else 200,
+        next=_safe_next(next_url),
+        default_api_url=PRODUCTION_API_URL,
+        all_scopes=ALL_SCOPES,
+        default_scopes=DEFAULT_SCOPES,
+        failed=failed,
+        error=for_web(redact(str(error))) if error is not None else "",
+        values=values or {},
+    )
+
+
 @router.get("/authorizers/new")
 def new_authorizer_page(
     request: Request, next: str = "/authorizers", user: str = Depends(page_user)
 ) -> Response:
-    return render(
-        request,
-        "authorizer_new.html",
-        next=_safe_next(next),
-        default_api_url=PRODUCTION_API_URL,
-        all_scopes=ALL_SCOPES,
-        default_scopes=DEFAULT_SCOPES,
-    )
+    return _new_page(request, next_url=next)
+
+
+def check_reachable(ctx: WebContext, api_url: str) -> None:
+    """An API URL other than Pinterest's must answer before the browser is sent to its consent
+    page: an unreachable one would leave the user on the browser's own error page."""
+    if api_url == PRODUCTION_API_URL:
+        return
+    try:
+        with httpx.Client(transport=ctx.transport, timeout=5.0) as client:
+            client.get(api_url)
+    except httpx.InvalidURL as exc:
+        raise ConfigError(f"the API URL {api_url!r} is not a URL: check it") from exc
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            f"the API URL {api_url} did not answer ({type(exc).__name__}): check the address "
+            f"and that the server is up, or clear it to use Pinterest's ({PRODUCTION_API_URL})"
+        ) from exc
 
 
 def _scopes(values: list[str]) -> tuple[str, ...]:
@@ -79,33 +119,52 @@ def _scopes(values: list[str]) -> tuple[str, ...]:
     return tuple(values) or DEFAULT_SCOPES
 
 
+def _oauth_values(form: FormData) -> dict[str, Any]:
+    return {
+        "client_id": form_text(form, "client_id"),
+        "label": form_text(form, "label"),
+        "api_url": form_text(form, "api_url") or PRODUCTION_API_URL,
+        "rate_tier": form_text(form, "rate_tier") or "standard",
+        "scopes": form_list(form, "scopes"),
+    }
+
+
 @router.post("/authorizers/new")
 async def start_authorization(request: Request, user: str = Depends(page_user)) -> Response:
     form = await checked_form(request)
+    values = _oauth_values(form)
+    next_url = form_text(form, "next", "/authorizers")
+    try:
+        url = _start_flow(request, form, values=values, user=user)
+    except PinadsError as exc:
+        return _new_page(request, next_url=next_url, failed="oauth", error=exc, values=values)
+    request.session["oauth_next"] = _safe_next(next_url)
+    # Kept for the callback: a refusal there (a wrong secret) shows this form again, filled.
+    request.session["oauth_form"] = values
+    return _to_consent(request, url)
+
+
+def _start_flow(request: Request, form: FormData, *, values: dict[str, Any], user: str) -> str:
     ctx = context_of(request)
-    client_id, secret = form_text(form, "client_id"), form_text(form, "client_secret")
-    api_url = form_text(form, "api_url") or PRODUCTION_API_URL
-    label = form_text(form, "label") or None
-    tier = form_text(form, "rate_tier") or "standard"
-    scopes = _scopes(form_list(form, "scopes"))
-    if not client_id or not secret:
+    secret = form_text(form, "client_secret")
+    scopes = _scopes(values["scopes"])
+    if not values["client_id"] or not secret:
         raise ConfigError("enter the app id (client id) and the app secret of your Pinterest app")
+    check_reachable(ctx, values["api_url"])
 
     def work(options: CodeFlowOptions) -> Authorizer:
         with ctx.authorizers() as service:
             return service.add_with_code_flow(
-                client_id=client_id,
+                client_id=values["client_id"],
                 client_secret=secret,
                 flow=options,
-                api_url=api_url,
+                api_url=values["api_url"],
                 scopes=scopes,
-                label=label,
-                rate_tier=tier,
+                label=values["label"] or None,
+                rate_tier=values["rate_tier"],
             )
 
-    request.session["oauth_next"] = _safe_next(form_text(form, "next", "/authorizers"))
-    url = ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work)
-    return _to_consent(request, url)
+    return ctx.flows.start(user=user, redirect_uri=_callback_uri(request), work=work)
 
 
 def _to_consent(request: Request, url: str) -> Response:
@@ -120,9 +179,16 @@ def _callback_uri(request: Request) -> str:
 
 @router.get("/authorizers/callback", name="oauth_callback")
 def oauth_callback(request: Request, state: str = "", user: str = Depends(page_user)) -> Response:
-    authorizer = context_of(request).flows.finish(
-        state=state, callback_url=str(request.url), user=user
-    )
+    values = request.session.pop("oauth_form", None)
+    try:
+        authorizer = context_of(request).flows.finish(
+            state=state, callback_url=str(request.url), user=user
+        )
+    except PinadsError as exc:
+        next_url = request.session.pop("oauth_next", "/authorizers")
+        if not isinstance(values, dict):
+            raise
+        return _new_page(request, next_url=next_url, failed="oauth", error=exc, values=values)
     audit(request, user, "authorizer.authorize", authorizer.label, id=authorizer.id)
     flash(request, f"Authorizer {authorizer.label} saved.", kind="success")
     target = request.session.pop("oauth_next", "/authorizers")
@@ -135,15 +201,20 @@ def oauth_callback(request: Request, state: str = "", user: str = Depends(page_u
 @router.post("/authorizers/import")
 async def import_refresh_token(request: Request, user: str = Depends(page_user)) -> Response:
     form = await checked_form(request)
-    with context_of(request).authorizers() as service:
-        authorizer = service.add_with_refresh_token(
-            client_id=form_text(form, "client_id"),
-            client_secret=form_text(form, "client_secret"),
-            refresh_token=form_text(form, "refresh_token"),
-            api_url=form_text(form, "api_url") or PRODUCTION_API_URL,
-            label=form_text(form, "label") or None,
-            rate_tier=form_text(form, "rate_tier") or "standard",
-        )
+    values = _oauth_values(form)
+    try:
+        with context_of(request).authorizers() as service:
+            authorizer = service.add_with_refresh_token(
+                client_id=values["client_id"],
+                client_secret=form_text(form, "client_secret"),
+                refresh_token=form_text(form, "refresh_token"),
+                api_url=values["api_url"],
+                label=values["label"] or None,
+                rate_tier=values["rate_tier"],
+            )
+    except PinadsError as exc:
+        next_url = form_text(form, "next", "/authorizers")
+        return _new_page(request, next_url=next_url, failed="import", error=exc, values=values)
     audit(request, user, "authorizer.add", authorizer.label, id=authorizer.id)
     flash(request, f"Authorizer {authorizer.label} saved.", kind="success")
     return redirect(_safe_next(form_text(form, "next", "/authorizers")))
@@ -219,8 +290,21 @@ async def revoke(request: Request, authorizer_id: int, user: str = Depends(page_
 async def delete(request: Request, authorizer_id: int, user: str = Depends(page_user)) -> Response:
     await checked_form(request)
     with context_of(request).authorizers() as service:
-        label = service.get(authorizer_id).label
-        service.delete(authorizer_id)
+        authorizer = service.get(authorizer_id)
+        try:
+            service.delete(authorizer_id)
+        except ConfigError as exc:  # a source uses it: said on its page, nothing changed
+            warnings = authorizer_warnings(authorizer, now=datetime.now(UTC))
+            return render(
+                request,
+                "authorizer.html",
+                status_code=status_for(exc),
+                a=authorizer,
+                warnings=warnings,
+                report=None,
+                error=for_web(str(exc)),
+            )
+    label = authorizer.label
     audit(request, user, "authorizer.delete", label)
     flash(request, f"Authorizer {label} deleted.", kind="success")
     return redirect("/authorizers")

@@ -26,7 +26,15 @@ from pinads.web.common import (
 )
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings
-from pinads.web.views import SourceView, source_view, source_views, start_backfill, start_run
+from pinads.web.views import (
+    SourceView,
+    busy_job,
+    earliest_backfill_day,
+    source_view,
+    source_views,
+    start_backfill,
+    start_run,
+)
 
 __all__ = ["known_source", "router", "settings_rows"]
 
@@ -100,25 +108,67 @@ def sources_page(request: Request, user: str = Depends(page_user)) -> Response:
     return render(request, "sources.html", sources=views, alerts=alerts)
 
 
-@router.get("/sources/{name}")
-def source_page(
-    request: Request, name: str, job: str = "", user: str = Depends(page_user)
+def _source_page(
+    request: Request,
+    name: str,
+    *,
+    job: str = "",
+    backfill: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
+    """The source page; `backfill` is a refused backfill form (its days and the error)."""
     ctx = context_of(request)
-    view = source_view(ctx, known_source(ctx, name))
+    config = known_source(ctx, name)
+    view = source_view(ctx, config)
     history = runs.list_runs(name, limit=50, settings=ctx.settings)
     running = [j.view() for j in ctx.jobs.for_source(name) if j.status == "running"]
     shown = ctx.jobs.get(job) if job else None
     jobs = [shown.view()] if shown is not None and shown.source == name else running
+    today = datetime.now(UTC).date()
+    earliest = earliest_backfill_day(config, today=today)
     return render(
         request,
         "source.html",
+        status_code=status_code,
         s=view,
         settings=settings_rows(view),
         runs=history,
+        # Started here, not yet in history (its first step records it): shown as running.
+        pending=[] if any(r.status == "running" for r in history) else running,
         jobs=jobs,
-        today=datetime.now(UTC).date().isoformat(),
+        today=today.isoformat(),
+        earliest=earliest.isoformat() if earliest else "",
+        backfill=backfill or {},
     )
+
+
+@router.get("/sources/{name}")
+def source_page(
+    request: Request, name: str, job: str = "", user: str = Depends(page_user)
+) -> Response:
+    return _source_page(request, name, job=job)
+
+
+def _busy_message(ctx: WebContext, name: str) -> str | None:
+    """Why Run now cannot start now, in the page's words (a run of this source is going)."""
+    job = busy_job(ctx, name)
+    if job is not None:
+        what = {"backfill": "A backfill", "rebuild": "A rebuild of the table"}.get(
+            job.kind, "A run"
+        )
+        return (
+            f"Run now did not start: {what} of {name} has been running since "
+            f"{job.started_at:%H:%M} UTC and a source runs one at a time. Press Run now "
+            "again once it has ended (its progress is below)."
+        )
+    recent = runs.list_runs(name, limit=5, settings=ctx.settings)
+    if any(r.status == "running" for r in recent):
+        return (
+            f"Run now did not start: a run of {name} started elsewhere (the scheduler or the "
+            "command line) is still going, and a source runs one at a time. Press Run now "
+            "again once the run history shows it ended."
+        )
+    return None
 
 
 @router.post("/sources/{name}/run")
@@ -126,9 +176,13 @@ async def run_now(request: Request, name: str, user: str = Depends(page_user)) -
     await checked_form(request)
     ctx = context_of(request)
     known_source(ctx, name)
+    busy = _busy_message(ctx, name)
+    if busy is not None:
+        flash(request, busy, kind="warning")
+        return redirect(f"/sources/{name}")
     job = start_run(ctx, name)
     audit(request, user, "run.start", name, job=job.id)
-    flash(request, "Run started.", kind="success")
+    flash(request, "Run started: its progress is below.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
 
 
@@ -144,13 +198,23 @@ async def backfill(request: Request, name: str, user: str = Depends(page_user)) 
     form = await checked_form(request)
     ctx = context_of(request)
     known_source(ctx, name)
-    start = _day(form_text(form, "start"), "start")
-    end_text = form_text(form, "end")
-    end = _day(end_text, "end") if end_text else None
+    typed = {"start": form_text(form, "start"), "end": form_text(form, "end")}
     restart = form_text(form, "restart") == "1"
-    job = start_backfill(ctx, name, start=start, end=end, restart=restart)
+    try:
+        start = _day(typed["start"], "the start")
+        end = _day(typed["end"], "the end") if typed["end"] else None
+        busy = busy_job(ctx, name)
+        if busy is not None:
+            raise ConfigError(
+                f"a {busy.kind} of {name} is running (since {busy.started_at:%H:%M} UTC): "
+                "start the backfill once it has ended"
+            )
+        job = start_backfill(ctx, name, start=start, end=end, restart=restart)
+    except ConfigError as exc:
+        error = {**typed, "error": for_web(str(exc)), "restart": "1" if restart else ""}
+        return _source_page(request, name, backfill=error, status_code=400)
     audit(request, user, "backfill.start", name, job=job.id, start=start, end=end, restart=restart)
-    flash(request, "Backfill started.", kind="success")
+    flash(request, "Backfill started: its progress is below.", kind="success")
     return redirect(f"/sources/{name}?job={job.id}")
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.auth import dead_reason
-from pinads.catalog import Dataset
+from pinads.catalog import DATASETS, Dataset, date_limits
 from pinads.errors import ConfigError
 from pinads.runner import RunProgress, RunRecord, RunResult
 from pinads.runner import service as runs
@@ -22,6 +22,9 @@ from pinads.web.jobs import Job
 
 __all__ = [
     "SourceView",
+    "busy_job",
+    "check_backfill_range",
+    "earliest_backfill_day",
     "last_run",
     "match_reason",
     "source_view",
@@ -129,6 +132,11 @@ def _view(config: SourceConfig, last: RunRecord | None, dead: dict[str, str]) ->
 Work = Callable[[Callable[[RunProgress], None]], RunResult]
 
 
+def busy_job(ctx: WebContext, name: str) -> Job | None:
+    """The source's run or backfill this server is running now, if any."""
+    return next((j for j in ctx.jobs.for_source(name) if j.status == "running"), None)
+
+
 def start_run(ctx: WebContext, name: str) -> Job:
     def work(progress: Callable[[RunProgress], None]) -> RunResult:
         return runs.run(name, settings=ctx.settings, opener=ctx.open_client, progress=progress)
@@ -136,18 +144,41 @@ def start_run(ctx: WebContext, name: str) -> Job:
     return ctx.jobs.start(source=name, kind="manual", work=work)
 
 
-def start_backfill(
-    ctx: WebContext, name: str, *, start: date, end: date | None, restart: bool = False
-) -> Job:
-    """A backfill job; `restart` discards the range's saved plan and progress first."""
-    # Checked here, so a wrong range is an answer to the request, not a failed job.
-    runs.get_source(name, settings=ctx.settings)
+def earliest_backfill_day(config: SourceConfig, *, today: date) -> date | None:
+    """The first day Pinterest still serves for the source (async reports where the dataset
+    has them), or None for entity datasets, which have no dates."""
+    dataset = DATASETS.get(config.dataset)
+    if dataset is None or not dataset.is_analytics:
+        return None
+    use_async = dataset.async_report is not None
+    reach = date_limits(dataset, config.granularity, use_async=use_async).max_days_back
+    return today - timedelta(days=reach)
+
+
+def check_backfill_range(config: SourceConfig, *, start: date, end: date | None) -> None:
+    """Refuse a range Pinterest will not serve before any job starts: the answer to the
+    request, not a job that fails a minute later."""
     today = datetime.now(UTC).date()
     if start > today:
         raise ConfigError(f"the backfill starts on {start}, after today: choose a past day")
     if end is not None and end < start:
         raise ConfigError(f"the backfill ends on {end}, before its start {start}: swap them")
+    if end is not None and end > today:
+        raise ConfigError(f"the backfill ends on {end}, after today: end on {today} or earlier")
+    earliest = earliest_backfill_day(config, today=today)
+    if earliest is not None and start < earliest:
+        raise ConfigError(
+            f"the backfill starts on {start}, but Pinterest keeps this data from {earliest} "
+            f"({(today - earliest).days} days back): start on {earliest} or later"
+        )
     DateRange(start=start, end=end or today)
+
+
+def start_backfill(
+    ctx: WebContext, name: str, *, start: date, end: date | None, restart: bool = False
+) -> Job:
+    """A backfill job; `restart` discards the range's saved plan and progress first."""
+    check_backfill_range(runs.get_source(name, settings=ctx.settings), start=start, end=end)
 
     def work(progress: Callable[[RunProgress], None]) -> RunResult:
         return runs.backfill(
