@@ -352,7 +352,8 @@ def _prepare(root: Path, base_url: str, api_url: str) -> Corpus:
     from pinads.emulator import DEFAULT_USER_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
     from pinads.runner import service
     from pinads.settings import load_settings
-    from pinads.web import WebStore, create_app
+    from pinads.state import open_control_db
+    from pinads.web import WebUsers, create_app
 
     minted = httpx.post(f"{base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}).json()
     settings = load_settings()
@@ -365,10 +366,10 @@ def _prepare(root: Path, base_url: str, api_url: str) -> Corpus:
             label="demo",
         )
     service.create_source(GOOD_SOURCE, settings=settings)
-    store = WebStore(settings)
+    store = WebUsers(open_control_db(settings))
     store.set_user("admin", "correct horse battery")
     token = store.create_token(name="corpus", username="admin")
-    store.close()
+    store.db.close()
     files = root / "files"
     files.mkdir()
     _write_edit_files(files)

@@ -22,7 +22,8 @@ from pinads.emulator import (
     EmulatorServer,
 )
 from pinads.settings import load_settings
-from pinads.web import WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import WebUsers, create_app
 
 from .conftest import CHROMIUM
 
@@ -44,9 +45,9 @@ pytestmark = [
 def web_url() -> Iterator[str]:
     import uvicorn
 
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     store.set_user("admin", PASSWORD)
-    store.close()
+    store.db.close()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -26,7 +26,8 @@ from pinads.emulator import (
     EmulatorServer,
 )
 from pinads.settings import AppSettings
-from pinads.web import WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import WebUsers, create_app
 
 from .conftest import CHROMIUM
 
@@ -65,9 +66,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     tmp = tmp_path_factory.mktemp("web-ui")
     settings = AppSettings(home=tmp / "home", allowed_roots=str(tmp), database_url=None)
-    store = WebStore(settings)
+    store = WebUsers(open_control_db(settings))
     store.set_user("admin", PASSWORD)
-    store.close()
+    store.db.close()
     # Async reports finish on the third poll (about 5 s): a backfill is still running when
     # the next click comes, however busy the machine.
     with EmulatorServer(EmulatorConfig(seed=7, report_polls_until_finished=3)) as emulator:

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
-from pinads.web import WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import WebUsers, create_app
 
 if TYPE_CHECKING:
     pass
@@ -61,15 +62,15 @@ class Browser:
 
 
 @pytest.fixture
-def web_store() -> Iterator[WebStore]:
-    store = WebStore(load_settings())
+def web_store() -> Iterator[WebUsers]:
+    store = WebUsers(open_control_db(load_settings()))
     store.set_user(ADMIN, PASSWORD)
     yield store
-    store.close()
+    store.db.close()
 
 
 @pytest.fixture
-def web_app(web_store: WebStore) -> Iterator[FastAPI]:
+def web_app(web_store: WebUsers) -> Iterator[FastAPI]:
     yield create_app(load_settings())
 
 
@@ -88,5 +89,5 @@ def browser(client: TestClient) -> Browser:
 
 
 @pytest.fixture
-def api_token(web_store: WebStore) -> str:
+def api_token(web_store: WebUsers) -> str:
     return web_store.create_token(name="tests", username=ADMIN)

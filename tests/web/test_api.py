@@ -18,7 +18,7 @@ from pinads.emulator import (
     EUR_ADVERTISER_ID,
     EmulatorServer,
 )
-from pinads.web import WebStore
+from pinads.web import WebUsers
 
 from .conftest import ADMIN, Browser
 
@@ -73,7 +73,7 @@ def test_api_token_works_and_needs_no_csrf(client: TestClient, api_token: str) -
     assert response.json() == {"ok": True, "problems": []}
 
 
-def test_deleted_token_is_refused(client: TestClient, api_token: str, web_store: WebStore) -> None:
+def test_deleted_token_is_refused(client: TestClient, api_token: str, web_store: WebUsers) -> None:
     (info,) = web_store.tokens()
     assert info.last_used_at is None
     assert client.get("/api/me", headers=_auth(api_token)).status_code == 200

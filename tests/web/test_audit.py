@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from pinads.cli import app as cli_app
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.settings import load_settings
-from pinads.web import WebStore
+from pinads.state import open_control_db
+from pinads.web import WebUsers
 from pinads.web.audit import AuditLog
 
 from .conftest import ADMIN, PASSWORD, Browser
@@ -27,11 +28,11 @@ NEW_PASSWORD = "another fine passphrase"
 
 
 def _entries(**filters: Any) -> list[dict[str, Any]]:
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
-        return [e.model_dump() for e in AuditLog(store.engine).entries(limit=500, **filters)]
+        return [e.model_dump() for e in AuditLog(store.db.audit).entries(limit=500, **filters)]
     finally:
-        store.close()
+        store.db.close()
 
 
 def _actions() -> list[tuple[str, str, str | None]]:

@@ -11,7 +11,8 @@ from pinads.cli import app
 from pinads.cli.web_cmd import exposure_warning
 from pinads.errors import ConfigError, PinadsError
 from pinads.settings import load_settings
-from pinads.web import WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import WebUsers, create_app
 
 from .conftest import Browser
 
@@ -26,11 +27,11 @@ def _invoke(*args: str, stdin: str | None = None) -> tuple[int, str]:
 
 
 def _authenticates(username: str, password: str) -> bool:
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         return store.authenticate(username, password)
     finally:
-        store.close()
+        store.db.close()
 
 
 def test_users_create_then_new_password_then_log_in() -> None:

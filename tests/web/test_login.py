@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
-from pinads.web import SESSION_COOKIE, WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import SESSION_COOKIE, WebUsers, create_app
 
 from .conftest import ADMIN, PASSWORD, Browser, csrf_of
 
@@ -85,12 +86,12 @@ def test_first_start_creates_admin_from_environment(monkeypatch: pytest.MonkeyPa
     with TestClient(create_app(load_settings())) as client:
         session = Browser(client)
         assert session.login(ADMIN, "from-the-environment").status_code == 303
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         assert store.authenticate(ADMIN, "from-the-environment")
         assert not store.authenticate(ADMIN, "another-password")
     finally:
-        store.close()
+        store.db.close()
 
 
 def test_login_page_says_how_to_create_the_first_user() -> None:
@@ -98,7 +99,7 @@ def test_login_page_says_how_to_create_the_first_user() -> None:
         assert "pinads users create" in client.get("/login").text
 
 
-def test_secure_cookies_are_sent_over_https_only(web_store: WebStore) -> None:
+def test_secure_cookies_are_sent_over_https_only(web_store: WebUsers) -> None:
     app = create_app(load_settings(), secure_cookies=True)
     with TestClient(app, base_url="https://pinads.example") as client:
         page = client.get("/login")

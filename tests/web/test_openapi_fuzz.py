@@ -30,15 +30,16 @@ from pinads.emulator import create_app as create_app_emulator
 from pinads.emulator.tokens import TokenInfo
 from pinads.runner import service as runs
 from pinads.settings import AppSettings
-from pinads.web import WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import WebUsers, create_app
 
 MAX_EXAMPLES = 25
 HOME = Path(tempfile.mkdtemp(prefix="pinads-web-fuzz-"))
 SETTINGS = AppSettings(home=HOME)
-_store = WebStore(SETTINGS)
+_store = WebUsers(open_control_db(SETTINGS))
 _store.set_user("admin", "fuzzing-password")
 TOKEN = _store.create_token(name="fuzz", username="admin")
-_store.close()
+_store.db.close()
 # Pinterest is the emulator, in-process (any host reaches it), so calls that go to Pinterest
 # get real answers instead of waiting on a network this test does not have.
 EMULATOR = create_app_emulator(EmulatorConfig(seed=7))

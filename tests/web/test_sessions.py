@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from pinads.cli import app as cli_app
 from pinads.errors import ConfigError
 from pinads.settings import load_settings
-from pinads.web import SESSION_COOKIE, WebStore, create_app
+from pinads.state import open_control_db
+from pinads.web import SESSION_COOKIE, WebUsers, create_app
 
 from .conftest import ADMIN, PASSWORD, Browser, csrf_of
 
@@ -44,7 +45,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def clocked_app(web_store: WebStore, clock: Clock) -> FastAPI:
+def clocked_app(web_store: WebUsers, clock: Clock) -> FastAPI:
     return create_app(load_settings(), clock=clock)
 
 
@@ -73,12 +74,12 @@ def _logged_in_with(app: FastAPI, cookie: str) -> bool:
 
 
 def _stored_sessions() -> list[str]:
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
-        with store.engine.connect() as conn:
+        with store.db.engine.connect() as conn:
             return list(conn.execute(sa.text("SELECT id_sha256 FROM web_sessions")).scalars())
     finally:
-        store.close()
+        store.db.close()
 
 
 def test_the_cookie_is_a_random_id_and_only_its_hash_is_stored(browser: Browser) -> None:
@@ -195,7 +196,7 @@ def test_an_expired_session_sends_the_page_to_the_login(clocked: Browser, clock:
 
 
 def test_session_limits_come_from_the_environment(
-    web_store: WebStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    web_store: WebUsers, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PINADS_SESSION_IDLE_MINUTES", "5")
     app = create_app(load_settings(), clock=clock)

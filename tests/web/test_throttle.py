@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
-from pinads.web import WebStore, create_app
+from pinads.web import WebUsers, create_app
 
 from .conftest import ADMIN, PASSWORD, Browser
 
@@ -34,7 +34,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(web_store: WebStore, clock: Clock) -> FastAPI:
+def app(web_store: WebUsers, clock: Clock) -> FastAPI:
     web_store.set_user("bob", "bobs-password-1")
     return create_app(load_settings(), clock=clock)
 
@@ -100,7 +100,7 @@ def test_one_address_trying_many_users_is_throttled(app: FastAPI) -> None:
         assert Browser(other).login("bob", "bobs-password-1").status_code == 303
 
 
-def test_the_counts_survive_a_restart(web_store: WebStore, clock: Clock) -> None:
+def test_the_counts_survive_a_restart(web_store: WebUsers, clock: Clock) -> None:
     with _client(create_app(load_settings(), clock=clock)) as first:
         _statuses(Browser(first), 5)
     with _client(create_app(load_settings(), clock=clock)) as second:
@@ -123,7 +123,7 @@ def test_bad_api_tokens_are_throttled(client: TestClient, api_token: str) -> Non
 
 
 def test_limits_come_from_the_environment(
-    web_store: WebStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    web_store: WebUsers, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PINADS_LOGIN_FAILURES_PER_USER", "2")
     with _client(create_app(load_settings(), clock=clock)) as client:

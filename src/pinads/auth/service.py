@@ -47,7 +47,6 @@ from pinads.state import (
     ControlDB,
     NewAuthorizer,
     open_control_db,
-    sources_using_authorizer,
 )
 from pinads.state.secretbox import SecretBox
 
@@ -251,9 +250,7 @@ class AuthorizerService:
 
     def used_by(self, ref: AuthorizerRef) -> builtins.list[str]:
         """Names of the sources that use the authorizer (by id or label)."""
-        record = self._record(ref)
-        with self.db.engine.connect() as conn:
-            return sources_using_authorizer(conn, authorizer_id=record.id, label=record.label)
+        return self.db.authorizers.used_by(self._record(ref).id)
 
     def delete(self, ref: AuthorizerRef) -> None:
         """Delete the local authorizer (refused while a source uses it)."""

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -38,7 +37,7 @@ from pinads.schedule import (
     utc_now,
 )
 from pinads.settings import AppSettings, load_settings
-from pinads.state import LeaseKeeper, process_name
+from pinads.state import DatabaseError, LeaseKeeper, process_name
 from pinads.values import Frequency, RunKind
 
 __all__ = [
@@ -77,7 +76,7 @@ def load_candidates(settings: AppSettings) -> list[DueCandidate]:
             return [c for name in store.names() if (c := _candidate(store, name)) is not None]
         finally:
             store.close()
-    except sa.exc.SQLAlchemyError as exc:
+    except DatabaseError as exc:
         raise StateError(
             f"cannot read the sources from the control DB ({type(exc).__name__}): check "
             "PINADS_DATABASE_URL and that the database is up"

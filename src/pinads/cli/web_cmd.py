@@ -13,7 +13,7 @@ from pinads.errors import ConfigError
 from pinads.settings import load_settings
 
 if TYPE_CHECKING:
-    from pinads.web.store import WebStore
+    from pinads.web.users import WebUsers
 
 __all__ = ["exposure_warning", "register"]
 
@@ -67,11 +67,11 @@ def serve_command(
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
-def _record(store: WebStore, action: str, target: str, **details: str) -> None:
+def _record(store: WebUsers, action: str, target: str, **details: str) -> None:
     """A command-line change in the audit log (actor: the operating-system user)."""
     from pinads.web.audit import AuditLog, cli_actor
 
-    AuditLog(store.engine).record(
+    AuditLog(store.db.audit).record(
         actor=cli_actor(), action=action, target=target, details={**details, "via": "cli"}
     )
 
@@ -86,16 +86,17 @@ def audit_command(
 ) -> None:
     """The audit log, newest first: logins, logouts, password changes, and changes made in
     the web UI, the JSON API and with `users`/`tokens` commands."""
+    from pinads.state import open_control_db
     from pinads.web.audit import AuditLog
-    from pinads.web.store import WebStore
+    from pinads.web.users import WebUsers
 
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
-        entries = AuditLog(store.engine).entries(
+        entries = AuditLog(store.db.audit).entries(
             limit=limit, before=before, action=action, actor=actor
         )
     finally:
-        store.close()
+        store.db.close()
     if not entries:
         typer.echo("no audit entries" + (" matching the filters" if action or actor else ""))
         return
@@ -126,15 +127,16 @@ def users_create(
     ),
 ) -> None:
     """Create a web user, or set a new password for an existing one."""
-    from pinads.web.store import WebStore
+    from pinads.state import open_control_db
+    from pinads.web.users import WebUsers
 
     password = _read_password(password_stdin)
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         created = store.set_user(username, password)
         _record(store, "user.create" if created else "user.password", username)
     finally:
-        store.close()
+        store.db.close()
     typer.echo(f"{'created user' if created else 'new password set for'} {username}")
 
 
@@ -146,9 +148,10 @@ def users_set_password(
     ),
 ) -> None:
     """Set a new password for an existing web user; its web sessions are logged out."""
-    from pinads.web.store import WebStore
+    from pinads.state import open_control_db
+    from pinads.web.users import WebUsers
 
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         if not store.user_exists(username):
             raise ConfigError(
@@ -157,7 +160,7 @@ def users_set_password(
         store.set_password(username, _read_password(password_stdin))
         _record(store, "user.password", username)
     finally:
-        store.close()
+        store.db.close()
     typer.echo(f"new password set for {username}; its web sessions were logged out")
 
 
@@ -167,14 +170,15 @@ def tokens_create(
     user: str = typer.Option("admin", "--user", help="The web user the token acts as."),
 ) -> None:
     """Create an API token (shown once; only its hash is stored)."""
-    from pinads.web.store import WebStore
+    from pinads.state import open_control_db
+    from pinads.web.users import WebUsers
 
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         token = store.create_token(name=name, username=user)
         _record(store, "token.create", name, user=user)
     finally:
-        store.close()
+        store.db.close()
     typer.echo(token)
     typer.echo("send it as `Authorization: Bearer <token>`; it is not shown again", err=True)
 
@@ -182,13 +186,14 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list() -> None:
     """API tokens (names and dates, never the tokens)."""
-    from pinads.web.store import WebStore
+    from pinads.state import open_control_db
+    from pinads.web.users import WebUsers
 
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         tokens = store.tokens()
     finally:
-        store.close()
+        store.db.close()
     if not tokens:
         typer.echo("no API tokens: create one with `pinads tokens create NAME`")
         return
@@ -203,14 +208,15 @@ def tokens_delete(
     token_id: int = typer.Argument(..., help="Id from `pinads tokens list`."),
 ) -> None:
     """Delete an API token (requests with it are refused from now on)."""
-    from pinads.web.store import WebStore
+    from pinads.state import open_control_db
+    from pinads.web.users import WebUsers
 
-    store = WebStore(load_settings())
+    store = WebUsers(open_control_db(load_settings()))
     try:
         store.delete_token(token_id)
         _record(store, "token.delete", str(token_id))
     finally:
-        store.close()
+        store.db.close()
     typer.echo(f"deleted API token {token_id}")
 
 

@@ -11,15 +11,12 @@ died "interrupted" whenever history is read, with the command that resumes them.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from pinads.errors import ConfigError, StateError
@@ -31,6 +28,8 @@ from pinads.sources.config import SourceConfig
 from pinads.state import (
     BackfillBatch,
     ControlDB,
+    ControlFile,
+    DatabaseError,
     RunRepository,
     RunStatus,
     SourceRecord,
@@ -84,37 +83,6 @@ _BATCHED = (RunKind.BACKFILL.value, RunKind.REBUILD.value)
 HEARTBEAT_SECONDS = 60.0  # well inside the control DB's 10 minutes before a lock counts as stale
 
 
-class _ControlFile:
-    """The SQLite file of the control DB, as it was when a run began. Deleted (or replaced)
-    under a running process, SQLite goes on writing into the unlinked file: the run would
-    report success and its history be lost. So the run checks the file is still the one it
-    opened, at every heartbeat, after every step and before recording its end."""
-
-    def __init__(self, url: sa.engine.URL) -> None:
-        database = url.database if url.get_backend_name() == "sqlite" else None
-        self.path = Path(database) if database and database != ":memory:" else None
-        self.identity = self._identity()
-
-    def _identity(self) -> tuple[int, int] | None:
-        if self.path is None:
-            return None
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return None
-        return stat.st_dev, stat.st_ino
-
-    def lost(self, run_id: str) -> StateError | None:
-        """Why the run's history can no longer be kept, or None while the file is its own."""
-        if self.identity is None or self._identity() == self.identity:
-            return None
-        return StateError(
-            f"the control DB {self.path} was deleted or replaced while run {run_id} was going: "
-            "the run stopped and its history is lost; restore the file (or let pinads create "
-            "a new one) and run the source again"
-        )
-
-
 class _Heartbeat:
     """Keeps a run's lock fresh from a background thread, so a long step (an async report can
     take many minutes) is never mistaken for a dead run by another host."""
@@ -126,7 +94,7 @@ class _Heartbeat:
         source_id: int,
         run_id: str,
         kind: str,
-        control: _ControlFile,
+        control: ControlFile,
     ) -> None:
         self.runs, self.source_id, self.run_id, self.kind = runs, source_id, run_id, kind
         self.control = control
@@ -149,7 +117,7 @@ class _Heartbeat:
             except StateError as exc:  # taken over: the run learns it at its next step
                 self.lost = exc
                 return
-            except sa.exc.SQLAlchemyError as exc:  # the DB is briefly away: try next beat
+            except DatabaseError as exc:  # the DB is briefly away: try next beat
                 log.warning("run %s: heartbeat failed (%s)", self.run_id, type(exc).__name__)
 
     def close(self) -> None:
@@ -271,7 +239,7 @@ class SourceStore:
             source_id=source_id,
             run_id=run_id,
             kind=kind,
-            control=_ControlFile(self.db.engine.url),
+            control=ControlFile(self.db.engine.url),
         )
 
     def hold(self, source: str, run_id: str | None = None) -> str:

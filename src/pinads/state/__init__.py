@@ -1,13 +1,19 @@
-"""The control DB: authorizers, sources, run history, run locks, backfill progress and plans.
+"""The control DB: authorizers, sources, run history, run locks, backfill progress and plans;
+web users, API tokens, web sessions, login failures and the audit log. Every table and query
+of pinads' own state lives in this package.
 
 SQLite in PINADS_HOME by default, any SQLAlchemy URL (PostgreSQL) via PINADS_DATABASE_URL;
 the schema is versioned and migrated on open.
 """
 
-from pinads.state.authorizers import AuthorizerRepository, sources_using_authorizer
+from pinads.state.api_tokens import ApiTokenInfo, ApiTokenRepository
+from pinads.state.audit import AuditEntry, AuditRepository
+from pinads.state.authorizers import AuthorizerRepository
 from pinads.state.control import ControlDB, open_control_db
-from pinads.state.db import create_control_engine, redacted_url
+from pinads.state.control_file import ControlFile
+from pinads.state.db import DatabaseError, create_control_engine, redacted_url
 from pinads.state.heartbeat import RunLockHeartbeat
+from pinads.state.login_failures import LoginFailureRepository
 from pinads.state.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
 from pinads.state.plans import PlanRepository
 from pinads.state.records import (
@@ -30,17 +36,34 @@ from pinads.state.scheduling import (
 )
 from pinads.state.secretbox import SecretBox, load_or_create_key_file
 from pinads.state.sources import SourceRepository
+from pinads.state.users import UserRepository
+from pinads.state.web_sessions import (
+    ActiveSession,
+    Clock,
+    WebSessionRepository,
+    revoke_user_sessions,
+    session_key,
+)
 
 __all__ = [
     "DEFAULT_STALE_AFTER",
     "LATEST_VERSION",
     "MIGRATIONS",
     "SCHEDULER_LEASE",
+    "ActiveSession",
+    "ApiTokenInfo",
+    "ApiTokenRepository",
+    "AuditEntry",
+    "AuditRepository",
     "AuthorizerRecord",
     "AuthorizerRepository",
     "BackfillBatch",
+    "Clock",
     "ControlDB",
+    "ControlFile",
+    "DatabaseError",
     "LeaseKeeper",
+    "LoginFailureRepository",
     "NewAuthorizer",
     "PlanRepository",
     "RunLock",
@@ -54,6 +77,8 @@ __all__ = [
     "SourceRepository",
     "StoredPlan",
     "StoredTokens",
+    "UserRepository",
+    "WebSessionRepository",
     "create_control_engine",
     "current_version",
     "load_or_create_key_file",
@@ -62,5 +87,6 @@ __all__ = [
     "pid_alive",
     "process_name",
     "redacted_url",
-    "sources_using_authorizer",
+    "revoke_user_sessions",
+    "session_key",
 ]

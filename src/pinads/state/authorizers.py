@@ -12,7 +12,7 @@ from pinads.state.db import inserted_id, utc_now
 from pinads.state.records import AuthorizerRecord, NewAuthorizer, StoredTokens
 from pinads.state.schema import AUTHORIZERS, SOURCES
 
-__all__ = ["AuthorizerRepository", "sources_using_authorizer"]
+__all__ = ["AuthorizerRepository"]
 
 
 def _record(row: sa.Row[Any]) -> AuthorizerRecord:
@@ -202,6 +202,12 @@ class AuthorizerRepository:
             revoked_at=utc_now(),
         )
         return self.get(authorizer_id)
+
+    def used_by(self, authorizer_id: int) -> list[str]:
+        """Names of the sources that use the authorizer (by id or by label), sorted."""
+        record = self.get(authorizer_id)
+        with self._engine.connect() as conn:
+            return sources_using_authorizer(conn, authorizer_id=record.id, label=record.label)
 
     def delete(self, authorizer_id: int) -> None:
         """Delete, refused while a source uses the authorizer (checked in the same transaction)."""

@@ -8,8 +8,11 @@ from typing import Self
 import sqlalchemy as sa
 
 from pinads.settings import AppSettings, load_settings
+from pinads.state.api_tokens import ApiTokenRepository
+from pinads.state.audit import AuditRepository
 from pinads.state.authorizers import AuthorizerRepository
 from pinads.state.db import create_control_engine
+from pinads.state.login_failures import LoginFailureRepository
 from pinads.state.migrations import migrate
 from pinads.state.plans import PlanRepository
 from pinads.state.runs import RunRepository
@@ -17,13 +20,16 @@ from pinads.state.scheduling import ScheduleRepository
 from pinads.state.sealing import CipherFactory, DestinationSealer, SecretCipher
 from pinads.state.secretbox import SecretBox
 from pinads.state.sources import SourceRepository
+from pinads.state.users import UserRepository
 
 __all__ = ["ControlDB", "open_control_db"]
 
 
 class ControlDB:
     """The control database: `authorizers`, `sources`, `runs` (with run locks and backfill
-    progress), `plans` (of backfill runs). Migrated to the latest schema version when opened."""
+    progress), `plans` (of backfill runs); the web's `users`, `api_tokens`, `login_failures`
+    and `audit` log (web sessions: `WebSessionRepository` on `engine`, with the web's session
+    limits). Migrated to the latest schema version when opened."""
 
     def __init__(self, engine: sa.Engine, *, cipher: CipherFactory | None = None) -> None:
         self.engine = engine
@@ -33,6 +39,10 @@ class ControlDB:
         self.runs = RunRepository(engine)
         self.plans = PlanRepository(engine)
         self.schedule = ScheduleRepository(engine)
+        self.users = UserRepository(engine)
+        self.api_tokens = ApiTokenRepository(engine)
+        self.login_failures = LoginFailureRepository(engine)
+        self.audit = AuditRepository(engine)
 
     def close(self) -> None:
         self.engine.dispose()

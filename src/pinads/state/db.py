@@ -23,6 +23,7 @@ from pinads.settings import AppSettings
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "DatabaseError",
     "UTCDateTime",
     "create_control_engine",
     "inserted_id",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 30_000
+# Any failure of the database itself (unreachable, locked, ...): callers that retry or report
+# such failures catch this, without importing SQLAlchemy.
+DatabaseError = sa.exc.SQLAlchemyError
 
 
 def utc_now() -> datetime:

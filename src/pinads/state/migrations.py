@@ -5,6 +5,9 @@ All pending steps run in one transaction (DDL is transactional on SQLite and Pos
 a lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two
 processes opening a fresh database at once never both migrate it.
 
+The web's tables (users, API tokens, sessions, login failures, audit log) are versioned apart,
+in `web_schema_version`, and migrated in the same transaction.
+
 Steps build tables from snapshots of the current definitions in `schema.py` minus the columns a
 later step adds, so the current definitions stay the one place that names every column.
 """
@@ -22,7 +25,14 @@ from pinads.state import schema
 from pinads.state.db import redacted_url, utc_now
 from pinads.state.sealing import CipherFactory, DestinationSealer
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "current_version", "migrate"]
+__all__ = [
+    "LATEST_VERSION",
+    "LATEST_WEB_VERSION",
+    "MIGRATIONS",
+    "Migration",
+    "current_version",
+    "migrate",
+]
 
 # A fixed key for pg_advisory_xact_lock: "pinads" in ASCII.
 _PG_LOCK_KEY = 0x70696E616473
@@ -135,6 +145,37 @@ def current_version(conn: sa.Connection) -> int:
     return int(value or 0)
 
 
+def _web_v1(conn: sa.Connection) -> None:
+    schema.METADATA.create_all(conn, tables=[schema.USERS, schema.API_TOKENS], checkfirst=True)
+
+
+def _web_v2(conn: sa.Connection) -> None:
+    tables = [schema.WEB_SESSIONS, schema.LOGIN_FAILURES, schema.AUDIT_LOG]
+    schema.METADATA.create_all(conn, tables=tables, checkfirst=True)
+
+
+WEB_MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = (
+    (1, _web_v1),
+    (2, _web_v2),
+)
+LATEST_WEB_VERSION = WEB_MIGRATIONS[-1][0]
+
+
+def _migrate_web(conn: sa.Connection, url: str) -> None:
+    table = schema.WEB_SCHEMA_VERSION
+    table.create(conn, checkfirst=True)
+    current = int(conn.execute(sa.select(sa.func.max(table.c.version))).scalar() or 0)
+    if current > LATEST_WEB_VERSION:
+        raise StateError(
+            f"the control DB {url} has web tables at version {current}, newer than this "
+            "pinads knows: upgrade pinads"
+        )
+    for number, step in WEB_MIGRATIONS:
+        if number > current:
+            step(conn)
+            conn.execute(table.insert().values(version=number, applied_at=utc_now()))
+
+
 def _lock(conn: sa.Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -182,6 +223,7 @@ def migrate(
                         )
                     )
                     version = step.version
+            _migrate_web(conn, redacted_url(str(engine.url)))
         if sealer.sealed:
             _scrub(engine)
         return version

@@ -1,5 +1,6 @@
 """Tables of the control DB at the latest schema version (migrations build them step by step;
-a test checks that a migrated database has exactly these columns)."""
+a test checks that a migrated database has exactly these columns): authorizers, sources and
+run history, and the web's users, API tokens, sessions, login failures and audit log."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import sqlalchemy as sa
 from pinads.state.db import UTCDateTime
 
 __all__ = [
+    "API_TOKENS",
+    "AUDIT_LOG",
     "AUTHORIZERS",
     "BACKFILL_PROGRESS",
+    "LOGIN_FAILURES",
     "METADATA",
     "RUNS",
     "RUN_LOCKS",
@@ -18,6 +22,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "SLOT_CLAIMS",
     "SOURCES",
+    "USERS",
+    "WEB_SCHEMA_VERSION",
+    "WEB_SESSIONS",
 ]
 
 METADATA = sa.MetaData()
@@ -172,4 +179,64 @@ SCHEDULER_LEASES = sa.Table(
     sa.Column("holder", sa.String(300), nullable=False),
     sa.Column("acquired_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# The web's tables (versioned apart in `web_schema_version`, see `migrations.py`).
+WEB_SCHEMA_VERSION = sa.Table(
+    "web_schema_version",
+    METADATA,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+USERS = sa.Table(
+    "users",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+API_TOKENS = sa.Table(
+    "api_tokens",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+)
+WEB_SESSIONS = sa.Table(
+    "web_sessions",
+    METADATA,
+    # SHA-256 of the random id the cookie carries: a copy of this table logs no one in.
+    sa.Column("id_sha256", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    # What the pages keep between requests: CSRF token, flash messages, a wizard draft.
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("address", sa.String(64)),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+)
+LOGIN_FAILURES = sa.Table(
+    "login_failures",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # "user" (key: user name), "address" (key: client address), "token" (key: address).
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Index("ix_login_failures_scope_key_at", "scope", "key", "at"),
+)
+AUDIT_LOG = sa.Table(
+    "audit_log",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    # Who: a web user, or "cli:<os user>"; roles (issue 15) will key on it.
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("target", sa.String(255)),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("address", sa.String(64)),
 )

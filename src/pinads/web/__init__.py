@@ -6,6 +6,6 @@ It adds no logic of its own: every action calls `pinads.auth`, `pinads.catalog`,
 """
 
 from pinads.web.app import SESSION_COOKIE, create_app
-from pinads.web.store import WebStore
+from pinads.web.users import WebUsers
 
-__all__ = ["SESSION_COOKIE", "WebStore", "create_app"]
+__all__ = ["SESSION_COOKIE", "WebUsers", "create_app"]

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from pinads.errors import ConfigError, PinadsError, redact
 from pinads.settings import AppSettings, load_settings
+from pinads.state import Clock, open_control_db
 from pinads.state.db import utc_now
 from pinads.web import (
     api,
@@ -49,8 +50,7 @@ from pinads.web.session_layer import (
     ServerSessionMiddleware,
     session_user,
 )
-from pinads.web.sessions import Clock
-from pinads.web.store import MIN_PASSWORD_CHARS, WebStore
+from pinads.web.users import MIN_PASSWORD_CHARS, WebUsers
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 ADMIN_USER = "admin"
 
 
-def _first_start_admin(store: WebStore) -> None:
+def _first_start_admin(store: WebUsers) -> None:
     """PINADS_ADMIN_PASSWORD creates the user `admin` when no user exists yet."""
     password = os.environ.get("PINADS_ADMIN_PASSWORD")
     if password and not store.has_users():
@@ -84,8 +84,8 @@ def create_app(
     (default: from PINADS_ variables) sets session and login limits; `clock` is for tests."""
     settings = settings or load_settings()
     policy = policy or load_web_policy()
-    store = WebStore(settings)
-    _first_start_admin(store)
+    db = open_control_db(settings)
+    _first_start_admin(WebUsers(db))
     app = FastAPI(
         title="pinads",
         version="1",
@@ -100,7 +100,7 @@ def create_app(
     )
     web = WebContext(
         settings=settings,
-        store=store,
+        db=db,
         transport=transport,
         policy=policy,
         clock=clock or utc_now,

@@ -15,28 +15,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
+from pinads.state import AuditEntry, AuditRepository
 from pinads.state.db import utc_now
-from pinads.web.schema import AUDIT_LOG
 
-__all__ = ["AuditEntry", "AuditLog", "AuditPage", "cli_actor"]
+__all__ = ["AuditLog", "AuditPage", "cli_actor"]
 
 log = logging.getLogger("pinads.audit")
 MAX_PAGE = 500
 _MAX_ACTOR, _MAX_TARGET = 64, 255
-
-
-class AuditEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    target: str | None
-    details: dict[str, Any]
-    address: str | None
 
 
 class AuditPage(BaseModel):
@@ -56,8 +44,10 @@ def cli_actor() -> str:
 
 
 class AuditLog:
-    def __init__(self, engine: sa.Engine, clock: Callable[[], datetime] = utc_now) -> None:
-        self.engine = engine
+    def __init__(
+        self, repository: AuditRepository, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.repository = repository
         self.clock = clock
 
     def record(
@@ -78,8 +68,7 @@ class AuditLog:
             "details": json.loads(json.dumps(details or {}, default=str)),
             "address": address,
         }
-        with self.engine.begin() as conn:
-            conn.execute(AUDIT_LOG.insert().values(**row))
+        self.repository.insert(**row)
         log.info(
             "actor=%s action=%s target=%s address=%s details=%s",
             row["actor"],
@@ -98,30 +87,9 @@ class AuditLog:
         action: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first, ids below `before`; `action` matches a prefix ("login." or "login")."""
-        query = sa.select(AUDIT_LOG).order_by(AUDIT_LOG.c.id.desc())
-        query = query.limit(max(1, min(limit, MAX_PAGE + 1)))
-        if before is not None:
-            query = query.where(AUDIT_LOG.c.id < before)
-        if actor:
-            query = query.where(AUDIT_LOG.c.actor == actor)
-        if action:
-            query = query.where(
-                sa.or_(AUDIT_LOG.c.action == action, AUDIT_LOG.c.action.startswith(f"{action}."))
-            )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [
-            AuditEntry(
-                id=r.id,
-                at=r.at,
-                actor=r.actor,
-                action=r.action,
-                target=r.target,
-                details=dict(r.details or {}),
-                address=r.address,
-            )
-            for r in rows
-        ]
+        return self.repository.entries(
+            limit=max(1, min(limit, MAX_PAGE + 1)), before=before, actor=actor, action=action
+        )
 
     def page(
         self, *, limit: int = 50, before: int | None = None, **filters: str | None

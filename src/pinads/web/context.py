@@ -1,5 +1,6 @@
-"""What every request of the web app shares: settings, the user store, the service openers,
-background jobs and OAuth flows in progress."""
+"""What every request of the web app shares: settings, the control DB and what the web keeps
+in it (users, sessions, login failures, audit log), the service openers, background jobs and
+OAuth flows in progress."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import httpx
 from pinads.api.client import PinterestClient
 from pinads.auth import AuthorizerService
 from pinads.settings import AppSettings
+from pinads.state import Clock, ControlDB, WebSessionRepository
 from pinads.state.db import utc_now
 from pinads.web.audit import AuditLog
 from pinads.web.jobs import JobRegistry
 from pinads.web.oauth import OAuthFlows
 from pinads.web.policy import WebPolicy
-from pinads.web.sessions import Clock, SessionStore
-from pinads.web.store import WebStore
 from pinads.web.throttle import Throttle
+from pinads.web.users import WebUsers
 
 __all__ = ["WebContext"]
 
@@ -25,7 +26,7 @@ __all__ = ["WebContext"]
 @dataclass
 class WebContext:
     settings: AppSettings
-    store: WebStore
+    db: ControlDB
     policy: WebPolicy = field(default_factory=WebPolicy)
     # Injected in tests to move time (session expiry, login throttling) without sleeping.
     clock: Clock = utc_now
@@ -35,9 +36,12 @@ class WebContext:
     flows: OAuthFlows = field(default_factory=OAuthFlows)
 
     def __post_init__(self) -> None:
-        self.sessions = SessionStore(self.store.engine, self.policy, self.clock)
-        self.throttle = Throttle(self.store.engine, self.policy, self.clock)
-        self.audit = AuditLog(self.store.engine, self.clock)
+        self.users = WebUsers(self.db)
+        self.sessions = WebSessionRepository(
+            self.db.engine, idle=self.policy.idle, lifetime=self.policy.lifetime, clock=self.clock
+        )
+        self.throttle = Throttle(self.db.login_failures, self.policy, self.clock)
+        self.audit = AuditLog(self.db.audit, self.clock)
 
     def authorizers(self) -> AuthorizerService:
         return AuthorizerService(self.settings, transport=self.transport)
@@ -61,4 +65,4 @@ class WebContext:
     def close(self) -> None:
         self.jobs.shutdown()
         self.flows.shutdown()
-        self.store.close()
+        self.db.close()

@@ -32,7 +32,7 @@ def account_page(request: Request, user: str = Depends(page_user)) -> Response:
 
 
 def _password_problem(request: Request, user: str, current: str, new: str, repeat: str) -> str:
-    if not context_of(request).store.authenticate(user, current):
+    if not context_of(request).users.authenticate(user, current):
         return "the current password is wrong: type it again"
     if new != repeat:
         return "the new passwords differ: type the same one twice"
@@ -48,7 +48,7 @@ async def change_password(request: Request, user: str = Depends(page_user)) -> R
     problem = _password_problem(request, user, current, new, repeat)
     if not problem:
         try:
-            context_of(request).store.set_password(user, new)
+            context_of(request).users.set_password(user, new)
         except ConfigError as exc:
             problem = str(exc)
     if problem:

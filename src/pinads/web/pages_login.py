@@ -23,7 +23,7 @@ def _safe_next(value: str) -> str:
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "/") -> Response:
-    has_users = context_of(request).store.has_users()
+    has_users = context_of(request).users.has_users()
     return render(request, "login.html", next=_safe_next(next), has_users=has_users)
 
 
@@ -57,7 +57,7 @@ async def login(request: Request) -> Response:
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    if not ctx.store.authenticate(username, password):
+    if not ctx.users.authenticate(username, password):
         ctx.throttle.record_failure(counters)
         audit(request, username or "(empty)", "login.failure", username)
         return _form_again(

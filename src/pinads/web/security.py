@@ -60,7 +60,7 @@ def _token_user(request: Request, token: str) -> str:
             f"{minutes(wait)}, with a token from `pinads tokens list`",
             headers={"Retry-After": str(wait)},
         )
-    user = ctx.store.user_for_token(token)
+    user = ctx.users.user_for_token(token)
     if user is None:
         ctx.throttle.record_failure([counter])
         raise HTTPException(status_code=401, detail="invalid API token")

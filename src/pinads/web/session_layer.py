@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pinads.web.sessions import ActiveSession, SessionStore, session_key
+from pinads.state import ActiveSession, WebSessionRepository, session_key
 
 __all__ = [
     "LOGIN_CSRF_COOKIE",
@@ -39,7 +39,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
 @dataclass
 class _SessionState:
-    store: SessionStore
+    store: WebSessionRepository
     data: dict[str, Any]
     active: ActiveSession | None = None
     saved: str = ""  # the data as last stored, to write only changes
@@ -105,7 +105,7 @@ def end_session(request: Request) -> None:
 
 
 class ServerSessionMiddleware:
-    def __init__(self, app: ASGIApp, *, store: SessionStore, secure: bool) -> None:
+    def __init__(self, app: ASGIApp, *, store: WebSessionRepository, secure: bool) -> None:
         self.app = app
         self.store = store
         self.secure = secure
@@ -142,7 +142,7 @@ class ServerSessionMiddleware:
 
     async def _finish(self, state: _SessionState, headers: MutableHeaders) -> None:
         if state.new_id is not None:
-            lifetime = int(self.store.policy.lifetime.total_seconds())
+            lifetime = int(self.store.lifetime.total_seconds())
             headers.append("set-cookie", self._cookie(SESSION_COOKIE, state.new_id, lifetime))
             headers.append("set-cookie", self._cookie(LOGIN_CSRF_COOKIE, "", 0))
         if state.active is not None and not state.ended:

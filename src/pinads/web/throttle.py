@@ -12,11 +12,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
+from pinads.state import Clock, LoginFailureRepository
+from pinads.state.login_failures import FailureKey
 from pinads.web.policy import WebPolicy
-from pinads.web.schema import LOGIN_FAILURES
-from pinads.web.sessions import Clock
 
 __all__ = ["Counter", "Throttle", "login_counters", "minutes", "token_counter"]
 
@@ -30,59 +28,35 @@ class Counter:
     limit: int
 
     @property
-    def stored_key(self) -> str:
-        return self.key[:_MAX_KEY_CHARS]
+    def stored_key(self) -> FailureKey:
+        return self.scope, self.key[:_MAX_KEY_CHARS]
 
 
 class Throttle:
-    def __init__(self, engine: sa.Engine, policy: WebPolicy, clock: Clock) -> None:
-        self.engine = engine
+    def __init__(self, failures: LoginFailureRepository, policy: WebPolicy, clock: Clock) -> None:
+        self.failures = failures
         self.window = policy.window
         self.clock = clock
 
     def retry_after(self, counters: Sequence[Counter]) -> int | None:
         """Seconds until every counter is under its limit again; None when all are now."""
         now = self.clock()
+        found = self.failures.times([c.stored_key for c in counters], after=now - self.window)
         waits = []
-        with self.engine.connect() as conn:
-            for counter in counters:
-                times = (
-                    conn.execute(
-                        sa.select(LOGIN_FAILURES.c.at)
-                        .where(
-                            LOGIN_FAILURES.c.scope == counter.scope,
-                            LOGIN_FAILURES.c.key == counter.stored_key,
-                            LOGIN_FAILURES.c.at > now - self.window,
-                        )
-                        .order_by(LOGIN_FAILURES.c.at)
-                    )
-                    .scalars()
-                    .all()
-                )
-                if len(times) >= counter.limit:
-                    # Under the limit once this many of the oldest have left the window.
-                    leaves = times[len(times) - counter.limit] + self.window
-                    waits.append(max(1, math.ceil((leaves - now).total_seconds())))
+        for counter, times in zip(counters, found, strict=True):
+            if len(times) >= counter.limit:
+                # Under the limit once this many of the oldest have left the window.
+                leaves = times[len(times) - counter.limit] + self.window
+                waits.append(max(1, math.ceil((leaves - now).total_seconds())))
         return max(waits) if waits else None
 
     def record_failure(self, counters: Sequence[Counter]) -> None:
         now = self.clock()
-        with self.engine.begin() as conn:
-            # Rows out of every window are of no use: the table stays small under attack.
-            conn.execute(LOGIN_FAILURES.delete().where(LOGIN_FAILURES.c.at <= now - self.window))
-            conn.execute(
-                LOGIN_FAILURES.insert(),
-                [{"scope": c.scope, "key": c.stored_key, "at": now} for c in counters],
-            )
+        keys = [c.stored_key for c in counters]
+        self.failures.record(keys, at=now, forget_until=now - self.window)
 
     def reset(self, counter: Counter) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                LOGIN_FAILURES.delete().where(
-                    LOGIN_FAILURES.c.scope == counter.scope,
-                    LOGIN_FAILURES.c.key == counter.stored_key,
-                )
-            )
+        self.failures.clear(*counter.stored_key)
 
 
 def login_counters(policy: WebPolicy, username: str, address: str) -> list[Counter]:

@@ -1,9 +1,9 @@
 """Server-side web sessions: the cookie carries a random id, the control DB its SHA-256.
 
 A session ends at logout, at a password change of its user (every session of that user),
-after `WebPolicy.idle` without a request, and `WebPolicy.lifetime` after its login however
-much it is used. An expired session is refused and deleted when it is presented; the rest
-are deleted at every login.
+after `idle` without a request, and `lifetime` after its login however much it is used (the
+web's `WebPolicy` sets both). An expired session is refused and deleted when it is presented;
+the rest are deleted at every login.
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pinads.web.policy import WebPolicy
-from pinads.web.schema import WEB_SESSIONS
+from pinads.state.schema import WEB_SESSIONS
 
-__all__ = ["ActiveSession", "Clock", "SessionStore", "revoke_user_sessions", "session_key"]
+__all__ = [
+    "ActiveSession",
+    "Clock",
+    "WebSessionRepository",
+    "revoke_user_sessions",
+    "session_key",
+]
 
 Clock = Callable[[], datetime]
 # last_seen_at is written at most this often: one write per request would be wasted work.
@@ -46,16 +51,21 @@ def revoke_user_sessions(conn: sa.Connection, username: str) -> int:
     return int(result.rowcount or 0)
 
 
-class SessionStore:
-    def __init__(self, engine: sa.Engine, policy: WebPolicy, clock: Clock) -> None:
+class WebSessionRepository:
+    """All access to the `web_sessions` table."""
+
+    def __init__(
+        self, engine: sa.Engine, *, idle: timedelta, lifetime: timedelta, clock: Clock
+    ) -> None:
         self.engine = engine
-        self.policy = policy
+        self.idle = idle
+        self.lifetime = lifetime
         self.clock = clock
 
     def _expired(self, now: datetime) -> sa.ColumnElement[bool]:
         return sa.or_(
-            WEB_SESSIONS.c.last_seen_at <= now - self.policy.idle,
-            WEB_SESSIONS.c.created_at <= now - self.policy.lifetime,
+            WEB_SESSIONS.c.last_seen_at <= now - self.idle,
+            WEB_SESSIONS.c.created_at <= now - self.lifetime,
         )
 
     def create(self, username: str, data: dict[str, Any], address: str | None) -> str:
@@ -87,9 +97,7 @@ class SessionStore:
             ).first()
             if row is None:
                 return None
-            if row.last_seen_at <= now - self.policy.idle or (
-                row.created_at <= now - self.policy.lifetime
-            ):
+            if row.last_seen_at <= now - self.idle or (row.created_at <= now - self.lifetime):
                 conn.execute(WEB_SESSIONS.delete().where(WEB_SESSIONS.c.id_sha256 == key))
                 return None
             if now - row.last_seen_at >= _TOUCH_EVERY:
