@@ -37,8 +37,9 @@ _CRASHING_RUN = textwrap.dedent(
     import os, sys
     sys.path.insert(0, sys.argv[2])
     from contract_helpers import batches, grid, spec
-    from pinads.load import WriteMode, open_destination
+    from pinads.load import open_destination
     from pinads.settings import load_settings
+    from pinads.values import WriteMode
 
     dest = open_destination(sys.argv[1], settings=load_settings())
     table = spec()
