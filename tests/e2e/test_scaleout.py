@@ -4,7 +4,8 @@ Pinterest (the emulator on a loopback port with tight rate limits, so the shared
 within seconds).
 
 - 3 workers and 2 schedulers, 20 due sources: each slot runs once, no call answers 429, and
-  every table equals a single-process run of the same source.
+  every table equals a single-process run of the same source (made in this process meanwhile,
+  drawing from the same budget).
 - A worker SIGKILLed in the middle of a backfill batch: the batch is delivered to the other
   worker and finishes from its checkpoints, without a duplicate row.
 - RabbitMQ as the broker: a run goes through a worker.
@@ -20,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,7 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/0"
 RABBIT = "amqp://guest:guest@127.0.0.1:5672//"
 SECOND_ACCOUNT = "549755813003"
+THIRD_ACCOUNT = "549755813007"
 METRICS = ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1"]
 # Per 1-second window, on the emulator's side and in the budget pinads paces by.
 WINDOW = 1.0
@@ -155,7 +158,7 @@ class Processes:
                 process.send_signal(signal.SIGTERM)
         for process in self.started:
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -171,12 +174,18 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
     running.stop()
 
 
-def _wait(condition: Callable[[], bool], processes: Processes, *, seconds: float = 90) -> None:
+def _wait(
+    condition: Callable[[], bool],
+    processes: Processes,
+    *,
+    seconds: float = 90,
+    interval: float = 0.2,
+) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out; process output:\n{processes.output()}")
-        time.sleep(0.2)
+        time.sleep(interval)
 
 
 def _query(statement: Any) -> list[Any]:
@@ -228,13 +237,14 @@ def _rows(database: Path, table: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
-def _single_process_rows(name: str, tmp_path: Path) -> list[tuple[Any, ...]]:
-    """The source run in this process, without broker or shared budget, into a file of its
-    own: what a single-process pinads writes."""
+def _run_alone(name: str, tmp_path: Path) -> list[tuple[Any, ...]]:
+    """The source run by the runner in this process, without a broker, into a file of its
+    own: what a single-process pinads writes. It draws from the same budget in Redis as the
+    workers, so it may run beside them."""
     config = get_source(name)
     alone = tmp_path / "alone" / f"{name}.duckdb"
     alone.parent.mkdir(exist_ok=True)
-    settings = load_settings().model_copy(update={"broker_url": None})
+    settings = load_settings().model_copy(update={"broker_url": None, "redis_url": REDIS})
     with AuthorizerService(settings) as auth, auth.open_client("demo") as client:
         destination = open_destination(f"duckdb:///{alone}", settings=settings)
         try:
@@ -260,11 +270,13 @@ def test_workers_and_schedulers_share_the_budget_and_run_each_slot_once(
         processes.start(env, "worker", "--concurrency", "2", "--loglevel", "WARNING")
     for _ in range(2):
         processes.start(env, "scheduler", "--max-sleep", "1", "--lease-seconds", "3")
+    with ThreadPoolExecutor(4) as pool:  # while the workers and schedulers start
+        tables = pool.map(lambda name: _run_alone(name, tmp_path), names)
+        alone = dict(zip(names, tables, strict=True))
 
     def all_finished() -> bool:
         done = sa.select(sa.func.count()).where(RUNS.c.status != "running")
-        finished: int = _query(done)[0][0]
-        return finished >= len(names)
+        return int(_query(done)[0][0]) >= len(names)
 
     _wait(all_finished, processes)
     time.sleep(2)  # two more scheduler checks: nothing may run a second time
@@ -277,18 +289,18 @@ def test_workers_and_schedulers_share_the_budget_and_run_each_slot_once(
     assert len(claims) == 20 == len({source for source, _ in claims})
     stats = _stats(emulator_server)
     assert stats["statuses"].get("429", 0) == 0, stats
-    assert stats["categories"]["ads_analytics"] >= 20
+    assert stats["categories"]["ads_analytics"] >= 40  # 20 sources, twice
     for name in names:
         distributed = _rows(tmp_path / f"{name}.duckdb", name)
-        assert distributed and distributed == _single_process_rows(name, tmp_path)
+        assert distributed and distributed == alone[name]
 
 
 def _truth(
     server: EmulatorServer, accounts: list[str], start: Any, end: Any
-) -> set[tuple[object, ...]]:
+) -> set[tuple[Any, ...]]:
     state = server.state
     attribution = attribution_from({}, today=state.today_ordinal())
-    truth: set[tuple[object, ...]] = set()
+    truth: set[tuple[Any, ...]] = set()
     for account in accounts:
         query = ReportQuery(
             account_id=account,
@@ -311,8 +323,15 @@ def test_a_batch_whose_worker_is_killed_finishes_on_another(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    env = {**env, "PINADS_BROKER_VISIBILITY_TIMEOUT": "3"}
-    accounts = [EUR_ADVERTISER_ID, SECOND_ACCOUNT]
+    # Analytics calls paced at one a second (stricter than the emulator): the batch's three
+    # reports are then written about a second apart, time enough to kill between two.
+    slow = {"categories": {"ads_analytics": {"calls": 1, "per_seconds": 1.0}}}
+    env = {
+        **env,
+        "PINADS_BROKER_VISIBILITY_TIMEOUT": "3",
+        "PINADS_RATE_LIMITS": json.dumps(slow),
+    }
+    accounts = [EUR_ADVERTISER_ID, SECOND_ACCOUNT, THIRD_ACCOUNT]
     database = tmp_path / "history.duckdb"
     store = SourceStore(load_settings())
     try:
@@ -333,7 +352,7 @@ def test_a_batch_whose_worker_is_killed_finishes_on_another(
         store.close()
     today = emulator_server.state.today()
     start, end = today - timedelta(days=300), today - timedelta(days=200)  # one report batch
-    first = processes.start(env, "worker", "--concurrency", "1")
+    workers = [processes.start(env, "worker", "--concurrency", "1") for _ in range(2)]
     backfill = subprocess.Popen(
         [str(PINADS), "backfill", "history", "--from", str(start), "--to", str(end)],
         env=env,
@@ -342,12 +361,16 @@ def test_a_batch_whose_worker_is_killed_finishes_on_another(
         text=True,
     )
     progress = sa.select(sa.func.count()).select_from(sa.text("backfill_progress"))
-    _wait(lambda: _query(progress)[0][0] >= 1, processes)  # the first report is written
-    holder = _query(sa.select(RUN_LOCKS.c.pid, RUN_LOCKS.c.run_id))
-    assert [pid for pid, _ in holder] == [first.pid]
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
-    processes.start(env, "worker", "--concurrency", "1")
+    holder: list[Any] = []
+
+    def one_report_written() -> bool:  # and the batch still running
+        holder[:] = _query(sa.select(RUN_LOCKS.c.pid, RUN_LOCKS.c.run_id))
+        return bool(holder) and int(_query(progress)[0][0]) >= 1
+
+    _wait(one_report_written, processes, interval=0.02)
+    (doomed,) = [worker for worker in workers if worker.pid == holder[0][0]]
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
     out, err = backfill.communicate(timeout=90)
     assert backfill.returncode == 0, f"{out}\n{err}\n{processes.output()}"
 
@@ -368,15 +391,17 @@ def test_rabbitmq_as_the_broker(env: dict[str, str], processes: Processes, tmp_p
     env = {**env, "PINADS_BROKER_URL": RABBIT, "PINADS_REDIS_URL": REDIS}
     _save_scheduled("rabbit", tmp_path, EUR_ADVERTISER_ID)
     processes.start(env, "worker", "--concurrency", "1")
-    run = subprocess.run(
-        [str(PINADS), "run", "rabbit"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}\n{processes.output()}"
-    pids = _query(sa.select(RUNS.c.pid, RUNS.c.status))
-    assert pids == [(processes.started[0].pid, "succeeded")]
+    for command in ("run", "preview"):
+        done = subprocess.run(
+            [str(PINADS), command, "rabbit"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{processes.output()}"
+    runs = _query(sa.select(RUNS.c.kind, RUNS.c.pid, RUNS.c.status).order_by(RUNS.c.started_at))
+    worker = processes.started[0].pid
+    assert runs == [("manual", worker, "succeeded"), ("preview", worker, "succeeded")]
     assert _rows(tmp_path / "rabbit.duckdb", "rabbit")

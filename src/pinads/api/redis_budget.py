@@ -11,10 +11,13 @@ windows; a bucket holding N tokens that refills N per window lets 2N calls throu
 window (a full bucket spent at its end, then the refill), which is exactly the 429 this budget
 exists to avoid. The log allows at most N calls in *any* window of the limit's length.
 
-As in the in-process budget, a call's stamp moves from its send time to its completion time
-when it is settled. A permit of a process that died is never settled: it leaves the window
-when its send time does. A 429's wait (`pause`) is shared too: every process holds the
-category until Pinterest's time is up.
+A call in flight counts in every window until it is answered (its stamp lies in the future),
+then its stamp is its completion time. Stamping it with its send time instead would let a call
+that was slow to reach Pinterest (a busy machine, a slow network) fall out of the log while
+Pinterest counts it in a window still open: with that rule no delay can cause a 429. A permit
+of a process that died is never settled: it leaves the log `IN_FLIGHT_HOLD_MS` after it was
+taken. A 429's wait (`pause`) is shared too: every process holds the category until Pinterest's
+time is up.
 """
 
 from __future__ import annotations
@@ -33,30 +36,40 @@ from pinads.errors import RateLimitedError, StateError
 
 __all__ = ["RedisBudgets", "redis_budgets", "redis_client"]
 
-# KEYS: pause key, then one sorted set per window. ARGV: member, then per window its limit
-# and length in milliseconds. Returns 0 when the call was recorded, else the wait in ms and
-# the index of the window that blocks (0 = Pinterest asked to wait).
+# How long a call taken and never settled (its process died) keeps its place in the log:
+# longer than any call can take (the client's timeouts are well below it).
+IN_FLIGHT_HOLD_MS = 300_000
+# When only calls in flight block, look again this soon: one may be answered any moment.
+IN_FLIGHT_RECHECK_MS = 20
+
+# KEYS: pause key, then one sorted set per window. ARGV: member, hold and recheck in ms, then
+# per window its limit and length in ms. Returns {0, 0} when the call was recorded (stamped
+# `hold` ms ahead: in flight), else the wait in ms and the index of the window that blocks
+# (0 = Pinterest asked to wait).
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local hold, recheck = tonumber(ARGV[2]), tonumber(ARGV[3])
 local wait, why = 0, 0
 local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
 if paused > now then wait = paused - now end
 for i = 2, #KEYS do
-  local limit = tonumber(ARGV[2 * i - 2])
-  local window = tonumber(ARGV[2 * i - 1])
+  local limit = tonumber(ARGV[2 * i])
+  local window = tonumber(ARGV[2 * i + 1])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
   local count = redis.call('ZCARD', KEYS[i])
   if count >= limit then
     local oldest = redis.call('ZRANGE', KEYS[i], count - limit, count - limit, 'WITHSCORES')
-    local needed = tonumber(oldest[2]) + window - now
+    local stamp = tonumber(oldest[2])
+    local needed = stamp + window - now
+    if stamp > now then needed = recheck end
     if needed > wait then wait, why = needed, i - 1 end
   end
 end
 if wait > 0 then return {wait, why} end
 for i = 2, #KEYS do
-  redis.call('ZADD', KEYS[i], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2 * i - 1]) * 2)
+  redis.call('ZADD', KEYS[i], now + hold, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], hold + tonumber(ARGV[2 * i + 1]) * 2)
 end
 return {0, 0}
 """
@@ -151,7 +164,7 @@ class RedisBudgets:
     def acquire(self, category: str) -> Permit:
         windows = self._windows(category)
         keys = [f"{self._base}:pause:{category}", *(key for key, _, _ in windows)]
-        args: list[Any] = [uuid.uuid4().hex]
+        args: list[Any] = [uuid.uuid4().hex, IN_FLIGHT_HOLD_MS, IN_FLIGHT_RECHECK_MS]
         for _, limit, _ in windows:
             args += [limit.calls, int(limit.per_seconds * 1000)]
         waited = 0.0

@@ -44,6 +44,7 @@ __all__ = [
     "preview",
     "run",
     "submit",
+    "worker_settings",
 ]
 
 RUN_TASK = "pinads.run"
@@ -139,7 +140,9 @@ def _run_task(task: Task, request: dict[str, Any]) -> dict[str, Any]:
     try:
         return perform(load_settings(), RunRequest.model_validate(request))
     except _BusyError as busy:
-        raise task.retry(countdown=BUSY_RETRY_SECONDS, exc=StateError(str(busy))) from busy
+        # Sooner than the visibility timeout: a retry held past it would be delivered twice.
+        countdown = min(BUSY_RETRY_SECONDS, load_settings().broker_visibility_timeout / 2)
+        raise task.retry(countdown=countdown, exc=StateError(str(busy))) from busy
 
 
 def _preview_task(task: Task, source: str, start: str | None, end: str | None) -> dict[str, Any]:
@@ -151,15 +154,16 @@ def _preview_task(task: Task, source: str, start: str | None, end: str | None) -
         else None
     )
     try:
-        result = service.preview(source, settings=_local(load_settings()), period=period)
+        result = service.preview(source, settings=worker_settings(load_settings()), period=period)
     except PinadsError as exc:
         return {"error": str(exc)}
     return {"result": result.model_dump(mode="json")}
 
 
-def _local(settings: AppSettings) -> AppSettings:
-    """The worker's settings without a broker: what it runs, it runs itself."""
-    return settings.model_copy(update={"broker_url": None})
+def worker_settings(settings: AppSettings) -> AppSettings:
+    """The settings a worker runs with: no broker (what it runs, it runs itself) but the same
+    shared Redis, so its calls draw from the budget every other process draws from."""
+    return settings.model_copy(update={"broker_url": None, "redis_url": settings.shared_redis_url})
 
 
 def _attempts(store: SourceStore, run_id: str) -> tuple[str, Any]:
@@ -195,7 +199,7 @@ def perform(settings: AppSettings, request: RunRequest) -> dict[str, Any]:
     `result` (a RunResult) or `error`, or `status` for a run an earlier delivery finished."""
     from pinads.runner import service
 
-    settings = _local(settings)
+    settings = worker_settings(settings)
     store = SourceStore(settings)
     try:
         attempt = _next_attempt(store, request.run_id)
@@ -243,9 +247,39 @@ def _outcome(settings: AppSettings, payload: dict[str, Any], source: str) -> Run
         return RunResult.model_validate(payload["result"])
     if payload.get("error"):
         raise StateError(f"run {payload.get('run_id')} of {source!r} failed: {payload['error']}")
-    raise StateError(
-        f"run {payload.get('run_id')} of {source!r} was finished by an earlier delivery "
-        f"({payload.get('status')}): `pinads runs {source}` shows it"
+    # A later delivery found the run finished by an earlier one and its answer replaced the
+    # earlier one's: what run history recorded.
+    return _recorded_result(settings, str(payload.get("run_id")), source)
+
+
+def _recorded_result(settings: AppSettings, run_id: str, source: str) -> RunResult:
+    store = SourceStore(settings)
+    try:
+        record = store.db.runs.find(run_id)
+        destination = store.get(source).destination  # as saved: its secrets redacted
+    finally:
+        store.close()
+    if record is None or record.status != RunStatus.SUCCEEDED:
+        status = record.status.value if record else "missing"
+        raise StateError(
+            f"run {run_id} of {source!r} ended {status}: `pinads runs {source}` shows why"
+        )
+    return RunResult(
+        run_id=run_id,
+        source=source,
+        kind=RunKind(record.kind),
+        start=record.range_start,
+        end=record.range_end,
+        table=source,
+        destination=destination,
+        rows_written=record.rows_written,
+        steps=0,
+        steps_skipped=0,
+        api_calls=record.api_calls,
+        planned_calls=0,
+        rate_limited=record.rate_limited_waits,
+        waited_seconds=0.0,
+        duration_seconds=record.duration_seconds or 0.0,
     )
 
 
