@@ -602,3 +602,45 @@ def test_run_now_during_a_backfill_says_it_is_blocked(ui: Any, world: World) -> 
         assert "backfill" in ui.inner_text("#runs")
     finally:
         _delete_source(world, "busy")
+
+
+def test_sources_list_fits_1280_px_and_names_the_accounts(ui: Any, world: World) -> None:
+    """The list overflowed at 1280 px and showed raw account ids."""
+    from pinads.errors import PinadsError
+    from pinads.runner import service
+
+    empty_account = "549755813003"  # Thistle Outdoor: no product group delivery
+
+    long_name = "a_source_with_a_long_name_for_the_table"
+    _create_source(world, long_name)
+    service.create_source(
+        {
+            "name": "refused",
+            "dataset": "product_group_analytics",
+            "authorizer": "demo",
+            "accounts": [empty_account],
+            "destination": f"duckdb:///{world.tmp}/refused.duckdb",
+            "schedule": {"frequency": "cron", "cron": "15 6 * * 1-5", "timezone": "Europe/Prague"},
+        },
+        settings=world.settings,
+    )
+    with pytest.raises(PinadsError):
+        service.run("refused", settings=world.settings)  # no rows: a long error
+    try:
+        with AuthorizerService(world.settings) as authorizers:
+            names = {a.id: a.name for a in authorizers.accounts("demo")}
+        ui.goto(f"{world.url}/sources")
+        table = ui.inner_text("#sources")
+        assert names[EUR_ADVERTISER_ID] in table and names[empty_account] in table
+        assert EUR_ADVERTISER_ID not in table  # the id is the name's tooltip
+        assert "failed" in table
+        _page_language(ui)
+        widths = ui.evaluate(
+            "() => [document.querySelector('#sources').scrollWidth,"
+            " document.querySelector('#sources').parentElement.clientWidth,"
+            " document.documentElement.scrollWidth]"
+        )
+        assert widths[0] <= widths[1] and widths[2] <= 1280, widths
+    finally:
+        for name in (long_name, "refused"):
+            _delete_source(world, name)

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from pinads.api.client import PinterestClient
-from pinads.auth import AuthorizerService
+from pinads.auth import AdAccount, AuthorizerService
 from pinads.settings import AppSettings
 from pinads.state import Clock, ControlDB, WebSessionRepository
 from pinads.state.db import utc_now
+from pinads.web.account_names import AccountNames
 from pinads.web.audit import AuditLog
 from pinads.web.jobs import JobRegistry
 from pinads.web.oauth import OAuthFlows
@@ -34,6 +35,7 @@ class WebContext:
     transport: httpx.BaseTransport | None = None
     jobs: JobRegistry = field(default_factory=JobRegistry)
     flows: OAuthFlows = field(default_factory=OAuthFlows)
+    account_names: AccountNames = field(default_factory=AccountNames)
 
     def __post_init__(self) -> None:
         self.users = WebUsers(self.db)
@@ -45,6 +47,13 @@ class WebContext:
 
     def authorizers(self) -> AuthorizerService:
         return AuthorizerService(self.settings, transport=self.transport)
+
+    def list_accounts(self, authorizer: str) -> list[AdAccount]:
+        """The authorizer's ad accounts (from Pinterest), remembered for the pages' names."""
+        with self.authorizers() as service:
+            accounts = service.accounts(authorizer)
+        self.account_names.remember(authorizer, accounts)
+        return accounts
 
     def open_client(self, authorizer: str) -> PinterestClient:
         """The runner's ClientOpener: the authorizer's client via pinads.auth."""

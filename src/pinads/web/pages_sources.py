@@ -105,7 +105,11 @@ def sources_page(request: Request, user: str = Depends(page_user)) -> Response:
     configs = runs.list_sources(settings=ctx.settings)
     views = source_views(ctx, configs)
     alerts = _authorizer_alerts(ctx, {c.authorizer for c in configs}) if configs else []
-    return render(request, "sources.html", sources=views, alerts=alerts)
+    names = {
+        label: ctx.account_names.of(label, ctx.list_accounts)
+        for label in {c.authorizer for c in configs}
+    }
+    return render(request, "sources.html", sources=views, alerts=alerts, names=names)
 
 
 def _source_page(

@@ -316,7 +316,7 @@ def _values_account(ctx: WebContext, draft: dict[str, Any], query: str) -> dict[
         error = None
         if label and label != NEW_AUTHORIZER:
             try:
-                accounts = service.accounts(str(label))
+                accounts = ctx.list_accounts(str(label))
             except PinadsError as exc:
                 error = for_web(str(exc))
     warnings = {a.label: authorizer_warnings(a, now=now) for a in authorizers}
