@@ -11,6 +11,7 @@ PinadsError
 │   │   └── UnreachableError  no connection at all (refused, unknown host): retried less
 │   └── FatalApiError      other 4xx
 ├── ExtractError           unexpected payload, report FAILED/EXPIRED
+│   └── NoDataError        a run got no rows and its source does not allow empty data
 ├── LoadError              destination failure (wraps driver errors with `from`)
 └── StateError             control DB problem, concurrent run refused
 ```
@@ -32,6 +33,7 @@ __all__ = [
     "ExtractError",
     "FatalApiError",
     "LoadError",
+    "NoDataError",
     "PinadsError",
     "RateLimitedError",
     "RetriableApiError",
@@ -148,6 +150,11 @@ class ExtractError(PinadsError):
     """Pinterest's answer could not be used (unexpected payload, report FAILED or EXPIRED)."""
 
     exit_code = 5
+
+
+class NoDataError(ExtractError):
+    """A run retrieved no rows and its source does not allow empty data (the message says
+    why there were none)."""
 
 
 class LoadError(PinadsError):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pinads.errors import StateError
 from pinads.settings import load_settings
 from pinads.state import LATEST_VERSION, MIGRATIONS, create_control_engine, migrate, open_control_db
-from pinads.state.schema import METADATA, SCHEMA_VERSION
+from pinads.state.schema import METADATA, SCHEMA_VERSION, WEB_SCHEMA_VERSION
 from pinads.values import RunKind
 
 
@@ -175,3 +175,45 @@ def test_version_4_drops_the_rows_of_sources_deleted_before_it(control_url: str)
         db.runs.start(again.id, kind=RunKind.MANUAL)
         db.sources.delete("new")  # with its history
         assert [run.id for run in db.runs.recent()] == ["mine"]
+
+
+def test_users_and_tokens_made_before_roles_become_admin_after_the_upgrade(
+    control_url: str,
+) -> None:
+    """A web schema at version 1 (users and tokens without roles): version 3 adds the roles,
+    existing users become admins, their tokens act as their user, and notifications exist."""
+    load_settings().ensure_home()
+    engine = create_control_engine(url=control_url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, username VARCHAR(64) NOT NULL "
+                "UNIQUE, password_hash VARCHAR(300) NOT NULL, created_at TIMESTAMP NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, name VARCHAR(64) NOT NULL, "
+                "token_sha256 VARCHAR(64) NOT NULL UNIQUE, username VARCHAR(64) NOT NULL, "
+                "created_at TIMESTAMP NOT NULL, last_used_at TIMESTAMP)"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO users VALUES (1, 'old', 'scrypt$x', :now)"), {"now": now})
+        conn.execute(
+            sa.text("INSERT INTO api_tokens VALUES (1, 't', 'abc', 'old', :now, NULL)"),
+            {"now": now},
+        )
+        WEB_SCHEMA_VERSION.create(conn)
+        for version in (1,):  # users and tokens: the web schema before sessions and roles
+            conn.execute(
+                WEB_SCHEMA_VERSION.insert().values(version=version, applied_at=datetime.now(UTC))
+            )
+    engine.dispose()
+
+    with open_control_db(url=control_url) as db:
+        assert db.users.role("old") == "admin"
+        use = db.api_tokens.use("abc")
+        assert use is not None and (use.username, use.role) == ("old", None)
+        assert db.notifications.channels() == []
+        assert _columns(db.engine)["users"] >= {"role", "disabled_at"}

@@ -59,7 +59,10 @@ def test_no_credentials_no_access(client: TestClient) -> None:
 
 
 def test_api_token_works_and_needs_no_csrf(client: TestClient, api_token: str) -> None:
-    assert client.get("/api/me", headers=_auth(api_token)).json() == {"username": ADMIN}
+    assert client.get("/api/me", headers=_auth(api_token)).json() == {
+        "username": ADMIN,
+        "role": "admin",
+    }
     response = client.post(
         "/api/validate-selection",
         headers=_auth(api_token),
@@ -84,7 +87,7 @@ def test_deleted_token_is_refused(client: TestClient, api_token: str, web_store:
 
 def test_session_api_calls_need_the_csrf_header(browser: Browser) -> None:
     client = browser.client
-    assert client.get("/api/me").json() == {"username": ADMIN}
+    assert client.get("/api/me").json() == {"username": ADMIN, "role": "admin"}
     body = {"dataset": "campaigns", "attributes": ["ID"]}
     refused = client.post("/api/validate-selection", json=body)
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]

@@ -36,7 +36,7 @@ def _authenticates(username: str, password: str) -> bool:
 
 def test_users_create_then_new_password_then_log_in() -> None:
     code, out = _invoke("users", "create", "alice", "--password-stdin", stdin="first-secret\n")
-    assert (code, out.strip()) == (0, "created user alice")
+    assert (code, out.strip()) == (0, "created user alice (admin)")
     code, out = _invoke("users", "create", "alice", "--password-stdin", stdin="second-secret\n")
     assert (code, out.strip()) == (0, "new password set for alice")
     assert _authenticates("alice", "second-secret") and not _authenticates("alice", "first-secret")
@@ -65,12 +65,15 @@ def test_tokens_create_list_use_delete() -> None:
     assert token.startswith("pinads_")
     code, out = _invoke("tokens", "list")
     lines = out.strip().splitlines()
-    assert lines[0] == "id\tname\tuser\tcreated\tlast used"
+    assert lines[0] == "id\tname\tuser\trole\tcreated\texpires\tlast used"
     assert lines[1].startswith("1\tairflow\tadmin\t") and lines[1].endswith("never used")
     assert token not in out  # only its hash is stored
     with TestClient(create_app(load_settings())) as client:
         headers = {"Authorization": f"Bearer {token}"}
-        assert client.get("/api/me", headers=headers).json() == {"username": "admin"}
+        assert client.get("/api/me", headers=headers).json() == {
+            "username": "admin",
+            "role": "admin",
+        }
         code, out = _invoke("tokens", "delete", "1")
         assert (code, out.strip()) == (0, "deleted API token 1")
         assert client.get("/api/me", headers=headers).status_code == 401

@@ -16,9 +16,11 @@ from starlette.routing import Mount
 from pinads.settings import AppSettings
 from pinads.web import (
     api,
+    api_notify,
     create_app,
     metrics,
     pages_account,
+    pages_admin,
     pages_auth,
     pages_login,
     pages_sources,
@@ -28,14 +30,22 @@ from pinads.web import (
 from .conftest import Browser
 
 _CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
-_PARAMS = {"name": "shop", "ref": "demo", "authorizer_id": "1", "job_id": "x"}
+_PARAMS = {
+    "name": "shop",
+    "ref": "demo",
+    "authorizer_id": "1",
+    "job_id": "x",
+    "username": "nobody",
+}
 _PUBLIC = {"/login", "/api/health"}
 
 
 # The routers the app includes (FastAPI keeps included routers behind a private wrapper).
 ROUTERS = (
     api.router,
+    api_notify.router,
     metrics.router,
+    pages_admin.router,
     pages_auth.router,
     pages_account.router,
     pages_login.router,

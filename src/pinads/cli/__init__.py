@@ -47,6 +47,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "singer_cmd",
     "doctor_cmd",
     "worker_cmd",
+    "notify_cmd",
+    "users_cmd",
 )
 
 _state = {"debug": False}

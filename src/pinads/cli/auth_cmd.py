@@ -14,8 +14,11 @@ from rich.markup import escape
 from pinads.api import PRODUCTION_API_URL
 from pinads.auth import AuthorizerService
 from pinads.cli import auth_consent as consent
+from pinads.cli.audit_trail import record_cli
 from pinads.cli.auth_consent import NoBrowser, RedirectUri, RefreshToken, Timeout
 from pinads.cli.auth_views import authorizer_table, authorizers_table, checks_table, out, summary
+from pinads.runner.alerts import watch_authorizers
+from pinads.settings import load_settings
 
 __all__ = ["register"]
 
@@ -76,6 +79,7 @@ def add(  # noqa: PLR0917 - one parameter per Typer option
                 label=label,
                 rate_tier=rate_tier,
             )
+    record_cli("authorizer.add", authorizer.label, id=authorizer.id)
     out.print(summary("added", authorizer))
 
 
@@ -100,7 +104,9 @@ def show(ref: LabelArg) -> None:
 def rename(ref: LabelArg, new_label: Annotated[str, typer.Argument(help="The new label.")]) -> None:
     """Give an authorizer a new label (sources that name the old one follow)."""
     with AuthorizerService() as service:
+        old = service.get(ref).label
         renamed = service.rename(ref, new_label)
+    record_cli("authorizer.rename", renamed.label, **{"from": old})
     out.print(f"renamed authorizer {renamed.id} to [bold]{escape(renamed.label)}[/]")
 
 
@@ -111,6 +117,7 @@ def set_tier(
     """Set the app's access tier, which sets how fast pinads may call Pinterest."""
     with AuthorizerService() as service:
         changed = service.set_rate_tier(ref, tier)
+    record_cli("authorizer.tier", changed.label, tier=changed.rate_tier)
     out.print(
         f"authorizer [bold]{escape(changed.label)}[/] now uses the {changed.rate_tier} tier's "
         "rate limits (from its next run)"
@@ -148,6 +155,7 @@ def reauthorize(  # noqa: PLR0917 - one parameter per Typer option
             client_secret=client_secret,
             scopes=consent.scopes(scopes) if scopes else None,
         )
+    record_cli("authorizer.reauthorize", authorizer.label)
     out.print(summary("re-authorized", authorizer))
 
 
@@ -157,6 +165,10 @@ def revoke(ref: LabelArg, yes: Yes = False) -> None:
         typer.confirm(f"Revoke the tokens of authorizer {ref}?", abort=True)
     with AuthorizerService() as service:
         result = service.revoke(ref)
+    record_cli(
+        "authorizer.revoke", result.authorizer.label, at_pinterest=result.revoked_at_pinterest
+    )
+    watch_authorizers(load_settings())  # the revocation's alert, to the channels that want it
     out.print(f"authorizer [bold]{escape(result.authorizer.label)}[/]: {escape(result.detail)}")
 
 
@@ -167,6 +179,7 @@ def delete(ref: LabelArg, yes: Yes = False) -> None:
     with AuthorizerService() as service:
         authorizer = service.get(ref)
         service.delete(authorizer)
+    record_cli("authorizer.delete", authorizer.label)
     out.print(f"deleted authorizer [bold]{escape(authorizer.label)}[/] (id {authorizer.id})")
 
 

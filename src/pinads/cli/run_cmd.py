@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from pinads.catalog import get_dataset
+from pinads.cli.audit_trail import record_cli
 from pinads.cli.sources_cmd import _read_file, preview_table
 from pinads.errors import AccessDeniedError, ConfigError
 from pinads.extract.plan import Plan, StepKind, earliest_day
@@ -202,6 +203,10 @@ def _run(
     backfill_from: date | None,
     restart: bool = False,
 ) -> None:
+    if backfill_from is not None:
+        record_cli("backfill.start", name, start=backfill_from, restart=restart)
+    else:
+        record_cli("run.start", name, kind=kind.value)
     bar = _Bar(kind=kind)
     try:
         if backfill_from is not None:

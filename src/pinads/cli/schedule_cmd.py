@@ -20,6 +20,7 @@ from rich.markup import escape
 from pinads.cli.logs import formatter
 from pinads.errors import PinadsError, StateError
 from pinads.runner import RunResult, SourceStore, service
+from pinads.runner.alerts import watch_authorizers
 from pinads.runner.run import new_run_id
 from pinads.runner.service import ClientOpener
 from pinads.schedule import (
@@ -241,7 +242,10 @@ def run_scheduler(
         with LeaseKeeper(store.db.schedule, ttl=lease_ttl) as lease:
 
             def candidates() -> list[DueCandidate]:
-                return load_candidates(settings) if lease.leading else []
+                if not lease.leading:
+                    return []
+                watch_authorizers(settings)  # the leader alerts on dead or expiring ones
+                return load_candidates(settings)
 
             return serve(
                 candidates,
@@ -332,6 +336,7 @@ def run_due_command(
         _out.print(_next_text(candidates, now))
         return
     with _log_to_stderr():
+        watch_authorizers(settings)
         outcomes = run_due_once(
             candidates, now=now, run=scheduled_runner(settings), max_workers=workers
         )

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pinads.catalog import get_dataset
+from pinads.cli.audit_trail import record_cli
 from pinads.cli.schedule_cmd import due_text, source_candidate
 from pinads.errors import ConfigError
 from pinads.runner import service
@@ -102,6 +103,7 @@ def _create(file: Path | None, *, replace: bool) -> None:
         if not typer.confirm("Save the source?", default=result.has_data):
             raise typer.Exit(1)
     config = service.create_source(document, replace=replace)
+    record_cli("source.update" if replace else "source.create", config.name)
     _out().print(
         f"saved source [bold]{config.name}[/] ({config.dataset}); "
         f"run it with `pinads run {config.name}`"
@@ -118,9 +120,11 @@ def _edit(name: str, file: Path, *, rebuild: bool) -> None:
         # Imported here: run_cmd imports this module (the file reader, the preview table).
         from pinads.cli.run_cmd import rebuild_with_progress
 
+        record_cli("source.rebuild", name)
         rebuild_with_progress({**document, "name": name})
         return
     service.update_source({**document, "name": name})
+    record_cli("source.update", name)
     _out().print(f"updated source [bold]{name}[/]")
 
 
@@ -220,4 +224,5 @@ def register(app: typer.Typer) -> None:
         if not yes and not typer.confirm(f"Delete source {name}?", default=False):
             raise typer.Exit(1)
         service.delete_source(name)
+        record_cli("source.delete", name)
         _out().print(f"deleted source {name} (its table is kept)")

@@ -11,10 +11,12 @@ from pinads.notify.channels import (
 from pinads.notify.dispatch import Delivery, deliver
 from pinads.notify.email import EmailConfig, SmtpSecurity
 from pinads.notify.events import Event, EventKind
+from pinads.notify.service import KEEP_SECRET, Notifications
 from pinads.notify.webhook import SIGNATURE_HEADER, WebhookConfig, signature
 
 __all__ = [
     "ALERT_KINDS",
+    "KEEP_SECRET",
     "SIGNATURE_HEADER",
     "Channel",
     "ChannelKind",
@@ -23,6 +25,7 @@ __all__ = [
     "EmailSettings",
     "Event",
     "EventKind",
+    "Notifications",
     "SmtpSecurity",
     "WebhookConfig",
     "WebhookSettings",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
-from pinads.errors import ExtractError
+from pinads.errors import NoDataError
 from pinads.extract.engine import DEFAULT_WORKERS, ExtractJob, StepStream, run_steps
 from pinads.extract.plan import PlanStep, StepKind
 from pinads.load.spec import CheckedTables, Destination
@@ -148,7 +148,7 @@ def execute_run(
     before_step: Callable[[], None] | None = None,
 ) -> RunProgress:
     """Run every step of the plan (skipping checkpointed ones when `resume`); return the final
-    counters. Raises ExtractError "No data retrieved" unless the source allows empty data."""
+    counters. Raises NoDataError ("No data retrieved") unless the source allows empty data."""
     config = prepared.config
     mode = config.write_mode
     table = prepared.table
@@ -195,7 +195,7 @@ def execute_run(
     # the table.
     if state.rows_retrieved == 0 and not config.allow_empty and not done:
         today = (extracted_at or datetime.now(UTC)).date()
-        raise ExtractError(no_data_message(prepared, client, today=today))
+        raise NoDataError(no_data_message(prepared, client, today=today))
     if mode is WriteMode.REPLACE:
         destination.finish_replace(table)
     return state

@@ -13,10 +13,11 @@ from pydantic import SecretStr
 
 from pinads.api.client import PinterestClient
 from pinads.catalog import Problem, get_dataset
-from pinads.errors import AuthError, ConfigError
+from pinads.errors import AuthError, ConfigError, PinadsError, StateError
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.load.spec import CheckedTables
+from pinads.runner.alerts import announce_run
 from pinads.runner.core import ProgressCallback, RunResult
 from pinads.runner.preview import PreviewResult, preview_source, refuse_before_calls
 from pinads.runner.rebuild import check_rebuildable, rebuild_period
@@ -341,22 +342,30 @@ def run(
     store = SourceStore(settings)
     try:
         config = store.get(name)
-        destination_url = store.destination_url(name)
-        _refuse_unrunnable(config, destination_url, settings)
-        return _run_config(
-            store,
-            config,
-            destination_url=destination_url,
-            settings=settings,
-            opener=opener,
-            kind=kind,
-            period=period,
-            today=today,
-            progress=progress,
-            on_plan=on_plan,
-            restart=restart,
-            run_id=run_id,
-        )
+        try:
+            destination_url = store.destination_url(name)
+            _refuse_unrunnable(config, destination_url, settings)
+            result = _run_config(
+                store,
+                config,
+                destination_url=destination_url,
+                settings=settings,
+                opener=opener,
+                kind=kind,
+                period=period,
+                today=today,
+                progress=progress,
+                on_plan=on_plan,
+                restart=restart,
+                run_id=run_id,
+            )
+        except StateError:
+            raise  # not run (another run holds the source) or cut short: not a failure
+        except PinadsError as exc:
+            announce_run(settings, source=name, authorizer=config.authorizer, error=exc)
+            raise
+        announce_run(settings, source=name, authorizer=config.authorizer, result=result)
+        return result
     finally:
         store.close()
 

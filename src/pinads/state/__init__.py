@@ -6,7 +6,7 @@ SQLite in PINADS_HOME by default, any SQLAlchemy URL (PostgreSQL) via PINADS_DAT
 the schema is versioned and migrated on open.
 """
 
-from pinads.state.api_tokens import ApiTokenInfo, ApiTokenRepository
+from pinads.state.api_tokens import ApiTokenInfo, ApiTokenRepository, TokenUse
 from pinads.state.audit import AuditEntry, AuditRepository
 from pinads.state.authorizers import AuthorizerRepository
 from pinads.state.control import ControlDB, open_control_db
@@ -15,6 +15,7 @@ from pinads.state.db import DatabaseError, create_control_engine, redacted_url
 from pinads.state.heartbeat import RunLockHeartbeat
 from pinads.state.login_failures import LoginFailureRepository
 from pinads.state.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
+from pinads.state.notifications import ChannelRecord, NotificationRepository
 from pinads.state.plans import PlanRepository
 from pinads.state.records import (
     AuthorizerRecord,
@@ -36,7 +37,7 @@ from pinads.state.scheduling import (
 )
 from pinads.state.secretbox import SecretBox, load_or_create_key_file
 from pinads.state.sources import SourceRepository
-from pinads.state.users import UserRepository
+from pinads.state.users import UserInfo, UserRepository
 from pinads.state.web_sessions import (
     ActiveSession,
     Clock,
@@ -58,6 +59,7 @@ __all__ = [
     "AuthorizerRecord",
     "AuthorizerRepository",
     "BackfillBatch",
+    "ChannelRecord",
     "Clock",
     "ControlDB",
     "ControlFile",
@@ -65,6 +67,7 @@ __all__ = [
     "LeaseKeeper",
     "LoginFailureRepository",
     "NewAuthorizer",
+    "NotificationRepository",
     "PlanRepository",
     "RunLock",
     "RunLockHeartbeat",
@@ -77,6 +80,8 @@ __all__ = [
     "SourceRepository",
     "StoredPlan",
     "StoredTokens",
+    "TokenUse",
+    "UserInfo",
     "UserRepository",
     "WebSessionRepository",
     "create_control_engine",

@@ -14,6 +14,7 @@ from pinads.state.authorizers import AuthorizerRepository
 from pinads.state.db import create_control_engine
 from pinads.state.login_failures import LoginFailureRepository
 from pinads.state.migrations import migrate
+from pinads.state.notifications import NotificationRepository
 from pinads.state.plans import PlanRepository
 from pinads.state.runs import RunRepository
 from pinads.state.scheduling import ScheduleRepository
@@ -43,6 +44,7 @@ class ControlDB:
         self.api_tokens = ApiTokenRepository(engine)
         self.login_failures = LoginFailureRepository(engine)
         self.audit = AuditRepository(engine)
+        self.notifications = NotificationRepository(engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -15,6 +15,8 @@ __all__ = [
     "BACKFILL_PROGRESS",
     "LOGIN_FAILURES",
     "METADATA",
+    "NOTIFICATIONS_SENT",
+    "NOTIFICATION_CHANNELS",
     "RUNS",
     "RUN_LOCKS",
     "RUN_PLANS",
@@ -195,6 +197,9 @@ USERS = sa.Table(
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(300), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # admin, editor, viewer or authorizer (pinads.web.roles); users made before roles: admin.
+    sa.Column("role", sa.String(16), nullable=False, server_default="admin"),
+    sa.Column("disabled_at", UTCDateTime),
 )
 API_TOKENS = sa.Table(
     "api_tokens",
@@ -205,6 +210,9 @@ API_TOKENS = sa.Table(
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_used_at", UTCDateTime),
+    # The token's role (never more than its user's); null: its user's role.
+    sa.Column("role", sa.String(16)),
+    sa.Column("expires_at", UTCDateTime),
 )
 WEB_SESSIONS = sa.Table(
     "web_sessions",
@@ -239,4 +247,30 @@ AUDIT_LOG = sa.Table(
     sa.Column("target", sa.String(255)),
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("address", sa.String(64)),
+)
+
+NOTIFICATION_CHANNELS = sa.Table(
+    "notification_channels",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    # A channel for one source goes with it; null: every source.
+    sa.Column(
+        "source_id",
+        sa.Integer,
+        sa.ForeignKey("sources.id", name="fk_notification_channels_source", ondelete="CASCADE"),
+    ),
+    sa.Column("events", sa.String(200), nullable=False),  # comma-separated event kinds
+    sa.Column("settings", sa.JSON, nullable=False),  # pinads.notify's settings, no secret
+    # Fernet ciphertext of the webhook signing secret or SMTP password (SecretBox).
+    sa.Column("secret_enc", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+# Alerts already sent (an expiring token is seen at every scheduler check): sent once.
+NOTIFICATIONS_SENT = sa.Table(
+    "notifications_sent",
+    METADATA,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
 )

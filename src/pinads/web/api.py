@@ -22,11 +22,12 @@ from pinads.catalog import (
 from pinads.errors import ConfigError
 from pinads.runner import PreviewResult, RunRecord
 from pinads.runner import service as runs
+from pinads.runner.alerts import watch_authorizers
 from pinads.values import DateRange
+from pinads.web.access import api_access, caller_of
 from pinads.web.audit import MAX_PAGE, AuditPage
 from pinads.web.common import audit, context_of
 from pinads.web.jobs import JobView
-from pinads.web.security import api_user
 from pinads.web.views import (
     SourceView,
     match_reason,
@@ -39,13 +40,14 @@ from pinads.web.views import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", dependencies=[Depends(api_user)])
+router = APIRouter(prefix="/api", dependencies=[Depends(api_access)])
 _MAX_NAME = 200
 
 
 class Me(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     username: str
+    role: str
 
 
 class NewAuthorizerBody(BaseModel):
@@ -138,9 +140,11 @@ def audit_log(
 
 
 @router.get("/me", tags=["meta"])
-def me(user: str = Depends(api_user)) -> Me:
-    """Who the credentials belong to."""
-    return Me(username=user)
+def me(request: Request) -> Me:
+    """Who the credentials belong to, and the role they act with."""
+    caller = caller_of(request)
+    assert caller is not None  # the router's access check found it
+    return Me(username=caller.username, role=caller.role.value)
 
 
 # -- authorizers ------------------------------------------------------------------------------
@@ -207,6 +211,7 @@ def revoke_authorizer(request: Request, ref: str) -> RevokeResult:
         result = service.revoke(authorizer_id)
         label = service.get(authorizer_id).label
     _audit(request, "authorizer.revoke", label, at_pinterest=result.revoked_at_pinterest)
+    watch_authorizers(context_of(request).settings)
     return result
 
 

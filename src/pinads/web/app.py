@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,18 +24,20 @@ from pinads.state import Clock, open_control_db
 from pinads.state.db import utc_now
 from pinads.web import (
     api,
+    api_notify,
     metrics,
     pages_account,
+    pages_admin,
     pages_auth,
     pages_login,
     pages_sources,
     wizard,
 )
+from pinads.web.access import Caller, api_access, page_access
 from pinads.web.common import (
     LoginRequiredError,
     for_web,
     login_redirect,
-    page_user,
     redirect,
     render,
     status_for,
@@ -44,7 +46,6 @@ from pinads.web.context import WebContext
 from pinads.web.headers import SecurityHeadersMiddleware, security_headers
 from pinads.web.limits import BodyLimitMiddleware
 from pinads.web.policy import WebPolicy, load_web_policy
-from pinads.web.security import api_user
 from pinads.web.session_layer import (
     SESSION_COOKIE,
     ServerSessionMiddleware,
@@ -117,11 +118,16 @@ def create_app(
     app.include_router(pages_login.router)
     _install_api_docs(app)
     app.include_router(api.router)
+    app.include_router(api_notify.router)
     app.include_router(metrics.router)
-    app.include_router(pages_auth.router)
-    app.include_router(pages_account.router)
-    app.include_router(wizard.router)  # before /sources/{name}, which would take /sources/new
-    app.include_router(pages_sources.router)
+    # Every page router passes the role check of `roles.POLICY` first.
+    pages = [Depends(page_access)]
+    app.include_router(pages_auth.router, dependencies=pages)
+    app.include_router(pages_account.router, dependencies=pages)
+    app.include_router(pages_admin.router, dependencies=pages)
+    # The wizard before /sources/{name}, which would take /sources/new.
+    app.include_router(wizard.router, dependencies=pages)
+    app.include_router(pages_sources.router, dependencies=pages)
     app.router.add_event_handler("shutdown", app.state.web.close)
     return app
 
@@ -249,9 +255,9 @@ def _operations(document: dict[str, Any]) -> list[dict[str, str]]:
 
 def _install_api_docs(app: FastAPI) -> None:
     @app.get("/api/openapi.json", include_in_schema=False)
-    def openapi_document(user: str = Depends(api_user)) -> JSONResponse:
+    def openapi_document(caller: Annotated[Caller, Depends(api_access)]) -> JSONResponse:
         return JSONResponse(app.openapi())
 
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs(request: Request, user: str = Depends(page_user)) -> Response:
+    def api_docs(request: Request, caller: Annotated[Caller, Depends(page_access)]) -> Response:
         return render(request, "api_docs.html", operations=_operations(app.openapi()))

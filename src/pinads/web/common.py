@@ -22,7 +22,9 @@ from pinads.errors import (
     PinadsError,
     StateError,
 )
+from pinads.web.access import caller_of
 from pinads.web.context import WebContext
+from pinads.web.roles import GRANTS
 from pinads.web.security import CSRF_FIELD, check_csrf_value, csrf_token, session_user
 from pinads.web.session_layer import client_address
 
@@ -159,6 +161,15 @@ def login_redirect(next_url: str) -> RedirectResponse:
     return redirect(f"/login?next={quote(next_url, safe='/')}")
 
 
+def _permissions(request: Request) -> frozenset[str]:
+    caller = caller_of(request)
+    if caller is not None:
+        return frozenset(p.value for p in caller.permissions)
+    user = session_user(request)  # a page outside the checked routers (an error page)
+    role = context_of(request).users.role(user) if user else None
+    return frozenset(p.value for p in GRANTS[role]) if role is not None else frozenset()
+
+
 def render(request: Request, name: str, *, status_code: int = 200, **values: Any) -> Response:
     messages = request.session.pop("flash", [])
     return TEMPLATES.TemplateResponse(
@@ -166,6 +177,8 @@ def render(request: Request, name: str, *, status_code: int = 200, **values: Any
         name,
         {
             "user": session_user(request),
+            # What the caller may do (the menu shows only that): see pinads.web.roles.
+            "can": _permissions(request),
             "csrf": csrf_token(request),
             "csrf_field": CSRF_FIELD,
             "messages": messages,

@@ -31,8 +31,9 @@ from prometheus_client.registry import Collector
 
 from pinads.state import open_control_db
 from pinads.state.schema import AUTHORIZERS, RUNS, SOURCES
+from pinads.web.access import api_access
 from pinads.web.common import context_of
-from pinads.web.security import api_user, bearer_token
+from pinads.web.security import bearer_token
 
 __all__ = ["DURATION_BUCKETS_SECONDS", "ControlDbCollector", "router"]
 
@@ -159,7 +160,7 @@ def _refusal(request: Request) -> Response | None:
     ):
         return None
     try:
-        api_user(request)
+        api_access(request)
     except HTTPException as exc:
         detail = str(exc.detail)
         if exc.status_code == 401:

@@ -8,12 +8,14 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from pinads.api import PRODUCTION_API_URL
 from pinads.auth import DEFAULT_SCOPES, REFRESH_WARNING, Authorizer, CodeFlowOptions
 from pinads.errors import ConfigError, PinadsError, redact
+from pinads.runner.alerts import watch_authorizers
 from pinads.web.common import (
     audit,
     checked_form,
@@ -281,6 +283,7 @@ async def revoke(request: Request, authorizer_id: int, user: str = Depends(page_
         result = service.revoke(authorizer_id)
         label = service.get(authorizer_id).label
     audit(request, user, "authorizer.revoke", label, at_pinterest=result.revoked_at_pinterest)
+    await run_in_threadpool(watch_authorizers, context_of(request).settings)
     where = "at Pinterest and here" if result.revoked_at_pinterest else "here"
     flash(request, f"Revoked {where} ({result.detail}).", kind="success")
     return redirect(f"/authorizers/{authorizer_id}")

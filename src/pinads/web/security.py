@@ -7,12 +7,14 @@ import secrets
 from fastapi import HTTPException, Request
 
 from pinads.web.context import WebContext
+from pinads.web.roles import Role
 from pinads.web.session_layer import client_address, session_user
 from pinads.web.throttle import minutes, token_counter
 
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "api_credentials",
     "api_user",
     "bearer_token",
     "check_csrf_value",
@@ -48,8 +50,9 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if kind.lower() == "bearer" and value.strip() else None
 
 
-def _token_user(request: Request, token: str) -> str:
-    """The token's user; 429 once an address has sent too many invalid tokens."""
+def _token_user(request: Request, token: str) -> tuple[str, Role | None]:
+    """The token's user and own role; 429 once an address has sent too many invalid tokens.
+    An expired token, or one of a disabled or deleted user, is invalid."""
     ctx: WebContext = request.app.state.web
     counter = token_counter(ctx.policy, client_address(request))
     wait = ctx.throttle.retry_after([counter])
@@ -60,20 +63,26 @@ def _token_user(request: Request, token: str) -> str:
             f"{minutes(wait)}, with a token from `pinads tokens list`",
             headers={"Retry-After": str(wait)},
         )
-    user = ctx.users.user_for_token(token)
-    if user is None:
+    use = ctx.users.token_use(token)
+    if use is None or ctx.users.role(use[0]) is None:
         ctx.throttle.record_failure([counter])
-        raise HTTPException(status_code=401, detail="invalid API token")
-    return user
+        raise HTTPException(status_code=401, detail="invalid or expired API token")
+    return use
+
+
+def api_credentials(request: Request) -> tuple[str, Role | None]:
+    """The API caller and its token's role (None: a session, or a token with its user's
+    role): an API token (no CSRF needed: browsers never send it by themselves) or the
+    session cookie plus the X-CSRF-Token header on state-changing methods."""
+    token = bearer_token(request)
+    found = (_session_caller(request), None) if token is None else _token_user(request, token)
+    request.state.api_user = found[0]  # the actor of what the call changes (audit log)
+    return found
 
 
 def api_user(request: Request) -> str:
-    """The API caller: an API token (no CSRF needed: browsers never send it by themselves) or
-    the session cookie plus the X-CSRF-Token header on state-changing methods."""
-    token = bearer_token(request)
-    user = _session_caller(request) if token is None else _token_user(request, token)
-    request.state.api_user = user  # the actor of what the call changes (audit log)
-    return user
+    """The API caller's user name (see `api_credentials`)."""
+    return api_credentials(request)[0]
 
 
 def _session_caller(request: Request) -> str:
