@@ -26,6 +26,7 @@ from pinads.load.duckdb_file import open_failure as _open_failure
 from pinads.load.duckdb_tables import REGISTRY_DDL, DuckDBCatalog
 from pinads.load.ownership import (
     Ownership,
+    check_grain,
     claim_table,
     forget_table,
     ownership,
@@ -392,10 +393,11 @@ class DuckDBDestination:
         catalog = self._catalog(conn)
         wanted = [(c.name, duckdb_type(c.arrow_type, column=c.name)) for c in table.columns]
         name = quote_ident(table.name)
-        if not claim_table(catalog, table.name):  # refuses a table pinads did not create
+        # Refuses a table pinads did not create, or created for rows of another grain.
+        if not claim_table(catalog, table.name, grain=table.grain):
             cols = [f"{quote_ident(n)} {t}" for n, t in wanted]
             _exec(conn, f"CREATE TABLE {name} ({', '.join(cols)})")
-            register_table(catalog, table.name)
+            register_table(catalog, table.name, grain=table.grain)
             return False
         existing = self._table_columns(table.name, conn=conn)
         for col_name, sql_type in wanted:
@@ -447,15 +449,18 @@ class DuckDBDestination:
     def _catalog(self, conn: duckdb.DuckDBPyConnection) -> DuckDBCatalog:
         return DuckDBCatalog(conn, path=self.path, checkpoints=CHECKPOINT_TABLE)
 
-    def check_table(self, table_name: str) -> None:
+    def check_table(self, table_name: str, *, grain: str | None = None) -> None:
         """ConfigError if table `table_name` (or its replace shadow) exists and pinads did not
-        create it: called before a run spends API calls on rows it could not write."""
+        create it, or (with `grain`) created it for rows of another grain: called before a run
+        spends API calls on rows it could not write."""
         with self._transaction() as conn:
             catalog = self._catalog(conn)
             for name in (table_name, shadow_name(table_name)):
                 state = ownership(catalog, name)
                 if state in (Ownership.FOREIGN, Ownership.REPLACED):
                     raise refusal(catalog, name, state)
+            if grain is not None and ownership(catalog, table_name) is Ownership.OWNED:
+                check_grain(catalog, table_name, grain)
 
     def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
         with self._transaction() as conn:

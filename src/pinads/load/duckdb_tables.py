@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} (
     source_name VARCHAR NOT NULL,
     table_id VARCHAR NOT NULL,
     created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()
-)"""
+);
+ALTER TABLE {REGISTRY_TABLE} ADD COLUMN IF NOT EXISTS grain VARCHAR"""
 
 _HERE = "database_name = current_database() AND schema_name = current_schema()"
 
@@ -60,12 +61,20 @@ class DuckDBCatalog:
         rows = self._rows(f"SELECT table_id FROM {REGISTRY_TABLE} WHERE table_name = ?", [name])
         return str(rows[0][0]) if rows else None
 
-    def register(self, name: str, *, source: str, table_id: str) -> None:
+    def register(self, name: str, *, source: str, table_id: str, grain: str | None) -> None:
         self.unregister(name)
         self._rows(
-            f"INSERT INTO {REGISTRY_TABLE} (table_name, source_name, table_id) VALUES (?, ?, ?)",
-            [name, source, table_id],
+            f"INSERT INTO {REGISTRY_TABLE} (table_name, source_name, table_id, grain) "
+            "VALUES (?, ?, ?, ?)",
+            [name, source, table_id, grain],
         )
+
+    def registered_grain(self, name: str) -> str | None:
+        rows = self._rows(f"SELECT grain FROM {REGISTRY_TABLE} WHERE table_name = ?", [name])
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def set_grain(self, name: str, grain: str | None) -> None:
+        self._rows(f"UPDATE {REGISTRY_TABLE} SET grain = ? WHERE table_name = ?", [grain, name])
 
     def unregister(self, name: str) -> None:
         self._rows(f"DELETE FROM {REGISTRY_TABLE} WHERE table_name = ?", [name])

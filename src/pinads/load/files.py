@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,6 +49,7 @@ from pinads.load.files_io import (
 )
 from pinads.load.files_manifest import MANIFEST_NAME, Manifest
 from pinads.load.files_write import PartitionWrite
+from pinads.load.ownership import GrainMismatchError, grain_difference
 from pinads.values import TableSpec, WriteMode, shadow_name
 
 __all__ = ["FilesDestination"]
@@ -116,6 +118,8 @@ class FilesDestination:
                     )
                 manifest = Manifest.new(table, self.format)
             manifest.delete_obsolete(dataset)  # a crash came between a commit and its deletes
+            if mode is not WriteMode.REPLACE:
+                manifest = _same_grain(manifest, table, where=self.root)
             if mode is WriteMode.APPEND and step_id in manifest.steps.get(scope, {}):
                 return 0
             manifest = manifest.evolved(table)
@@ -161,13 +165,17 @@ class FilesDestination:
 
     # -- ownership: a dataset is pinads' when its directory holds pinads' manifest -------------
 
-    def check_table(self, table_name: str) -> None:
+    def check_table(self, table_name: str, *, grain: str | None = None) -> None:
         """ConfigError if the directory of table `table_name` (or of its replace shadow) holds
-        files and no pinads manifest: a run would write among someone else's files."""
+        files and no pinads manifest: a run would write among someone else's files; or (with
+        `grain`) if its manifest was made for rows of another grain."""
         with self._io(f"check table {table_name!r}"):
             self._recover(table_name)
             for name in (table_name, shadow_name(table_name)):
                 _refuse_foreign(self.root / name, table_name)
+            manifest = Manifest.load(self.root / table_name, self.format)
+            if grain is not None and manifest is not None:
+                _check_grain(manifest.grain, grain, table_name, where=self.root)
 
     def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
         """Nothing to reset: a dataset's checkpoints live in its manifest and go with it."""
@@ -269,6 +277,26 @@ class FilesDestination:
             )
             table = _read_all(files, manifest.schema, self.format)
             return table if table is not None else manifest.schema.empty_table()
+
+
+def _same_grain(manifest: Manifest, table: TableSpec, *, where: Path) -> Manifest:
+    """The manifest, with the table's grain if it had none; ConfigError if it has another."""
+    if table.grain is None:
+        return manifest
+    _check_grain(manifest.grain, table.grain, table.name, where=where)
+    return replace(manifest, grain=table.grain)
+
+
+def _check_grain(kept: str | None, grain: str, table_name: str, *, where: Path) -> None:
+    if kept is None or kept == grain:
+        return
+    raise GrainMismatchError(
+        f"table {table_name!r} under {where} holds rows of another grain than source "
+        f"{table_name!r} now reads ({grain_difference(kept, grain)}), and pinads will not mix "
+        f"them in one table; rebuild it with the new config (`pinads sources edit {table_name} "
+        "--file FILE --rebuild`, or write_mode: replace for one run) or give the source another "
+        "name (its table takes its name)"
+    )
 
 
 def _refuse_foreign(dataset: Path, table_name: str) -> None:

@@ -107,6 +107,7 @@ class Manifest:
     # Data files superseded by a committed step, not deleted yet (a crash came first): never
     # read, and deleted before the next step writes (a step may write a file of that name).
     obsolete: list[str] = field(default_factory=list)
+    grain: str | None = None  # TableSpec.grain of the rows (None: written before it was kept)
 
     @classmethod
     def new(cls, table: TableSpec, fmt: FileFormat) -> Manifest:
@@ -118,7 +119,11 @@ class Manifest:
             else None
         )
         return cls(
-            format=fmt, schema=_nullable(table.schema), partition_by=partition, key=table.key
+            format=fmt,
+            schema=_nullable(table.schema),
+            partition_by=partition,
+            key=table.key,
+            grain=table.grain,
         )
 
     @classmethod
@@ -145,6 +150,7 @@ class Manifest:
             steps=data.get("steps", {}),
             files={k: FileStats.from_json(v) for k, v in data.get("files", {}).items()},
             obsolete=[str(name) for name in data.get("obsolete", [])],
+            grain=data.get("grain"),
         )
 
     def save(self, dataset: Path) -> None:
@@ -160,6 +166,8 @@ class Manifest:
         }
         if self.obsolete:
             document["obsolete"] = sorted(self.obsolete)
+        if self.grain is not None:
+            document["grain"] = self.grain
         atomic_write_bytes(
             dataset / MANIFEST_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2)
         )

@@ -9,6 +9,11 @@ comment still carries the id: a table dropped and created again under the same n
 else is not. Tables of earlier pinads versions, which had no registry, are adopted when pinads'
 own checkpoints for them exist (pinads wrote them), never because their columns look right.
 
+The registry row also keeps the table's grain (`TableSpec.grain`: level, granularity, key,
+attribution settings), so a source deleted and created again under the same name with another
+grain is refused instead of mixing rows of two meanings in one table (`check_grain`). A row
+without one (written before grains were kept) takes the grain of the next write.
+
 Checkpoints belong to one table: when pinads creates a table, those left by an earlier table of
 that name (dropped since) are deleted with its registry row, so its steps run again. So are the
 checkpoints of a table emptied by hand (DELETE FROM, TRUNCATE): no rows left where its
@@ -21,21 +26,25 @@ File destinations mark a dataset with its manifest instead (see files.py).
 from __future__ import annotations
 
 import enum
+import json
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
 from pinads.errors import ConfigError
 from pinads.values import SHADOW_SUFFIX
 
 __all__ = [
     "REGISTRY_TABLE",
+    "GrainMismatchError",
     "Ownership",
     "TableCatalog",
+    "check_grain",
     "claim_table",
     "forget_table",
     "ownership",
     "register_table",
     "reset_if_missing",
+    "rows_moved",
     "table_moved",
 ]
 
@@ -57,8 +66,12 @@ class TableCatalog(Protocol):
 
     def registered_id(self, name: str) -> str | None: ...
 
-    def register(self, name: str, *, source: str, table_id: str) -> None:
+    def register(self, name: str, *, source: str, table_id: str, grain: str | None) -> None:
         """Replace the registry row of `name`."""
+
+    def registered_grain(self, name: str) -> str | None: ...
+
+    def set_grain(self, name: str, grain: str | None) -> None: ...
 
     def unregister(self, name: str) -> None: ...
 
@@ -77,6 +90,10 @@ class TableCatalog(Protocol):
     def delete_checkpoints(self, name: str) -> None: ...
 
     def is_empty(self, name: str) -> bool: ...
+
+
+class GrainMismatchError(ConfigError):
+    """pinads' table holds rows of another grain than the source now reads."""
 
 
 class Ownership(enum.Enum):
@@ -108,16 +125,61 @@ def ownership(catalog: TableCatalog, name: str) -> Ownership:
     return Ownership.FOREIGN
 
 
-def claim_table(catalog: TableCatalog, name: str) -> bool:
+def claim_table(catalog: TableCatalog, name: str, *, grain: str | None = None) -> bool:
     """Whether table `name` exists for pinads to write (adopting an earlier version's table);
-    ConfigError, naming the table and what to do, if it exists and is not pinads'."""
+    ConfigError, naming the table and what to do, if it exists and is not pinads', or (with
+    `grain`) holds rows of another grain."""
     state = ownership(catalog, name)
     if state is Ownership.ADOPTABLE:
-        _mark_table(catalog, name, uuid.uuid4().hex)
+        _mark_table(catalog, name, uuid.uuid4().hex, grain)
         return True
     if state in (Ownership.FOREIGN, Ownership.REPLACED):
         raise refusal(catalog, name, state)
+    if state is Ownership.OWNED and grain is not None:
+        check_grain(catalog, name, grain)
+        if catalog.registered_grain(name) is None:
+            catalog.set_grain(name, grain)
     return state is Ownership.OWNED
+
+
+def check_grain(catalog: TableCatalog, name: str, grain: str) -> None:
+    """ConfigError if pinads' table `name` was created for rows of another grain."""
+    kept = catalog.registered_grain(name)
+    if kept is None or kept == grain:
+        return
+    live = name.removesuffix(SHADOW_SUFFIX)
+    raise GrainMismatchError(
+        f"table {name!r} in {catalog.where} holds rows of another grain than source {live!r} "
+        f"now reads ({grain_difference(kept, grain)}), and pinads will not mix them in one "
+        f"table; rebuild it with the new config (`pinads sources edit {live} --file FILE "
+        "--rebuild`, or write_mode: replace for one run) or give the source another name (its "
+        "table takes its name)"
+    )
+
+
+def grain_difference(before: str, after: str) -> str:
+    """`field before -> after` for each field of two grains (JSON objects) that differs."""
+    old, new = _grain_fields(before), _grain_fields(after)
+    changed = [
+        f"{field} {_shown(old.get(field))} -> {_shown(new.get(field))}"
+        for field in sorted(old.keys() | new.keys())
+        if old.get(field) != new.get(field)
+    ]
+    return "; ".join(changed) or "grain changed"
+
+
+def _grain_fields(grain: str) -> dict[str, Any]:
+    try:
+        fields = json.loads(grain)
+    except ValueError:
+        return {"grain": grain}
+    return fields if isinstance(fields, dict) else {"grain": grain}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return "none" if value is None else str(value)
 
 
 def refusal(catalog: TableCatalog, name: str, state: Ownership) -> ConfigError:
@@ -140,16 +202,16 @@ def refusal(catalog: TableCatalog, name: str, state: Ownership) -> ConfigError:
     )
 
 
-def register_table(catalog: TableCatalog, name: str) -> None:
-    """Record a table pinads has just created; checkpoints left by a dropped table of that name
-    are deleted, so its steps run again."""
+def register_table(catalog: TableCatalog, name: str, *, grain: str | None = None) -> None:
+    """Record a table pinads has just created (for rows of `grain`); checkpoints left by a
+    dropped table of that name are deleted, so its steps run again."""
     catalog.delete_checkpoints(name)
-    _mark_table(catalog, name, uuid.uuid4().hex)
+    _mark_table(catalog, name, uuid.uuid4().hex, grain)
 
 
-def _mark_table(catalog: TableCatalog, name: str, table_id: str) -> None:
+def _mark_table(catalog: TableCatalog, name: str, table_id: str, grain: str | None) -> None:
     source = name.removesuffix(SHADOW_SUFFIX)
-    catalog.register(name, source=source, table_id=table_id)
+    catalog.register(name, source=source, table_id=table_id, grain=grain)
     catalog.set_comment(
         name,
         f"{mark(table_id)} loaded by pinads from source {source}; keep this mark or pinads "
@@ -158,8 +220,16 @@ def _mark_table(catalog: TableCatalog, name: str, table_id: str) -> None:
 
 
 def table_moved(catalog: TableCatalog, old: str, new: str) -> None:
-    """`old` was renamed to `new` (a replace run's shadow swapped in): its id goes with it."""
+    """`old` was renamed to `new` (a replace run's shadow swapped in): its id and grain go
+    with it."""
     catalog.rename_registration(old, new)
+
+
+def rows_moved(catalog: TableCatalog, shadow: str, live: str) -> None:
+    """A replace run's rows were moved from `shadow` into `live` (kept for its views and
+    grants): `live` now holds rows of the shadow's grain."""
+    catalog.set_grain(live, catalog.registered_grain(shadow))
+    catalog.unregister(shadow)
 
 
 def forget_table(catalog: TableCatalog, name: str) -> None:

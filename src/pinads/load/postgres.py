@@ -15,12 +15,14 @@ from pinads.errors import LoadError
 from pinads.load.conform import collect_step
 from pinads.load.ownership import (
     Ownership,
+    check_grain,
     claim_table,
     forget_table,
     ownership,
     refusal,
     register_table,
     reset_if_missing,
+    rows_moved,
     table_moved,
 )
 from pinads.load.postgres_sql import (
@@ -187,12 +189,13 @@ class PostgresDestination:
         catalog = self._catalog(cur)
         wanted = [(c.name, postgres_type(c.arrow_type, column=c.name)) for c in table.columns]
         name = ident(schema, table.name)
-        if not claim_table(catalog, table.name):  # refuses a table pinads did not create
+        # Refuses a table pinads did not create, or created for rows of another grain.
+        if not claim_table(catalog, table.name, grain=table.grain):
             cols = [sql.SQL("{} {}").format(ident(n), sql.SQL(t)) for n, t in wanted]
             if with_key and table.key:
                 cols.append(sql.SQL("PRIMARY KEY ({})").format(idents(table.key)))
             cur.execute(sql.SQL("CREATE TABLE {} ({})").format(name, sql.SQL(", ").join(cols)))
-            register_table(catalog, table.name)
+            register_table(catalog, table.name, grain=table.grain)
             return with_key and bool(table.key)
         existing = table_columns(cur, schema, table.name)
         for col_name, sql_type in wanted:
@@ -221,15 +224,18 @@ class PostgresDestination:
     def _catalog(self, cur: Cursor) -> PostgresCatalog:
         return PostgresCatalog(cur, target=self.target, checkpoints=CHECKPOINT_TABLE)
 
-    def check_table(self, table_name: str) -> None:
+    def check_table(self, table_name: str, *, grain: str | None = None) -> None:
         """ConfigError if table `table_name` (or its replace shadow) exists and pinads did not
-        create it: called before a run spends API calls on rows it could not write."""
+        create it, or (with `grain`) created it for rows of another grain: called before a run
+        spends API calls on rows it could not write."""
         with self._transaction(f"check table {table_name!r}") as cur:
             catalog = self._catalog(cur)
             for name in (table_name, shadow_name(table_name)):
                 state = ownership(catalog, name)
                 if state in (Ownership.FOREIGN, Ownership.REPLACED):
                     raise refusal(catalog, name, state)
+            if grain is not None and ownership(catalog, table_name) is Ownership.OWNED:
+                check_grain(catalog, table_name, grain)
 
     def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
         with self._transaction("check checkpoints", table=table_name) as cur:
@@ -318,7 +324,7 @@ class PostgresDestination:
             if live and primary_key(cur, schema, table.name) == primary_key(cur, schema, shadow):
                 # Rows are moved rather than the table renamed, so views and grants on it stay.
                 self._move_rows(cur, table.name, shadow, live=live, shadow_cols=shadow_cols)
-                catalog.unregister(shadow)
+                rows_moved(catalog, shadow, table.name)
             else:
                 cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident(schema, table.name)))
                 cur.execute(

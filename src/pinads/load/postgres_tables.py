@@ -15,10 +15,20 @@ __all__ = ["PostgresCatalog", "registry_ddl"]
 
 
 def registry_ddl(schema: str) -> sql.Composed:
+    # The grain column came later: added when missing only, as ALTER TABLE would lock the
+    # registry against every other writer of the schema at each open.
     return sql.SQL(
-        "CREATE TABLE IF NOT EXISTS {} (table_name text PRIMARY KEY, source_name text NOT NULL, "
-        "table_id text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
-    ).format(ident(schema, REGISTRY_TABLE))
+        "CREATE TABLE IF NOT EXISTS {table} (table_name text PRIMARY KEY, "
+        "source_name text NOT NULL, table_id text NOT NULL, "
+        "created_at timestamptz NOT NULL DEFAULT now(), grain text); "
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns "
+        "WHERE table_schema = {schema} AND table_name = {name} AND column_name = 'grain') "
+        "THEN ALTER TABLE {table} ADD COLUMN grain text; END IF; END $$"
+    ).format(
+        table=ident(schema, REGISTRY_TABLE),
+        schema=sql.Literal(schema),
+        name=sql.Literal(REGISTRY_TABLE),
+    )
 
 
 class PostgresCatalog:
@@ -65,14 +75,27 @@ class PostgresCatalog:
         )
         return str(row[0]) if row else None
 
-    def register(self, name: str, *, source: str, table_id: str) -> None:
+    def register(self, name: str, *, source: str, table_id: str, grain: str | None) -> None:
         self.cur.execute(
             sql.SQL(
-                "INSERT INTO {} (table_name, source_name, table_id) VALUES (%s, %s, %s) "
+                "INSERT INTO {} (table_name, source_name, table_id, grain) "
+                "VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (table_name) DO UPDATE SET source_name = excluded.source_name, "
-                "table_id = excluded.table_id, created_at = now()"
+                "table_id = excluded.table_id, grain = excluded.grain, created_at = now()"
             ).format(self.registry),
-            (name, source, table_id),
+            (name, source, table_id, grain),
+        )
+
+    def registered_grain(self, name: str) -> str | None:
+        row = self._one(
+            sql.SQL("SELECT grain FROM {} WHERE table_name = %s").format(self.registry), (name,)
+        )
+        return str(row[0]) if row and row[0] is not None else None
+
+    def set_grain(self, name: str, grain: str | None) -> None:
+        self.cur.execute(
+            sql.SQL("UPDATE {} SET grain = %s WHERE table_name = %s").format(self.registry),
+            (grain, name),
         )
 
     def unregister(self, name: str) -> None:

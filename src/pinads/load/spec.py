@@ -68,9 +68,10 @@ class CheckedTables(Protocol):
     """A destination that writes only tables it created and ties checkpoints to their table
     (DuckDB, PostgreSQL and files; see ownership.py)."""
 
-    def check_table(self, table_name: str) -> None:
+    def check_table(self, table_name: str, *, grain: str | None = None) -> None:
         """ConfigError naming the table and what to do if it exists and pinads did not create
-        it (nor an earlier pinads version): a run checks this before any API call."""
+        it (nor an earlier pinads version), or (with `grain`, see TableSpec.grain) created it for
+        rows of another grain: a run checks this before any API call."""
 
     def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
         """If the table is gone (dropped by hand) or was emptied by hand (no rows where its

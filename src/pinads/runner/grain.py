@@ -10,10 +10,16 @@ table that already holds rows, unless it is done as a rebuild (`pinads.runner.re
 
 Edits that keep the grain stay free: metrics, metadata columns, non-key attributes, schedule,
 date range, lookback, allow_empty, more accounts, authorizer.
+
+The grain is also kept with the table itself (`table_grain`, stored by the destination with
+the table it creates: `TableSpec.grain`), so a source deleted and created again under the same
+name with another grain is refused by the destination at its first run, where no saved config
+is left to compare with.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,9 +28,16 @@ from pinads.errors import ConfigError
 from pinads.extract.table import build_table_spec, resolve_selection
 from pinads.secret_urls import redact_url
 from pinads.sources.config import SourceConfig
-from pinads.values import WriteMode
+from pinads.values import RunKind, WriteMode
 
-__all__ = ["GrainChange", "TableGrainError", "grain_changes", "refusal_message"]
+__all__ = [
+    "GrainChange",
+    "TableGrainError",
+    "grain_changes",
+    "grain_to_check",
+    "refusal_message",
+    "table_grain",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,3 +245,30 @@ def refusal_message(name: str, changes: Sequence[GrainChange]) -> str:
         f"when complete (`pinads sources edit {name} --file FILE --rebuild`; on the web, tick "
         f'"Rebuild the table"; in the API, "rebuild": true)'
     )
+
+
+def table_grain(config: SourceConfig, key: Sequence[str] | None = None) -> str:
+    """What a row of the source's table is, as JSON (`TableSpec.grain`): its level (dataset),
+    key columns, snapshots or one row per key, and for analytics the granularity and the
+    attribution settings (values of key columns: two settings would give two copies of every
+    row). `key`: the table's key when the caller has built its spec already."""
+    dataset = get_dataset(config.dataset)
+    if key is None:
+        key = build_table_spec(config, resolve_selection(config, dataset)).key
+    fields: dict[str, object] = {
+        "dataset": config.dataset,
+        "key": list(key),
+        "rows": "snapshots" if config.write_mode is WriteMode.APPEND else "one per key",
+    }
+    if dataset.is_analytics:
+        fields["granularity"] = config.granularity.value
+        fields |= {name: getattr(config, name) for name in _ATTRIBUTION}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+def grain_to_check(config: SourceConfig, kind: RunKind) -> str | None:
+    """The grain a run must find in the table it writes; None for a run that replaces the
+    table (a rebuild, write_mode replace): its new table takes the new grain."""
+    if kind is RunKind.REBUILD or config.write_mode is WriteMode.REPLACE:
+        return None
+    return table_grain(config)

@@ -31,6 +31,7 @@ from pinads.extract.plan import (
     sync_tail_worth_listing,
 )
 from pinads.extract.table import Selection, build_table_spec, resolve_selection
+from pinads.runner.grain import table_grain
 from pinads.sources.config import SourceConfig
 from pinads.sources.dates import resolve_date_range
 from pinads.sources.validate import ANALYTICS_ROLES, check_accounts, raise_problems
@@ -226,6 +227,7 @@ def prepare(
     """Discover accounts and entity lists (shared by every step), then plan."""
     selection = resolve_selection(config, dataset)
     table = build_table_spec(config, selection)
+    table = table.model_copy(update={"grain": table_grain(config, table.key)})
     accounts, skipped, account_calls = _accounts(client, config, dataset)
     ids = list(accounts)
     listed: dict[str, SpooledList] = {}

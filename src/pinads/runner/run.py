@@ -18,6 +18,7 @@ from pinads.extract.engine import DEFAULT_WORKERS
 from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
 from pinads.load.spec import CheckedTables, Destination
 from pinads.runner.core import ProgressCallback, RunResult, execute_run
+from pinads.runner.grain import grain_to_check
 from pinads.runner.prepare import Prepared, effective_period, prepare
 from pinads.sources.config import SourceConfig
 from pinads.values import DateRange, RunKind, WriteMode
@@ -212,7 +213,8 @@ def run_source(
     table is dropped and the old one is left as it was."""
     destination.check()
     if isinstance(destination, CheckedTables):
-        destination.check_table(config.name)  # a table pinads did not create is refused
+        # A table pinads did not create is refused, and one it created for another grain.
+        destination.check_table(config.name, grain=grain_to_check(config, kind))
     if kind is RunKind.REBUILD:
         config = config.model_copy(update={"write_mode": WriteMode.REPLACE})
     today = today or datetime.now(UTC).date()

@@ -16,9 +16,11 @@ from pinads.catalog import Problem, get_dataset
 from pinads.errors import AuthError, ConfigError, PinadsError, StateError
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
+from pinads.load.ownership import GrainMismatchError
 from pinads.load.spec import CheckedTables
 from pinads.runner.alerts import announce_run
 from pinads.runner.core import ProgressCallback, RunResult
+from pinads.runner.grain import grain_to_check, table_grain
 from pinads.runner.preview import PreviewResult, preview_source, refuse_before_calls
 from pinads.runner.rebuild import check_rebuildable, rebuild_period
 from pinads.runner.run import plan_source, run_source
@@ -234,12 +236,27 @@ def rebuild_target(
         written, first, last = store.written_span(name)
     finally:
         store.close()
-    if not written:
+    if not written and not _holds_another_grain(config, settings):
         return None
     check_rebuildable(old, config)
     dataset = get_dataset(config.dataset)
     today = today or _today()
     return config, rebuild_period(config, dataset, first=first, last=last, today=today)
+
+
+def _holds_another_grain(config: SourceConfig, settings: AppSettings) -> bool:
+    """Whether the destination holds a table of the source's name made for another grain: a
+    source deleted and created again with another grain has written nothing, but its table
+    is there (the rebuild then reads the new config's own range)."""
+    destination = open_destination(config.destination, settings=settings)
+    try:
+        if isinstance(destination, CheckedTables):
+            destination.check_table(config.name, grain=table_grain(config))
+    except GrainMismatchError:
+        return True
+    finally:
+        destination.close()
+    return False
 
 
 def _refuse_unrunnable(config: SourceConfig, destination_url: str, settings: AppSettings) -> None:
@@ -393,7 +410,8 @@ def _run_config(
     try:
         destination.check()  # before opening the client: that may already call Pinterest
         if isinstance(destination, CheckedTables):
-            destination.check_table(config.name)  # a table pinads did not create: refused
+            # A table pinads did not create is refused, and one it created for another grain.
+            destination.check_table(config.name, grain=grain_to_check(config, kind))
         with _opener(opener, settings)(config.authorizer) as client:
             try:
                 return run_source(

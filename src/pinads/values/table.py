@@ -83,6 +83,12 @@ class TableSpec(BaseModel):
     name: str = Field(description="Table name, usually the source's name.")
     columns: tuple[ColumnSpec, ...] = Field(description="Columns in table order.")
     key: tuple[str, ...] = Field(default=(), description="Natural key columns (upsert key).")
+    grain: str | None = Field(
+        default=None,
+        description="What a row of the table is (a source's level, granularity, key and "
+        "attribution settings, as JSON): a destination refuses to write rows of one grain into "
+        "a table it created for another. None: not checked.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -126,4 +132,6 @@ class TableSpec(BaseModel):
 
     def renamed(self, name: str) -> TableSpec:
         """The same spec under another name (shadow tables of replace runs)."""
-        return TableSpec.model_construct(name=name, columns=self.columns, key=self.key)
+        return TableSpec.model_construct(
+            name=name, columns=self.columns, key=self.key, grain=self.grain
+        )

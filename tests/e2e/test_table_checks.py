@@ -1,6 +1,7 @@
-"""A destination table emptied by hand (DELETE FROM on DuckDB, TRUNCATE on PostgreSQL) keeps
-no checkpoint: the next backfill loads its steps again and says why, instead of reporting them
-"already done" over an empty table."""
+"""What a destination table says about itself, checked on DuckDB and PostgreSQL: a table
+emptied by hand (DELETE FROM, TRUNCATE) keeps no checkpoint, so the next backfill loads its
+steps again and says why instead of reporting them "already done" over an empty table; a table
+created for one grain is refused to a source deleted and created again with another."""
 
 from __future__ import annotations
 
@@ -66,6 +67,22 @@ def destination(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def _source_file(tmp_path: Path, url: str, **changes: object) -> Path:
+    source = tmp_path / "campaign_daily.yaml"
+    document = {
+        "name": "campaign_daily",
+        "dataset": "campaign_analytics",
+        "authorizer": "demo",
+        "accounts": [EUR_ADVERTISER_ID],
+        "attributes": ["DATE", "AD_ACCOUNT_ID", "CAMPAIGN_ID"],
+        "metrics": ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1"],
+        "date_range": "last_7_days",
+        "destination": url,
+    }
+    source.write_text(yaml.safe_dump({**document, **changes}))
+    return source
+
+
 def test_an_emptied_table_is_loaded_again_by_the_next_backfill(
     authorizer: str,
     emulator_server: EmulatorServer,
@@ -73,21 +90,7 @@ def test_an_emptied_table_is_loaded_again_by_the_next_backfill(
     destination: tuple[str, Query],
 ) -> None:
     url, query = destination
-    source = tmp_path / "campaign_daily.yaml"
-    source.write_text(
-        yaml.safe_dump(
-            {
-                "name": "campaign_daily",
-                "dataset": "campaign_analytics",
-                "authorizer": "demo",
-                "accounts": [EUR_ADVERTISER_ID],
-                "attributes": ["DATE", "AD_ACCOUNT_ID", "CAMPAIGN_ID"],
-                "metrics": ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1"],
-                "date_range": "last_7_days",
-                "destination": url,
-            }
-        )
-    )
+    source = _source_file(tmp_path, url)
     assert pinads("sources", "create", "--file", str(source))[0] == 0
     today = emulator_server.state.today()
     start, end = today - timedelta(days=300), today - timedelta(days=200)
@@ -108,3 +111,52 @@ def test_an_emptied_table_is_loaded_again_by_the_next_backfill(
     code, resumed = pinads(*backfill)
     assert code == 0 and "(0 already done)" not in resumed and "or emptied:" not in resumed
     assert query(keys) == loaded
+
+
+@pytest.mark.parametrize(
+    ("changes", "difference"),
+    [
+        ({"granularity": "WEEK"}, "granularity DAY -> WEEK"),
+        ({"click_window_days": 7}, "click_window_days 30 -> 7"),
+        (
+            {"granularity": "HOUR", "attributes": ["DATE", "HOUR", "AD_ACCOUNT_ID", "CAMPAIGN_ID"]},
+            "key [ad_account_id, campaign_id, date, _pinads_",
+        ),
+    ],
+    ids=["granularity", "window", "key"],
+)
+def test_a_source_created_again_with_another_grain_is_refused_its_old_table(
+    authorizer: str,
+    tmp_path: Path,
+    destination: tuple[str, Query],
+    changes: dict[str, object],
+    difference: str,
+) -> None:
+    url, query = destination
+    assert pinads("sources", "create", "--file", str(_source_file(tmp_path, url)))[0] == 0
+    code, first = pinads("run", "campaign_daily")
+    assert code == 0, first
+    everything = "SELECT * FROM campaign_daily ORDER BY 1, 2, 3"
+    before = query(everything)
+    assert before
+    assert pinads("sources", "delete", "campaign_daily", "--yes")[0] == 0
+    other = _source_file(tmp_path, url, **changes)
+    assert pinads("sources", "create", "--file", str(other))[0] == 0
+
+    code, refused = pinads("run", "campaign_daily")
+    assert code == 2, refused
+    lines = refused.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("table 'campaign_daily'"), refused
+    assert "holds rows of another grain" in refused and difference in refused
+    assert "--rebuild" in refused and "another name" in refused
+    assert query(everything) == before
+
+    if "HOUR" in changes.values():
+        return  # hourly reports go by the report path, which the emulator's HOUR lacks
+    code, rebuilt = pinads("sources", "edit", "campaign_daily", "--file", str(other), "--rebuild")
+    assert code == 0, rebuilt
+    assert "its table was rebuilt with the new config" in rebuilt
+    code, again = pinads("run", "campaign_daily")
+    assert code == 0, again
+    windows = "SELECT DISTINCT _pinads_click_window_days FROM campaign_daily"
+    assert query(windows) == [(changes.get("click_window_days", 30),)]  # one grain, the new
