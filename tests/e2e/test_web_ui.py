@@ -644,3 +644,70 @@ def test_sources_list_fits_1280_px_and_names_the_accounts(ui: Any, world: World)
     finally:
         for name in (long_name, "refused"):
             _delete_source(world, name)
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations']});
+    return result.violations.map(v => ({
+        id: v.id, impact: v.impact,
+        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary),
+    }));
+}"""
+
+
+def _axe(page: Any, name: str) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return [f"{name}: {v['id']} ({v['impact']}) {v['nodes']}" for v in page.evaluate(AXE_RUN)]
+
+
+def test_axe_finds_no_violations_on_the_main_pages(world: World, chromium: Any) -> None:
+    """axe-core (vendored) on login, sources, each wizard step, a source page with its run
+    history, authorizers and the audit log, at 1280 and 390 px."""
+    _create_source(world, "axe_source")
+    # Its own context: axe is injected as a script, which the pages' policy would refuse.
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    found: list[str] = []
+    try:
+        page.goto(f"{world.url}/login")
+        found += _axe(page, "login")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Log in')")
+        page.wait_for_url(f"{world.url}/sources")
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            for path in ("/sources", "/sources/axe_source", "/audit", "/authorizers"):
+                page.goto(f"{world.url}{path}")
+                found += _axe(page, f"{path} at {width}")
+            page.click("#authorizers a:has-text('demo')")
+            found += _axe(page, f"authorizer at {width}")
+            page.goto(f"{world.url}/authorizers/new")
+            found += _axe(page, f"authorizer-new at {width}")
+            page.goto(f"{world.url}/sources/new")
+            page.fill("#name", f"axe_{width}")
+            while True:
+                step = _step(page)
+                if step == "columns":
+                    page.click("details[data-group=spend] summary")
+                found += _axe(page, f"wizard {step} at {width}")
+                if step == "test":
+                    break
+                if step == "account":
+                    _choose(page, "demo")
+                    found += _axe(page, f"wizard accounts at {width}")
+                if step == "dataset":
+                    page.check("input[name=dataset][value=campaign_analytics]")
+                if step == "destination":
+                    page.fill("#destination", f"duckdb:///{world.tmp}/axe.duckdb")
+                _next(page)
+            before = _swaps(page)
+            page.click("#test-data")
+            _swapped(page, before)
+            found += _axe(page, f"wizard test data at {width}")
+    finally:
+        context.close()
+        _delete_source(world, "axe_source")
+    assert found == []
