@@ -254,3 +254,31 @@ def test_passwords_with_unencoded_delimiters_never_show(authorizer: str, tmp_pat
         for piece in [secret, *(secret[i : i + 4] for i in range(0, len(secret) - 3, 5))]:
             assert all(piece not in text for text in outputs), piece
             assert piece.encode() not in stored
+
+
+def test_the_wizard_neither_echoes_nor_stores_the_password(authorizer: str, schema: str) -> None:
+    url = f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test?schema={schema}"
+    answers = [
+        "shop",
+        "campaign_analytics",
+        authorizer,
+        EUR_ADVERTISER_ID,
+        "DATE AD_ACCOUNT_ID CAMPAIGN_ID",
+        "SPEND_IN_MICRO_DOLLAR IMPRESSION_1",
+        "DAY",
+        "last_7_days",
+        "extracted_at",
+        "none",
+        "n",
+        url,
+        "upsert",
+        "n",
+    ]
+    result = runner.invoke(app, ["sources", "create"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    assert f"destination: postgresql://pinads:***@127.0.0.1:5432/test?schema={schema}" in (
+        result.output
+    )
+    assert _saved_url() == url
+    assert SECRET.encode() not in _home_bytes()

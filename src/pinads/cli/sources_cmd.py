@@ -18,7 +18,7 @@ from pinads.errors import ConfigError
 from pinads.runner import service
 from pinads.runner.preview import PreviewResult
 from pinads.schedule import utc_now
-from pinads.secret_urls import expand_env, has_masked_secrets
+from pinads.secret_urls import expand_env, has_masked_secrets, redact_url
 from pinads.settings import load_settings
 from pinads.sources.reading import read_source_file
 from pinads.values import Frequency
@@ -76,11 +76,25 @@ def wizard_document() -> dict[str, Any]:
     if schedule.strip().lower() != "none":
         doc["schedule"] = schedule
     doc["allow_empty"] = typer.confirm("Allow empty data extractions?", default=False)
-    doc["destination"] = typer.prompt("Destination", default="duckdb")
+    doc["destination"] = _destination_prompt()
     doc["write_mode"] = typer.prompt(
         "Write mode (upsert/append/replace/insert_ignore)", default="upsert"
     )
     return doc
+
+
+def _destination_prompt() -> str:
+    """The destination URL, typed without echo (a PostgreSQL URL may hold a password), then
+    shown back with its secrets as `***` so the user sees what was taken."""
+    url = str(
+        typer.prompt(
+            "Destination (duckdb, duckdb:///file, postgresql://..., file:///dir; not echoed)",
+            default="duckdb",
+            hide_input=True,
+        )
+    )
+    _out().print(f"destination: {escape(redact_url(url))}")
+    return url
 
 
 def preview_table(result: PreviewResult, *, limit: int = 10) -> Table:
