@@ -143,6 +143,7 @@ def _source_page(
         today=today.isoformat(),
         earliest=earliest.isoformat() if earliest else "",
         backfill=backfill or {},
+        names=ctx.account_names.of(config.authorizer, ctx.list_accounts),
     )
 
 
