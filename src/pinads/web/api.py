@@ -25,11 +25,13 @@ from pinads.runner import service as runs
 from pinads.runner.alerts import watch_authorizers
 from pinads.values import DateRange
 from pinads.web.access import api_access, caller_of
+from pinads.web.api_docs import ERROR_RESPONSES, SOURCE_BODY
 from pinads.web.audit import MAX_PAGE, AuditPage
 from pinads.web.common import audit, context_of
 from pinads.web.jobs import JobView
 from pinads.web.views import (
     SourceView,
+    check_destination,
     match_reason,
     source_view,
     source_views,
@@ -40,7 +42,7 @@ from pinads.web.views import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", dependencies=[Depends(api_access)])
+router = APIRouter(prefix="/api", dependencies=[Depends(api_access)], responses=ERROR_RESPONSES)
 _MAX_NAME = 200
 
 
@@ -267,10 +269,14 @@ def list_sources(request: Request) -> list[SourceView]:
     return source_views(ctx, runs.list_sources(settings=ctx.settings))
 
 
-@router.post("/sources", tags=["sources"], status_code=201)
+@router.post("/sources", tags=["sources"], status_code=201, openapi_extra=SOURCE_BODY)
 def create_source(request: Request, body: dict[str, Any]) -> SourceView:
-    """Validate (every problem at once, accounts and roles included) and save a source."""
+    """Validate (every problem at once, accounts and roles included), check that the
+    destination can be written (as the wizard's Destination step does) and save a source."""
     ctx = context_of(request)
+    destination = body.get("destination", "duckdb")
+    if isinstance(destination, str):
+        check_destination(ctx.settings, destination)
     config = runs.create_source(body, settings=ctx.settings, opener=ctx.open_client)
     _audit(request, "source.create", config.name)
     return source_view(ctx, config)
@@ -323,6 +329,7 @@ def _update(request: Request, name: str, document: dict[str, Any], *, rebuild: b
     tags=["sources"],
     response_model=SourceView,
     responses=_UPDATE_RESPONSES,
+    openapi_extra=SOURCE_BODY,
 )
 def replace_source(request: Request, name: str, body: dict[str, Any]) -> Any:
     """Replace a source's config (validated like a new one). An edit that changes what the

@@ -34,6 +34,7 @@ from pinads.web import (
     wizard,
 )
 from pinads.web.access import Caller, api_access, page_access
+from pinads.web.api_docs import add_source_schema
 from pinads.web.common import (
     LoginRequiredError,
     for_web,
@@ -254,6 +255,13 @@ def _operations(document: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _install_api_docs(app: FastAPI) -> None:
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return add_source_schema(generated())  # idempotent on FastAPI's cached document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi_document(caller: Annotated[Caller, Depends(api_access)]) -> JSONResponse:
         return JSONResponse(app.openapi())

@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinads.auth import dead_reason
 from pinads.catalog import DATASETS, Dataset, date_limits
 from pinads.errors import ConfigError
+from pinads.load import open_destination
 from pinads.runner import RunProgress, RunRecord, RunResult
 from pinads.runner import service as runs
 from pinads.schedule import next_run_after
+from pinads.settings import AppSettings
 from pinads.sources import SourceConfig
 from pinads.values import DateRange, Frequency, RunKind
 from pinads.web.context import WebContext
@@ -24,6 +26,7 @@ __all__ = [
     "SourceView",
     "busy_job",
     "check_backfill_range",
+    "check_destination",
     "earliest_backfill_day",
     "last_run",
     "match_reason",
@@ -130,6 +133,16 @@ def _view(config: SourceConfig, last: RunRecord | None, dead: dict[str, str]) ->
 
 
 Work = Callable[[Callable[[RunProgress], None]], RunResult]
+
+
+def check_destination(settings: AppSettings, where: str) -> None:
+    """Open the destination and check it can be written (the wizard's Destination step and
+    the API's create do the same), or raise the error saying why not."""
+    destination = open_destination(where, settings=settings)
+    try:
+        destination.check()
+    finally:
+        destination.close()
 
 
 def busy_job(ctx: WebContext, name: str) -> Job | None:

@@ -22,14 +22,13 @@ from pinads.catalog import (
     validate_selection,
 )
 from pinads.errors import PinadsError
-from pinads.load import open_destination
 from pinads.runner import service as runs
 from pinads.sources import DEFAULT_METADATA, NAMED_RANGES, MetadataColumn, SourceConfig
 from pinads.values import Frequency, Schedule, Weekday, WriteMode
 from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
 from pinads.web.pages_auth import authorizer_warnings
-from pinads.web.views import match_reason
+from pinads.web.views import check_destination, match_reason
 from pinads.web.wizard_advanced import advanced_values, apply_advanced, check_advanced
 from pinads.web.wizard_columns import apply_columns, columns_values
 from pinads.web.wizard_secrets import clear_destination
@@ -258,12 +257,7 @@ def _check_snapshot(ctx: WebContext, draft: dict[str, Any], *, editing: bool) ->
 
 def _check_destination(ctx: WebContext, draft: dict[str, Any], *, editing: bool) -> list[str]:
     try:
-        where = clear_destination(ctx, draft, editing=editing)
-        destination = open_destination(where, settings=ctx.settings)
-        try:
-            destination.check()
-        finally:
-            destination.close()
+        check_destination(ctx.settings, clear_destination(ctx, draft, editing=editing))
     except PinadsError as exc:
         return [str(exc)]
     return []
