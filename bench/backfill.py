@@ -84,9 +84,9 @@ def run_once(
     from pinads.catalog import get_dataset
     from pinads.cli.demo_cmd import MemorySink, authorize
     from pinads.emulator import LARGE_ADVERTISER_ID
+    from pinads.extract import RunProgress
     from pinads.extract.plan import StepKind
     from pinads.load import open_destination
-    from pinads.runner.core import RunProgress
     from pinads.runner.run import run_source
     from pinads.settings import load_settings
     from pinads.sources.config import SourceConfig

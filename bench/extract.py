@@ -137,9 +137,9 @@ def _extract_only(base_url: str, config: Any, today: date) -> dict[str, object]:
     from pinads.api import PinterestClient
     from pinads.catalog import get_dataset
     from pinads.cli.demo_cmd import MemorySink, authorize
-    from pinads.extract.engine import run_steps
-    from pinads.runner.core import build_job
-    from pinads.runner.prepare import prepare
+    from pinads.extract import build_job, discover, make_plan, stream_steps
+    from pinads.runner.request import new_request
+    from pinads.values import RunKind
 
     app, tokens = authorize(base_url, f"{base_url}/v5")
     rows = 0
@@ -147,9 +147,17 @@ def _extract_only(base_url: str, config: Any, today: date) -> dict[str, object]:
     cpu0 = time.process_time()
     with PinterestClient(app, tokens, MemorySink()) as client:
         dataset = get_dataset(config.dataset)
-        prepared = prepare(client, config, dataset, period=config.date_range, today=today)
-        job = build_job(prepared, client, run_id="extract-only", extracted_at=None, polling=None)
-        for output in run_steps(job, list(prepared.plan.steps)):
+        request = new_request(
+            config,
+            dataset,
+            kind=RunKind.MANUAL,
+            run_id="extract-only",
+            today=today,
+            period=config.date_range,
+        )
+        found = discover(request, client)
+        plan = make_plan(request, found)
+        for output in stream_steps(build_job(request, found, client), list(plan.steps)):
             rows += sum(batch.num_rows for batch in output.batches)
             output.close()
     cpu = time.process_time() - cpu0

@@ -57,10 +57,10 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
 import duckdb
 
+from pinads.extract.steps import GroupedWriter
 from pinads.load import open_destination
 from pinads.load.files_io import FileFormat, write_data_file
 from pinads.load.types import duckdb_type, postgres_type
-from pinads.runner.core import GroupedWriter
 from pinads.settings import AppSettings
 from pinads.values import ColumnSpec, TableSpec, WriteMode
 

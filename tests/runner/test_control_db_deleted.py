@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.emulator.tokens import IssuedTokens
 from pinads.errors import StateError
+from pinads.extract import RunProgress
 from pinads.runner import SourceStore, service
-from pinads.runner.core import RunProgress
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config
 

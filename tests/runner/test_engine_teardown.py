@@ -12,11 +12,10 @@ from starlette.applications import Starlette
 
 from pinads.emulator import LARGE_ADVERTISER_ID
 from pinads.emulator.tokens import IssuedTokens
-from pinads.extract.engine import run_steps
-from pinads.runner.core import build_job
-from pinads.runner.prepare import prepare
+from pinads.extract import build_job, discover, make_plan, stream_steps
+from pinads.runner.request import new_request
 from pinads.sources.validate import parse_config
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 from .emu import make_client, source_doc
 
@@ -61,10 +60,13 @@ def test_closing_the_steps_raises_no_error_a_worker_met_after_the_consumer_faile
     held = HeldAnalytics(emulator_transport)
     client = make_client(held, emulator_tokens)
     period = DateRange(start=today - timedelta(days=7), end=today - timedelta(days=1))
-    prepared = prepare(client, config, dataset, period=period, today=today)
-    assert len(prepared.plan.steps) > 1  # the account's ads come in several batches
-    job = build_job(prepared, client, run_id="teardown", extracted_at=None, polling=None)
-    outputs = run_steps(job, prepared.plan.steps, workers=1)
+    request = new_request(
+        config, dataset, kind=RunKind.MANUAL, run_id="teardown", today=today, period=period
+    )
+    found = discover(request, client)
+    plan = make_plan(request, found)
+    assert len(plan.steps) > 1  # the account's ads come in several batches
+    outputs = stream_steps(build_job(request, found, client), plan.steps, workers=1)
     held.permits.release()
     first = next(outputs)  # the step whose write fails: the consumer reads no further
     first.close()

@@ -41,9 +41,8 @@ def test_large_account_lists_cost_what_was_planned(
     )
     with make_client(emulator_transport, emulator_tokens) as client:
         before = client.stats.calls
-        prepared = plan_source(config, catalog, client, today=today)
+        plan = plan_source(config, catalog, client, today=today)
         dry_run_calls = client.stats.calls - before
-        prepared.close()
         destination = open_destination(config.destination, settings=load_settings())
         try:
             result = run_source(
@@ -54,5 +53,5 @@ def test_large_account_lists_cost_what_was_planned(
     assert result.rows_written > 250  # more than one page
     assert result.api_calls > 2
     assert result.planned_calls == result.api_calls
-    assert prepared.plan.api_calls == result.api_calls == dry_run_calls
+    assert plan.api_calls == result.api_calls == dry_run_calls
     assert not result.planned_is_minimum

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pinads.extract import RunProgress
 from pinads.load import open_destination
-from pinads.runner.core import RunProgress
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.validate import parse_config

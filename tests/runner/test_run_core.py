@@ -7,8 +7,8 @@ import pytest
 
 from pinads.catalog import Dataset
 from pinads.errors import ExtractError
+from pinads.extract import RunProgress
 from pinads.load import open_destination
-from pinads.runner.core import RunProgress
 from pinads.runner.run import run_source
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig

@@ -17,8 +17,8 @@ from starlette.applications import Starlette
 
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.emulator.tokens import IssuedTokens
+from pinads.extract import RunProgress
 from pinads.runner import RunResult, SourceStore, service
-from pinads.runner.core import RunProgress
 from pinads.schedule import utc_now
 from pinads.settings import load_settings
 from pinads.sources.config import SourceConfig

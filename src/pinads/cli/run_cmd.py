@@ -23,9 +23,10 @@ from pinads.catalog import get_dataset
 from pinads.cli.audit_trail import record_cli
 from pinads.cli.sources_cmd import _read_file, preview_table
 from pinads.errors import AccessDeniedError, ConfigError
+from pinads.extract import RunProgress
 from pinads.extract.plan import Plan, StepKind, earliest_day
 from pinads.runner import service
-from pinads.runner.core import RunProgress, RunResult
+from pinads.runner.core import RunResult
 from pinads.runner.preview import Diagnosis, PreviewResult
 from pinads.values import DateRange, RunKind
 

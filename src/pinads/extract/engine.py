@@ -31,7 +31,7 @@ from pinads.extract.plan import PlanStep, StepKind
 from pinads.extract.table import Selection
 from pinads.values import TableSpec
 
-__all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "StepStream", "run_steps"]
+__all__ = ["DEFAULT_WORKERS", "ExtractJob", "StepOutput", "StepStream", "stream_steps"]
 
 DEFAULT_WORKERS = 4
 # Async reports run on threads of their own: a report spends minutes waiting for Pinterest and
@@ -169,7 +169,7 @@ def _hand_over(channel: _Channel, error: Exception) -> None:
 
 
 class StepStream:
-    """The outputs of `run_steps`, in the order they are ready; a generator that can also
+    """The outputs of `stream_steps`, in the order they are ready; a generator that can also
     tell whether the next output is already waiting (`ready`)."""
 
     def __init__(self, outputs: Generator[StepOutput, None, None], channel: _Channel) -> None:
@@ -202,7 +202,7 @@ class StepStream:
             return items.not_empty.wait_for(settled, timeout=wait_seconds)
 
 
-def run_steps(
+def stream_steps(
     job: ExtractJob, steps: Sequence[PlanStep], *, workers: int = DEFAULT_WORKERS
 ) -> StepStream:
     """Each step's output as it is ready; accounts (and async reports) run in parallel, the

@@ -15,15 +15,19 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinads.api.client import PinterestClient
-from pinads.catalog.model import Problem
+from pinads.catalog.model import Dataset, Problem
 from pinads.errors import AccessDeniedError, FatalApiError
-from pinads.extract.engine import ExtractJob, run_steps
-from pinads.runner.core import build_job
-from pinads.runner.diagnose import empty_reason
-from pinads.runner.prepare import Prepared, effective_period, prepare
+from pinads.extract.diagnose import empty_reason
+from pinads.extract.discovery import discover
+from pinads.extract.engine import stream_steps
+from pinads.extract.plan import Plan
+from pinads.extract.planning import Discovery, make_plan
+from pinads.extract.request import RunRequest
+from pinads.extract.steps import build_job
+from pinads.runner.request import effective_period, new_request
 from pinads.sources.config import SourceConfig
 from pinads.sources.validate import collect_problems
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 __all__ = [
     "PREVIEW_DAYS",
@@ -152,35 +156,48 @@ def preview_source(
         return _failed(config, period, classify_problems(problems), why)
     period = period or _small_range(config, today)
     config = config.model_copy(update={"date_range": period})
+    request = new_request(
+        config, dataset, kind=RunKind.PREVIEW, run_id="preview", today=today, period=period
+    )
     try:
-        prepared = prepare(client, config, dataset, period=period, today=today)
+        found = discover(request, client)
         try:
-            table = _extract(prepared, client)
+            table = _extract(request, found, make_plan(request, found), client)
         finally:
-            prepared.close()
+            found.close()
     except AccessDeniedError as exc:
         return _failed(config, period, Diagnosis.INSUFFICIENT_PERMISSIONS, str(exc))
     except FatalApiError as exc:
         return _failed(config, period, Diagnosis.INCOMPATIBLE_COMBINATION, str(exc))
     return _result(
-        config, prepared, table=table, period=period, client=client, limit=limit, today=today
+        config,
+        request.dataset,
+        found,
+        table=table,
+        period=period,
+        client=client,
+        limit=limit,
+        today=today,
     )
 
 
-def _extract(prepared: Prepared, client: PinterestClient) -> pa.Table:
-    job: ExtractJob = build_job(prepared, client, run_id="preview", extracted_at=None, polling=None)
+def _extract(
+    request: RunRequest, found: Discovery, plan: Plan, client: PinterestClient
+) -> pa.Table:
+    """The plan's rows in memory (a preview's range is small), written nowhere."""
     batches: list[pa.RecordBatch] = []
-    for output in run_steps(job, list(prepared.plan.steps)):
+    for output in stream_steps(build_job(request, found, client), list(plan.steps)):
         try:
             batches.extend(output.batches)
         finally:
             output.close()
-    return pa.Table.from_batches(batches, schema=prepared.table.schema)
+    return pa.Table.from_batches(batches, schema=request.table.schema)
 
 
 def _result(
     config: SourceConfig,
-    prepared: Prepared,
+    dataset: Dataset,
+    found: Discovery,
     *,
     table: pa.Table,
     period: DateRange,
@@ -188,10 +205,10 @@ def _result(
     limit: int,
     today: date,
 ) -> PreviewResult:
-    accounts = len(prepared.accounts)
+    accounts = len(found.accounts)
     if table.num_rows == 0:
         breakdown_empty, reason = empty_reason(
-            client, prepared.dataset, account_ids=prepared.accounts, period=period, today=today
+            client, dataset, account_ids=found.accounts, period=period, today=today
         )
         why = f"Pinterest returned no rows for {period} from {accounts} ad account(s); {reason}"
         kind = Diagnosis.EMPTY_BREAKDOWN if breakdown_empty else Diagnosis.EMPTY_RANGE

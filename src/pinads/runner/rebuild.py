@@ -8,7 +8,7 @@ from datetime import date
 from pinads.catalog.model import Dataset
 from pinads.errors import ConfigError
 from pinads.extract.plan import earliest_day
-from pinads.runner.prepare import effective_period
+from pinads.runner.request import effective_period
 from pinads.sources.config import SourceConfig
 from pinads.sources.validate import parse_config
 from pinads.values import DateRange, WriteMode

@@ -1,8 +1,8 @@
-"""`run_source`: check the destination, take the run lock, prepare, execute, record the run."""
+"""`run_source`: check the destination, take the run lock, turn the source into a run request,
+discover, plan and run its steps (pinads.extract), record the run."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
@@ -14,20 +14,22 @@ from pinads.api.client import PinterestClient
 from pinads.api.reports import ReportPolling
 from pinads.catalog.model import Dataset
 from pinads.errors import PinadsError, redact
+from pinads.extract.discovery import discover
 from pinads.extract.engine import DEFAULT_WORKERS
 from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day, resume_plan
+from pinads.extract.planning import Discovery, make_plan
+from pinads.extract.request import RunRequest
+from pinads.extract.steps import ProgressCallback, RunProgress, StepHooks, run_steps
 from pinads.load.spec import CheckedTables, Destination
-from pinads.runner.core import ProgressCallback, RunResult, execute_run
+from pinads.runner.core import RunResult
 from pinads.runner.grain import grain_to_check
-from pinads.runner.prepare import Prepared, effective_period, prepare
+from pinads.runner.request import BACKFILL_SCOPE, new_request, run_period
 from pinads.sources.config import SourceConfig
-from pinads.values import DateRange, RunKind, WriteMode
+from pinads.values import DateRange, RunKind
 
-__all__ = ["BACKFILL_SCOPE", "RunLedger", "plan_basis", "plan_source", "run_source"]
+__all__ = ["RunLedger", "new_run_id", "plan_basis", "plan_source", "run_source"]
 
 log = logging.getLogger(__name__)
-
-BACKFILL_SCOPE = "backfill"  # backfill checkpoints persist across invocations (resume)
 
 
 class RunLedger(Protocol):
@@ -73,17 +75,14 @@ class RunLedger(Protocol):
         `rate_limited` say what it spent before failing."""
 
 
-def _step_hook(ledger: RunLedger | None, run_id: str) -> Callable[[PlanStep, int], None] | None:
+def _hooks(ledger: RunLedger | None, run_id: str, progress: ProgressCallback | None) -> StepHooks:
     if ledger is None:
-        return None
-    return lambda step, rows: ledger.step_done(run_id, step, rows)
-
-
-def strategy_of(kind: RunKind) -> Strategy:
-    """Backfills and rebuilds cut their range into report batches (reading the trailing ones
-    synchronously when cheaper); other runs read the last 90 days synchronously and older days
-    by reports."""
-    return Strategy.CHEAPEST if kind in (RunKind.BACKFILL, RunKind.REBUILD) else Strategy.AUTO
+        return StepHooks(progress=progress)
+    return StepHooks(
+        progress=progress,
+        on_step=lambda step, rows: ledger.step_done(run_id, step, rows),
+        before_step=lambda: ledger.check_alive(run_id),
+    )
 
 
 def plan_basis(config: SourceConfig) -> str:
@@ -92,15 +91,13 @@ def plan_basis(config: SourceConfig) -> str:
     return f"{config.dataset} {config.granularity.value}"
 
 
-def _with_stored_plan(
-    prepared: Prepared, ledger: RunLedger, *, run_id: str, today: date
-) -> Prepared:
+def _with_stored_plan(request: RunRequest, found: Discovery, plan: Plan, ledger: RunLedger) -> Plan:
     """A backfill follows the plan the last backfill of its range stored (resumed or repeated,
     the same steps: nothing written twice, whatever entities came or went meanwhile), plus
     steps for new ids; then it stores its own, before any step is written."""
-    config, dataset = prepared.config, prepared.dataset
+    config, dataset = request.config, request.dataset
     basis = plan_basis(config)
-    period = prepared.plan.date_range
+    period = plan.date_range
     assert period is not None  # an analytics plan
     previous = ledger.stored_plan(
         source=config.name, start=period.start, end=period.end, basis=basis
@@ -109,15 +106,14 @@ def _with_stored_plan(
         ids_from = dataset.ids_from
         plan = resume_plan(
             previous,
-            prepared.plan,
+            plan,
             dataset,
-            account_ids=list(prepared.accounts),
-            entity_ids={a: e.ids(ids_from) for a, e in prepared.entities.items() if ids_from},
-            sync_from=earliest_day(dataset, config.granularity, today=today, sync=True),
+            account_ids=list(found.accounts),
+            entity_ids={a: e.ids(ids_from) for a, e in found.entities.items() if ids_from},
+            sync_from=earliest_day(dataset, config.granularity, today=request.today, sync=True),
         )
-        prepared = dataclasses.replace(prepared, plan=plan)
-    ledger.plan_made(run_id, prepared.plan, basis=basis)
-    return prepared
+    ledger.plan_made(request.run_id, plan, basis=basis)
+    return plan
 
 
 def _drop_rebuilt(destination: Destination, table_name: str) -> None:
@@ -130,16 +126,16 @@ def _drop_rebuilt(destination: Destination, table_name: str) -> None:
         log.warning("could not drop the unfinished rebuild of table %r: %s", table_name, exc)
 
 
-def _restart(prepared: Prepared, destination: Destination, ledger: RunLedger | None) -> None:
+def _restart(
+    request: RunRequest, plan: Plan, destination: Destination, ledger: RunLedger | None
+) -> None:
     """`backfill --restart`: forget the saved plans of the range and the checkpoints of their
     steps and of this plan's, so every step runs again."""
-    period = prepared.plan.date_range
-    steps = {step.step_id for step in prepared.plan.steps}
+    period = plan.date_range
+    steps = {step.step_id for step in plan.steps}
     if ledger is not None and period is not None:
-        steps |= ledger.discard_plans(
-            source=prepared.config.name, start=period.start, end=period.end
-        )
-    table = prepared.table.name
+        steps |= ledger.discard_plans(source=request.source, start=period.start, end=period.end)
+    table = request.table.name
     if isinstance(destination, CheckedTables):
         destination.clear_steps(table, BACKFILL_SCOPE, step_ids=steps)
     else:
@@ -148,14 +144,6 @@ def _restart(prepared: Prepared, destination: Destination, ledger: RunLedger | N
 
 def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def _plan_period(
-    config: SourceConfig, *, kind: RunKind, today: date, period: DateRange | None
-) -> DateRange:
-    return effective_period(
-        config, today=today, explicit=period, resync=kind is RunKind.SCHEDULED or period is None
-    )
 
 
 def plan_source(
@@ -167,23 +155,21 @@ def plan_source(
     kind: RunKind = RunKind.MANUAL,
     period: DateRange | None = None,
     report_polls: int = 1,
-) -> Prepared:
+) -> Plan:
     """The plan a run would follow (`pinads run --dry-run`): reads accounts and entity lists,
     makes no analytics call and writes nothing."""
-    span = (
-        _plan_period(config, kind=kind, today=today, period=period)
-        if dataset.is_analytics
-        else None
-    )
-    return prepare(
-        client,
+    request = new_request(
         config,
         dataset,
-        period=span,
+        kind=kind,
+        run_id=new_run_id(),
         today=today,
-        strategy=strategy_of(kind),
+        period=run_period(config, dataset, kind=kind, today=today, period=period),
         report_polls=report_polls,
     )
+    found = discover(request, client)
+    found.close()
+    return make_plan(request, found)
 
 
 def run_source(
@@ -215,17 +201,11 @@ def run_source(
     if isinstance(destination, CheckedTables):
         # A table pinads did not create is refused, and one it created for another grain.
         destination.check_table(config.name, grain=grain_to_check(config, kind))
-    if kind is RunKind.REBUILD:
-        config = config.model_copy(update={"write_mode": WriteMode.REPLACE})
     today = today or datetime.now(UTC).date()
     run_id = run_id or new_run_id()  # a ledger may hold the source's lock for it already
     started = time.monotonic()
     before = client.stats
-    span = (
-        _plan_period(config, kind=kind, today=today, period=period)
-        if dataset.is_analytics
-        else None
-    )
+    span = run_period(config, dataset, kind=kind, today=today, period=period)
     if ledger is not None:
         ledger.begin(
             source=config.name,
@@ -235,23 +215,27 @@ def run_source(
             end=span.end if span else None,
         )
     try:
-        result = _run(
+        request = new_request(
             config,
             dataset,
-            client=client,
-            destination=destination,
-            today=today,
             kind=kind,
-            span=span,
             run_id=run_id,
-            progress=progress,
-            on_plan=on_plan,
+            today=today,
+            period=span,
+            strategy=strategy,
+            restart=restart,
             workers=workers,
             polling=polling,
-            started=started,
+        )
+        hooks = _hooks(ledger, run_id, progress)
+        result = _run(
+            request,
+            client,
+            destination,
             ledger=ledger,
-            strategy=strategy or strategy_of(kind),
-            restart=restart,
+            hooks=hooks,
+            on_plan=on_plan,
+            started=started,
         )
     except Exception as exc:  # recorded as failed (a bug too, not left "running"), raised on
         if ledger is not None:
@@ -276,79 +260,81 @@ def _failure_text(exc: Exception) -> str:
 
 
 def _run(
-    config: SourceConfig,
-    dataset: Dataset,
-    *,
+    request: RunRequest,
     client: PinterestClient,
     destination: Destination,
-    today: date,
-    kind: RunKind,
-    span: DateRange | None,
-    run_id: str,
-    progress: ProgressCallback | None,
-    on_plan: Callable[[Plan], None] | None,
-    workers: int,
-    polling: ReportPolling | None,
-    started: float,
-    strategy: Strategy,
+    *,
     ledger: RunLedger | None,
-    restart: bool = False,
+    hooks: StepHooks,
+    on_plan: Callable[[Plan], None] | None,
+    started: float,
 ) -> RunResult:
     before = client.stats
-    prepared = prepare(client, config, dataset, period=span, today=today, strategy=strategy)
-    backfill = kind is RunKind.BACKFILL
-    if backfill and restart:
-        _restart(prepared, destination, ledger)
-    if backfill and ledger is not None and dataset.is_analytics:
-        prepared = _with_stored_plan(prepared, ledger, run_id=run_id, today=today)
-    rebuild = kind is RunKind.REBUILD
-    if rebuild:  # a new table from nothing: no shadow a crashed replace run or rebuild left
-        destination.abort_replace(prepared.table.name)
-    elif ledger is not None and ledger.rebuild_left_behind(config.name, run_id):
-        # A killed rebuild's new table holds rows of the config that was never saved: a
-        # replace run would resume it as its own shadow table and swap those rows in.
-        destination.abort_replace(prepared.table.name)
+    found = discover(request, client)
     try:
+        plan = _final_plan(request, found, destination, ledger)
         if on_plan is not None:
-            on_plan(prepared.plan)
-        counters = execute_run(
-            prepared,
-            client,
-            destination,
-            run_id=run_id,
-            scope=BACKFILL_SCOPE if backfill else f"run:{run_id}",
-            progress=progress,
-            resume=backfill,
-            workers=workers,
-            polling=polling,
-            on_step=_step_hook(ledger, run_id),
-            before_step=(lambda: ledger.check_alive(run_id)) if ledger is not None else None,
-        )
-    except BaseException:
-        if rebuild:
-            _drop_rebuilt(destination, prepared.table.name)
-        raise
+            on_plan(plan)
+        counters = _write(request, plan, found, client, destination, hooks=hooks)
     finally:
-        prepared.close()
+        found.close()
     after = client.stats
+    span = request.period
     return RunResult(
-        run_id=run_id,
-        source=config.name,
-        kind=kind,
+        run_id=request.run_id,
+        source=request.source,
+        kind=request.kind,
         start=span.start if span else None,
         end=span.end if span else None,
-        table=prepared.table.name,
+        table=request.table.name,
         destination=destination.url,
         rows_written=counters.rows,
         rows_retrieved=counters.rows_retrieved,
-        steps=len(prepared.plan.steps),
+        steps=len(plan.steps),
         steps_skipped=counters.steps_skipped,
         steps_reset=counters.steps_reset,
         api_calls=after.calls - before.calls,
-        planned_calls=prepared.plan.api_calls,
-        planned_is_minimum=any(step.kind is StepKind.REPORT for step in prepared.plan.steps),
+        planned_calls=plan.api_calls,
+        planned_is_minimum=any(step.kind is StepKind.REPORT for step in plan.steps),
         rate_limited=after.rate_limited_responses - before.rate_limited_responses,
         waited_seconds=round(after.waited_seconds - before.waited_seconds, 3),
         duration_seconds=round(time.monotonic() - started, 3),
-        skipped_accounts=prepared.skipped_accounts,
+        skipped_accounts=found.skipped_accounts,
     )
+
+
+def _final_plan(
+    request: RunRequest, found: Discovery, destination: Destination, ledger: RunLedger | None
+) -> Plan:
+    """The plan, with what a backfill and a rebuild do before their first step."""
+    plan = make_plan(request, found)
+    if request.kind is RunKind.BACKFILL:
+        if request.restart:
+            _restart(request, plan, destination, ledger)
+        if ledger is not None and request.dataset.is_analytics:
+            plan = _with_stored_plan(request, found, plan, ledger)
+    if request.kind is RunKind.REBUILD:
+        # A new table from nothing: no shadow a crashed replace run or rebuild left.
+        destination.abort_replace(request.table.name)
+    elif ledger is not None and ledger.rebuild_left_behind(request.source, request.run_id):
+        # A killed rebuild's new table holds rows of the config that was never saved: a
+        # replace run would resume it as its own shadow table and swap those rows in.
+        destination.abort_replace(request.table.name)
+    return plan
+
+
+def _write(
+    request: RunRequest,
+    plan: Plan,
+    found: Discovery,
+    client: PinterestClient,
+    destination: Destination,
+    *,
+    hooks: StepHooks,
+) -> RunProgress:
+    try:
+        return run_steps(request, plan, found, client, destination, hooks=hooks)
+    except BaseException:
+        if request.kind is RunKind.REBUILD:
+            _drop_rebuilt(destination, request.table.name)
+        raise

@@ -14,12 +14,13 @@ from pydantic import SecretStr
 from pinads.api.client import PinterestClient
 from pinads.catalog import Problem, get_dataset
 from pinads.errors import AuthError, ConfigError, PinadsError, StateError
+from pinads.extract import ProgressCallback
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.load.ownership import GrainMismatchError
 from pinads.load.spec import CheckedTables
 from pinads.runner.alerts import announce_run
-from pinads.runner.core import ProgressCallback, RunResult
+from pinads.runner.core import RunResult
 from pinads.runner.grain import grain_to_check, table_grain
 from pinads.runner.preview import PreviewResult, preview_source, refuse_before_calls
 from pinads.runner.rebuild import check_rebuildable, rebuild_period
@@ -521,11 +522,9 @@ def dry_run(
     _refuse_unrunnable(config, _saved_destination(name, settings), settings)
     dataset = get_dataset(config.dataset)
     with _opener(opener, settings)(config.authorizer) as client:
-        prepared = plan_source(
+        return plan_source(
             config, dataset, client, today=today or _today(), kind=kind, period=period
         )
-    prepared.close()
-    return prepared.plan
 
 
 def _config_of(source: str | Mapping[str, Any], settings: AppSettings) -> SourceConfig:

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
+from pinads import extract
 from pinads.api.client import PinterestClient
+from pinads.extract import RunProgress, RunRequest, StepHooks, make_plan, run_steps
 from pinads.extract.plan import Strategy, earliest_day
-from pinads.runner.core import RunProgress, execute_run
-from pinads.runner.prepare import effective_period, prepare
+from pinads.runner.request import effective_period, with_grain
 from pinads.singer.bookmarks import Bookmark, StreamState
 from pinads.singer.config import TapConfig, TapStream
 from pinads.singer.destination import SingerDestination
@@ -33,7 +34,7 @@ from pinads.singer.schema import (
     selection_of,
     stream_schema,
 )
-from pinads.values import DateRange
+from pinads.values import DateRange, RunKind
 
 __all__ = ["StreamResult", "discover", "reading_period", "sync"]
 
@@ -121,9 +122,6 @@ def _sync_stream(
         key_properties=key_properties(stream.table, append=stream.append),
         bookmark_properties=[key] if key else [],
     )
-    prepared = prepare(
-        client, stream.config, stream.dataset, period=reading, today=today, strategy=strategy
-    )
 
     def step_done(step_id: str) -> None:
         bookmark.steps_done.add(step_id)
@@ -131,6 +129,23 @@ def _sync_stream(
         writer.state(state.value)
 
     extracted_at = datetime.now(UTC)
+    # Not a run of the runner's (no run history, no lock): the tap's steps are checkpointed in
+    # the Singer state, under a scope of their own, and a sync resumes them.
+    request = with_grain(
+        RunRequest.of(
+            stream.config,
+            stream.dataset,
+            kind=RunKind.MANUAL,
+            run_id=uuid.uuid4().hex[:16],
+            today=today,
+            period=reading,
+            strategy=strategy,
+            scope="singer",
+            resume=True,
+            extracted_at=extracted_at,
+        )
+    )
+    found = extract.discover(request, client)
     destination = SingerDestination(
         writer,
         stream=name,
@@ -139,16 +154,12 @@ def _sync_stream(
         steps_done=set(bookmark.steps_done),
         on_step_done=step_done,
     )
-    progress = execute_run(
-        prepared,
-        client,
-        destination,
-        run_id=uuid.uuid4().hex[:16],
-        scope="singer",
-        extracted_at=extracted_at,
-        progress=_log_progress(name),
-        resume=True,
-    )
+    try:
+        plan = make_plan(request, found)
+        hooks = StepHooks(progress=_log_progress(name))
+        progress = run_steps(request, plan, found, client, destination, hooks=hooks)
+    finally:
+        found.close()
     bookmark.finish(reading)
     state.update(bookmark, key=key, reading=None, strategy=strategy.value)
     writer.state(state.value)

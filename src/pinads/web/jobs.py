@@ -18,7 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from pinads.errors import PinadsError, redact
-from pinads.runner import RunProgress, RunResult
+from pinads.extract import RunProgress
+from pinads.runner import RunResult
 
 __all__ = ["Job", "JobRegistry", "JobView"]
 

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinads.auth import dead_reason
 from pinads.catalog import DATASETS, Dataset, date_limits
 from pinads.errors import ConfigError
+from pinads.extract import RunProgress
 from pinads.load import open_destination
-from pinads.runner import RunProgress, RunRecord, RunResult
+from pinads.runner import RunRecord, RunResult
 from pinads.runner import service as runs
 from pinads.schedule import next_run_after
 from pinads.settings import AppSettings
