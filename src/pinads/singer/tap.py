@@ -1,8 +1,8 @@
 """`discover` and `sync`: pinads sources as Singer streams.
 
-A sync is the runner's own run: `prepare` (accounts, entity lists, the plan) and
-`execute_run` (the extract engine, normalisation to Arrow, steps in parallel), with
-`SingerDestination` in place of a table. Which days a stream reads:
+A sync is the runner's own path: a `RunRequest`, `discover` (accounts, entity lists),
+`make_plan` and `run_steps` (the extract engine, normalisation to Arrow, steps in parallel),
+with `SingerDestination` in place of a table. Which days a stream reads:
 - a range a previous sync left unfinished (its bookmark's `in_progress`): that range, planned
   the same way, skipping the steps the target already has;
 - else the source's date range as `pinads run` reads it (the trailing attribution window
