@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from pinads.runner import remote
+from pinads.errors import ConfigError
+from pinads.runner import remote, service
 from pinads.settings import AppSettings, load_settings
 from pinads.values import DateRange
 
@@ -41,3 +42,13 @@ def test_backfill_batches_cover_the_range_in_report_sized_pieces() -> None:
         (date(2025, 1, 1), date(2025, 7, 5)),
         (date(2025, 7, 6), date(2025, 12, 31)),
     ]
+
+
+def test_a_missing_source_is_refused_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No worker runs here: a task sent would be waited for forever.
+    monkeypatch.setenv("PINADS_BROKER_URL", REDIS)
+    monkeypatch.setenv("PINADS_REDIS_PREFIX", "pinads-test-never-sent")
+    with pytest.raises(ConfigError, match="no source named 'nothing'"):
+        service.run("nothing")

@@ -353,16 +353,19 @@ def run(
     for its outcome (`opener`, `progress` and `on_plan` stay unused: the worker opens its own
     client). `run_id` names the run (default: a new id)."""
     settings = settings or load_settings()
-    if settings.broker_url:
-        from pinads.runner import remote
-
-        return remote.run(settings, name, kind=kind, period=period, restart=restart, today=today)
     store = SourceStore(settings)
     try:
         config = store.get(name)
         try:
             destination_url = store.destination_url(name)
+            # Refused here, at once, rather than by a worker: a missing or unrunnable source.
             _refuse_unrunnable(config, destination_url, settings)
+            if settings.broker_url:  # the worker runs it, and announces its outcome
+                from pinads.runner import remote
+
+                return remote.run(
+                    settings, name, kind=kind, period=period, restart=restart, today=today
+                )
             result = _run_config(
                 store,
                 config,
