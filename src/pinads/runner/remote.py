@@ -218,20 +218,29 @@ def perform(settings: AppSettings, request: RunRequest) -> dict[str, Any]:
             run_id=attempt,
         )
     except StateError as exc:
-        if _never_started(settings, attempt):
-            raise _BusyError(str(exc)) from exc
-        return {"run_id": attempt, "error": str(exc)}
+        # Refused (the source held, maybe by another delivery of this run that took the lock
+        # before recording the run) or cut short: history says which.
+        return _after_refusal(settings, request.run_id, attempt, exc)
     except PinadsError as exc:
         return {"run_id": attempt, "error": str(exc)}
     return {"run_id": attempt, "result": result.model_dump(mode="json")}
 
 
-def _never_started(settings: AppSettings, run_id: str) -> bool:
+def _after_refusal(
+    settings: AppSettings, run_id: str, attempt: str, exc: StateError
+) -> dict[str, Any]:
+    """A live attempt elsewhere or a busy source: retry later (`_BusyError`); an attempt
+    finished meanwhile: its outcome; else this attempt's error."""
     store = SourceStore(settings)
     try:
-        return store.db.runs.find(run_id) is None
+        latest = _next_attempt(store, run_id)  # raises _BusyError while one is live
+        if store.db.runs.find(attempt) is None:  # never started here: the source was busy
+            raise _BusyError(str(exc)) from exc
     finally:
         store.close()
+    if isinstance(latest, dict):
+        return latest
+    return {"run_id": attempt, "error": str(exc)}
 
 
 # -- the sender's side -------------------------------------------------------------------------
