@@ -27,7 +27,7 @@ from pinads.emulator import (
 )
 from pinads.emulator.tokens import IssuedTokens, TokenInfo
 from pinads.errors import AuthError, PinadsError
-from pinads.state import LATEST_VERSION
+from pinads.state import HEAD
 
 pytestmark = pytest.mark.postgres
 
@@ -139,14 +139,12 @@ def test_authorizers_live_in_postgresql_and_keep_only_the_newest_token(
 
     with psycopg.connect(PG) as conn:
         versions = conn.execute(
-            sql.SQL("SELECT version FROM {}.schema_version ORDER BY version").format(
-                sql.Identifier(pg_schema)
-            )
+            sql.SQL("SELECT version_num FROM {}.alembic_version").format(sql.Identifier(pg_schema))
         ).fetchall()
         authorizers = conn.execute(
             sql.SQL("SELECT count(*) FROM {}.authorizers").format(sql.Identifier(pg_schema))
         ).fetchone()
-    assert [v for (v,) in versions] == list(range(1, LATEST_VERSION + 1))
+    assert [v for (v,) in versions] == [HEAD]
     assert authorizers == (1,)
 
     with AuthorizerService() as service:

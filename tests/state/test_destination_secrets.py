@@ -1,18 +1,15 @@
 """Destination passwords in the control DB: encrypted at rest (SQLite file bytes, PostgreSQL
 rows), redacted in the config everything displays, kept by an edit that sends `***` back,
-replaced by a new one, and encrypted by migration 5 in databases made before it."""
+and replaced by a new one."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from pinads.errors import ConfigError, StateError
 from pinads.settings import load_settings
-from pinads.state import ControlDB, create_control_engine, migrate, open_control_db
+from pinads.state import ControlDB, open_control_db
 
 SECRET = "S3cretPass"
 URL = f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test"
@@ -110,67 +107,3 @@ def test_another_key_cannot_decrypt_and_says_what_to_do(db: ControlDB, control_u
         with pytest.raises(StateError, match="pinads sources edit shop") as info:
             other.sources.destination(record)
     assert SECRET not in str(info.value)
-
-
-def _old_database(control_url: str, destination: str) -> sa.Engine:
-    """A control DB at version 4 (before encryption) with a source saved in clear."""
-    load_settings().ensure_home()
-    engine = create_control_engine(url=control_url)
-    assert migrate(engine, target=4) == 4
-    now = datetime.now(UTC).replace(tzinfo=None)
-    for name, url in (("old_pg", destination), ("old_duck", "duckdb")):
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO sources (name, config, created_at, updated_at) "
-                    "VALUES (:name, :config, :now, :now)"
-                ),
-                {"name": name, "config": f'{{"destination": "{url}"}}', "now": now},
-            )
-    return engine
-
-
-def test_migration_5_encrypts_clear_passwords_of_an_old_database(control_url: str) -> None:
-    engine = _old_database(control_url, URL)
-    assert SECRET in stored_text(engine)  # what pinads before version 5 left there
-    engine.dispose()
-    with open_control_db(url=control_url) as db:
-        pg, duck = db.sources.get("old_pg"), db.sources.get("old_duck")
-        assert pg.config == {"destination": SHOWN}
-        assert db.sources.destination(pg) == URL
-        assert (duck.config, duck.destination_enc) == ({"destination": "duckdb"}, None)
-        assert SECRET not in stored_text(db.engine)
-    assert SECRET not in stored_text(db.engine)
-
-
-def test_migration_5_without_secrets_creates_no_key_file(control_url: str) -> None:
-    load_settings().ensure_home()
-    engine = create_control_engine(url=control_url)
-    migrate(engine, target=4)
-    engine.dispose()
-    with open_control_db(url=control_url) as db:
-        db.sources.create("plain", {"destination": "duckdb"}, authorizer_id=None)
-    assert not Path(load_settings().key_file).exists()
-
-
-@pytest.mark.parametrize(
-    ("url", "secret"),
-    [
-        ("postgresql://pinads:Kq7v/Wz4m#Xr8t@127.0.0.1:5432/test", "Kq7v/Wz4m#Xr8t"),
-        ("postgresql://pinads:Pw9j?q=Hv3n@127.0.0.1:5432/test?schema=ads", "Pw9j?q=Hv3n"),
-        ("postgres://pinads:Hs6b#Ed2w/Qm5k@Zt8p@127.0.0.1/test", "Hs6b#Ed2w/Qm5k@Zt8p"),
-    ],
-)
-def test_a_password_with_unencoded_delimiters_is_encrypted_whole(
-    db: ControlDB, url: str, secret: str
-) -> None:
-    """Such URLs are refused at create since they are ambiguous, but a config saved by an
-    older pinads (or written straight to the store) holds one: no piece of it in clear."""
-    record = db.sources.create("shop", {"destination": url}, authorizer_id=None)
-    assert record.config["destination"].startswith(
-        ("postgresql://pinads:***@127.0.0.1", "postgres://pinads:***@127.0.0.1")
-    )
-    assert db.sources.destination(db.sources.get("shop")) == url
-    text = stored_text(db.engine)
-    for piece in [secret, *(secret[i : i + 4] for i in range(0, len(secret) - 3, 5))]:
-        assert piece not in text, piece

@@ -49,6 +49,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "worker_cmd",
     "notify_cmd",
     "users_cmd",
+    "db_cmd",
 )
 
 _state = {"debug": False}

@@ -72,7 +72,7 @@ def diagnose(settings: AppSettings, *, now: datetime) -> list[Finding]:
             Finding(
                 "control DB",
                 Severity.OK,
-                f"{redacted_url(settings.control_db_url)} (schema version {db.version})",
+                f"{redacted_url(settings.control_db_url)} (schema revision {db.revision})",
             )
         ]
         findings += _secret_key(settings, db)

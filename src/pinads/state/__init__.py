@@ -3,18 +3,25 @@ web users, API tokens, web sessions, login failures and the audit log. Every tab
 of pinads' own state lives in this package.
 
 SQLite in PINADS_HOME by default, any SQLAlchemy URL (PostgreSQL) via PINADS_DATABASE_URL;
-the schema is versioned and migrated on open.
+one engine per URL and process; the schema is migrated with Alembic (`migrations`), once per
+process.
 """
 
 from pinads.state.api_tokens import ApiTokenInfo, ApiTokenRepository, TokenUse
 from pinads.state.audit import AuditEntry, AuditRepository
 from pinads.state.authorizers import AuthorizerRepository
-from pinads.state.control import ControlDB, open_control_db
+from pinads.state.control import ControlDB, ensure_schema, open_control_db
 from pinads.state.control_file import ControlFile
-from pinads.state.db import DatabaseError, create_control_engine, redacted_url
+from pinads.state.db import (
+    DatabaseError,
+    control_engine,
+    create_control_engine,
+    dispose_engines,
+    redacted_url,
+)
 from pinads.state.heartbeat import RunLockHeartbeat
 from pinads.state.login_failures import LoginFailureRepository
-from pinads.state.migrations import LATEST_VERSION, MIGRATIONS, current_version, migrate
+from pinads.state.migrations import HEAD, Upgrade, current_revisions, upgrade
 from pinads.state.notifications import ChannelRecord, NotificationRepository
 from pinads.state.plans import PlanRepository
 from pinads.state.records import (
@@ -48,8 +55,7 @@ from pinads.state.web_sessions import (
 
 __all__ = [
     "DEFAULT_STALE_AFTER",
-    "LATEST_VERSION",
-    "MIGRATIONS",
+    "HEAD",
     "SCHEDULER_LEASE",
     "ActiveSession",
     "ApiTokenInfo",
@@ -81,17 +87,21 @@ __all__ = [
     "StoredPlan",
     "StoredTokens",
     "TokenUse",
+    "Upgrade",
     "UserInfo",
     "UserRepository",
     "WebSessionRepository",
+    "control_engine",
     "create_control_engine",
-    "current_version",
+    "current_revisions",
+    "dispose_engines",
+    "ensure_schema",
     "load_or_create_key_file",
-    "migrate",
     "open_control_db",
     "pid_alive",
     "process_name",
     "redacted_url",
     "revoke_user_sessions",
     "session_key",
+    "upgrade",
 ]

@@ -10,7 +10,10 @@ process has moved past.
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +28,10 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "DatabaseError",
     "UTCDateTime",
+    "control_engine",
     "create_control_engine",
+    "dispose_engines",
+    "file_identity",
     "inserted_id",
     "redacted_url",
     "utc_now",
@@ -97,6 +103,29 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None if there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _watch_file(engine: Engine, path: str) -> None:
+    """A pooled connection stays on the file it opened: if the file was deleted or replaced
+    since (a restored backup), the pool drops the connection and opens the file now there."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info["file"] = file_identity(path)
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("file") != file_identity(path):
+            raise sa.exc.DisconnectionError("the control DB file was replaced")
+
+
 def _create_private_file(database: str | None) -> None:
     """Create the SQLite file owner-only before SQLite does (it would use the umask, often
     0644): it holds encrypted tokens and run history. SQLite gives its -wal and -shm files the
@@ -114,14 +143,20 @@ def _create_private_file(database: str | None) -> None:
         return  # created meanwhile, or unusable: SQLite reports an unusable path itself
 
 
+def _url_of(settings: AppSettings | None, url: str | None) -> str:
+    if url is not None:
+        return url
+    if settings is None:
+        raise ValueError("pass settings or url")
+    if settings.database_url is None:
+        settings.ensure_home()
+    return settings.control_db_url
+
+
 def create_control_engine(settings: AppSettings | None = None, *, url: str | None = None) -> Engine:
-    """An engine for the control DB at `url` or `settings.control_db_url`."""
-    if url is None:
-        if settings is None:
-            raise ValueError("pass settings or url")
-        url = settings.control_db_url
-        if settings.database_url is None:
-            settings.ensure_home()
+    """A new engine for the control DB at `url` or `settings.control_db_url` (most callers
+    want the process's shared one: `control_engine`)."""
+    url = _url_of(settings, url)
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
@@ -130,6 +165,8 @@ def create_control_engine(settings: AppSettings | None = None, *, url: str | Non
                 parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
             )
             _sqlite_setup(engine)
+            if parsed.database and parsed.database != ":memory:":
+                _watch_file(engine, parsed.database)
             return engine
         return sa.create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -137,3 +174,48 @@ def create_control_engine(settings: AppSettings | None = None, *, url: str | Non
             f"the control DB URL {redacted_url(url)} is not usable ({exc}): fix "
             "PINADS_DATABASE_URL (e.g. postgresql+psycopg://user@host/db or sqlite:///path)"
         ) from exc
+
+
+# One engine per control-DB URL and process: a pool of connections reused by every service
+# call (building an engine and opening SQLite costs more than most queries). Bounded, for
+# processes that open many databases in turn (the test suite): an evicted engine is disposed
+# (its idle connections closed) and still works for whoever holds it.
+_MAX_ENGINES = 8
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+
+
+def control_engine(settings: AppSettings | None = None, *, url: str | None = None) -> Engine:
+    """The process's engine for the control DB at `url` or `settings.control_db_url`."""
+    url = _url_of(settings, url)
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        engine = create_control_engine(url=url)
+        _engines[url] = engine
+        if len(_engines) > _MAX_ENGINES:
+            _engines.popitem(last=False)[1].dispose()
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of the process's engines (at exit)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+
+
+def _after_fork_in_child() -> None:
+    global _engines_lock  # noqa: PLW0603  (another thread may have held it at the fork)
+    _engines_lock = threading.Lock()
+    # SQLAlchemy's recipe for forked processes (Celery's prefork workers): a connection must
+    # never be shared across processes, so the child drops the parent's pooled connections
+    # without closing them (closing would end the parent's sessions) and opens its own.
+    for engine in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(dispose_engines)

@@ -1,6 +1,7 @@
-"""Tables of the control DB at the latest schema version (migrations build them step by step;
-a test checks that a migrated database has exactly these columns): authorizers, sources and
-run history, and the web's users, API tokens, sessions, login failures and audit log."""
+"""Tables of the control DB at the newest schema revision (the Alembic revisions in
+`pinads.state.migrations` build them; a test checks that a migrated database matches these
+definitions exactly): authorizers, sources, run history, the scheduler's lease and slot
+claims, and the web's users, API tokens, sessions, login failures and audit log."""
 
 from __future__ import annotations
 
@@ -21,23 +22,13 @@ __all__ = [
     "RUN_LOCKS",
     "RUN_PLANS",
     "SCHEDULER_LEASES",
-    "SCHEMA_VERSION",
     "SLOT_CLAIMS",
     "SOURCES",
     "USERS",
-    "WEB_SCHEMA_VERSION",
     "WEB_SESSIONS",
 ]
 
 METADATA = sa.MetaData()
-
-SCHEMA_VERSION = sa.Table(
-    "schema_version",
-    METADATA,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("description", sa.String(200), nullable=False),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
 
 AUTHORIZERS = sa.Table(
     "authorizers",
@@ -183,13 +174,7 @@ SCHEDULER_LEASES = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
-# The web's tables (versioned apart in `web_schema_version`, see `migrations.py`).
-WEB_SCHEMA_VERSION = sa.Table(
-    "web_schema_version",
-    METADATA,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
+# The web's tables.
 USERS = sa.Table(
     "users",
     METADATA,

@@ -38,7 +38,6 @@ class DestinationSealer:
     def __init__(self, cipher: CipherFactory | None) -> None:
         self._factory = cipher
         self._cipher: SecretCipher | None = None
-        self.sealed = 0  # destinations encrypted so far (a migration scrubs the file after)
 
     def _box(self) -> SecretCipher:
         if self._cipher is None:
@@ -59,7 +58,6 @@ class DestinationSealer:
             return document, None
         document["destination"] = redact_url(destination)
         sealed = self._box().encrypt(destination)
-        self.sealed += 1
         return document, sealed
 
     def destination(self, config: Mapping[str, Any], sealed: str | None, *, source: str) -> str:

@@ -1,0 +1,204 @@
+"""Schema migrations of the control DB, with Alembic (revisions in `versions/`, environment in
+`env.py`; configured here, no alembic.ini).
+
+`upgrade` brings a database to the latest revision. It first reads the revision without any
+lock (the common case, an up-to-date database, costs two small queries); otherwise it migrates
+in one transaction under a lock - SQLite: `BEGIN IMMEDIATE` (every transaction of the control
+engine starts so); PostgreSQL: a transaction-scoped advisory lock - so several processes
+starting at once on a new or old database migrate it once, and the others wait and find it
+done.
+
+Databases made by the hand-written migrations (before Alembic) have a `schema_version` table
+for the control tables and, once the web was used, `web_schema_version` for the web's. Both
+lines of versions have a branch of revisions here: control versions 5 and 6 are revisions
+0001 and 0002, web versions 1 and 2 are 0003 and 0004; 0005 joins the branches, and web
+version 3 (which came with control version 6) is 0006. Such a
+database is stamped with the revision of each of its versions, its old version tables are
+dropped, and it is upgraded from there, all in the same transaction. Control versions before
+5 are refused with what to do.
+
+A new revision is a file in `versions/` whose `down_revision` is the newest one (`HEAD`, which
+it then replaces); `tests/state/test_migrations.py` checks that the revisions build exactly
+the tables of `schema.py`, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from pinads.errors import StateError
+from pinads.state.db import redacted_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+__all__ = [
+    "HEAD",
+    "VERSION_TABLE",
+    "Upgrade",
+    "current_revisions",
+    "legacy_versions",
+    "script",
+    "upgrade",
+]
+
+# The newest revision (a test checks it is the head of `versions/`): an up-to-date database is
+# recognised without loading Alembic.
+HEAD = "0006"
+VERSION_TABLE = "alembic_version"
+_HERE = Path(__file__).parent
+# A fixed key for pg_advisory_xact_lock: "pinads" in ASCII.
+_PG_LOCK_KEY = 0x70696E616473
+# The revision of each version of the hand-written migrations (control, web).
+_LEGACY_CONTROL = {5: "0001", 6: "0002"}
+_LEGACY_WEB = {1: "0003", 2: "0004", 3: "0006"}
+# Web version 3 came with control version 6 (both migrate in one transaction): after the join.
+_WEB_AFTER_JOIN = 3
+# The last commit with the hand-written migrations (what brings an older database to them).
+_LEGACY_COMMIT = "a032959"
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """The revision before (None: an empty database; `legacy ...`: hand-written versions) and
+    after an upgrade."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@functools.cache
+def script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(_HERE))
+
+
+def _config(conn: sa.Connection) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_HERE))
+    config.attributes["connection"] = conn
+    return config
+
+
+def current_revisions(conn: sa.Connection) -> tuple[str, ...]:
+    """The revisions the database is at (one once up to date; none: not under Alembic yet)."""
+    if not sa.inspect(conn).has_table(VERSION_TABLE):
+        return ()
+    query = sa.select(sa.column("version_num", sa.String)).select_from(sa.table(VERSION_TABLE))
+    rows = conn.execute(query).scalars()
+    return tuple(sorted(str(row) for row in rows))
+
+
+def _label(revisions: tuple[str, ...]) -> str | None:
+    return "+".join(revisions) or None
+
+
+def _legacy_version(conn: sa.Connection, table: str) -> int | None:
+    if not sa.inspect(conn).has_table(table):
+        return None
+    query = sa.select(sa.func.max(sa.column("version", sa.Integer))).select_from(sa.table(table))
+    value = conn.execute(query).scalar()
+    return int(value or 0)
+
+
+def legacy_versions(conn: sa.Connection) -> str | None:
+    """The hand-written migrations' versions of the database (`6/2`: control/web), if any."""
+    control = _legacy_version(conn, "schema_version")
+    web = _legacy_version(conn, "web_schema_version")
+    if control is None and web is None:
+        return None
+    return f"{control or 0}/{web or 0}"
+
+
+def _adopt_legacy(conn: sa.Connection, url: str) -> str | None:
+    """Stamp a database of the hand-written migrations with its revisions and drop their
+    version tables. Returns what it was (`legacy 6/2`), None for a database without them."""
+    control = _legacy_version(conn, "schema_version")
+    web = _legacy_version(conn, "web_schema_version")
+    if control is None and web is None:
+        return None
+    if (
+        (control is not None and control not in _LEGACY_CONTROL)
+        or (web is not None and web not in _LEGACY_WEB)
+        or (web == _WEB_AFTER_JOIN and control != max(_LEGACY_CONTROL))
+    ):
+        raise StateError(
+            f"the control DB {url} is at hand-written schema version {control} (web: {web}), "
+            f"older than this pinads can upgrade: open it once with pinads of commit "
+            f"{_LEGACY_COMMIT} (e.g. `pinads sources list`), then with this one"
+        )
+    from alembic import command
+
+    stamps = [_LEGACY_CONTROL[control]] if control is not None else []
+    stamps += [_LEGACY_WEB[web]] if web is not None else []
+    if web == _WEB_AFTER_JOIN:  # its revision comes after the join: it stands for both
+        stamps = [_LEGACY_WEB[web]]
+    command.stamp(_config(conn), stamps)
+    for table in ("schema_version", "web_schema_version"):
+        sa.Table(table, sa.MetaData()).drop(conn, checkfirst=True)
+    return f"legacy {control or 0}/{web or 0}"
+
+
+def _lock(conn: sa.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def _known(revisions: tuple[str, ...], url: str) -> None:
+    from alembic.util import CommandError
+
+    for revision in revisions:
+        try:
+            known = script().get_revision(revision) is not None
+        except CommandError:
+            known = False
+        if not known:
+            raise StateError(
+                f"the control DB {url} is at schema revision {revision}, unknown to this "
+                f"pinads (its newest is {HEAD}): it was made by a newer pinads, upgrade pinads"
+            )
+
+
+def upgrade(engine: sa.Engine, target: str = "head") -> Upgrade:
+    """Migrate the database to `target` (default: the newest revision)."""
+    url = redacted_url(str(engine.url))
+    try:
+        with engine.connect() as conn:
+            before = current_revisions(conn)
+        if before == (HEAD,) and target in ("head", HEAD):
+            return Upgrade(HEAD, HEAD)
+        return _upgrade_locked(engine, target, url)
+    except sa.exc.OperationalError as exc:
+        raise StateError(
+            f"cannot open the control DB {url} ({type(exc.orig).__name__}): check "
+            "PINADS_DATABASE_URL / PINADS_HOME and that the database is reachable"
+        ) from exc
+
+
+def _upgrade_locked(engine: sa.Engine, target: str, url: str) -> Upgrade:
+    from alembic import command
+
+    with engine.begin() as conn:
+        _lock(conn)
+        # Read again under the lock: another process may have migrated meanwhile.
+        revisions = current_revisions(conn)
+        if revisions:
+            _known(revisions, url)
+            before = _label(revisions)
+        else:
+            before = _adopt_legacy(conn, url)
+        command.upgrade(_config(conn), target)
+        return Upgrade(before, _label(current_revisions(conn)))
