@@ -57,7 +57,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
 import duckdb
 
-from pinads.extract.steps import GroupedWriter
 from pinads.load import open_destination
 from pinads.load.files_io import FileFormat, write_data_file
 from pinads.load.types import duckdb_type, postgres_type
@@ -183,18 +182,11 @@ def load(
     pid = backend_pid(url.rsplit("application_name=", 1)[1]) if url.startswith("postgres") else None
 
     def run(tag: str) -> None:
-        # As the runner writes: a destination that groups steps into transactions gets them
-        # all at once (as synchronous steps, which it may group); the others one at a time.
+        # As the runner writes: every step through `write_steps`, as synchronous steps (which a
+        # destination that groups steps may share a transaction).
         done: list[tuple[str, int]] = []
         items = [(f"{i}", b, True) for i, b in enumerate(step_batches(rows, steps))]
-        if isinstance(dest, GroupedWriter):
-            dest.write_steps(spec, items, mode=WriteMode.UPSERT, scope=tag, on_commit=done.extend)
-        else:
-            for step_id, batches, _ in items:
-                written = dest.write_step(
-                    spec, batches, mode=WriteMode.UPSERT, scope=tag, step_id=step_id
-                )
-                done.append((step_id, written))
+        dest.write_steps(spec, items, mode=WriteMode.UPSERT, scope=tag, on_commit=done.extend)
         total = sum(written for _, written in done)
         assert total == rows.num_rows, (total, rows.num_rows)
 

@@ -75,7 +75,7 @@ def test_a_users_table_is_refused_in_every_mode_and_left_as_it_was(target: Targe
     before = _contents(target, table.name)
     dest = target.open()
     rows = grid(range(2), range(2))
-    message = _refused(lambda: dest.check_table(table.name))  # type: ignore[attr-defined]
+    message = _refused(lambda: dest.check_table(table.name))
     assert f"table {table.name!r} already exists in" in message
     assert "pinads did not create it" in message and "rename the source" in message
     for mode in (WriteMode.UPSERT, WriteMode.APPEND, WriteMode.INSERT_IGNORE):
@@ -131,7 +131,7 @@ def test_a_table_of_an_earlier_version_is_adopted_by_its_checkpoints(target: Tar
     # What an earlier version left: the table and its checkpoints, no registry, no comment.
     _sql(target, "DROP TABLE _pinads_tables", f"COMMENT ON TABLE {table.name} IS NULL")
     dest = target.open()
-    dest.check_table(table.name)  # type: ignore[attr-defined]
+    dest.check_table(table.name)
     second = grid(range(1, 3), range(2), spend=2)
     dest.write_step(table, batches(table, second), mode=WriteMode.UPSERT, scope=SCOPE, step_id="2")
     assert dest.completed_steps(table.name, SCOPE) == {"1", "2"}
@@ -155,7 +155,7 @@ def test_a_dropped_table_takes_its_checkpoints_with_it(target: Target, tmp_path:
     else:
         _sql(target, f"DROP TABLE {table.name}")
     dest = target.open()
-    forgotten = dest.reset_if_missing(table.name, SCOPE)  # type: ignore[attr-defined]
+    forgotten = dest.reset_if_missing(table.name, SCOPE)
     assert forgotten == (set() if target.kind == "csv" else {"1", "2"})
     assert dest.completed_steps(table.name, SCOPE) == set()
     dest.write_step(table, batches(table, rows), mode=WriteMode.UPSERT, scope=SCOPE, step_id="1")
@@ -190,7 +190,7 @@ def test_a_directory_without_pinads_manifest_is_refused_and_kept(
     (mine / "notes.txt").write_text("mine")
     dest: Destination = target.open()
     rows = grid(range(2), range(2))
-    message = _refused(lambda: dest.check_table(table.name))  # type: ignore[attr-defined]
+    message = _refused(lambda: dest.check_table(table.name))
     assert f"{mine} already exists and pinads did not create it" in message
     _refused(
         lambda: dest.write_step(

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from pinads.auth import REFRESH_WARNING, dead_reason
 from pinads.errors import PinadsError
 from pinads.load import open_destination
-from pinads.load.spec import CheckedTables
 from pinads.schedule import find_due
 from pinads.settings import AppSettings
 from pinads.state import (
@@ -162,8 +161,7 @@ def _destinations(settings: AppSettings, db: ControlDB) -> Iterator[Finding]:
             destination = open_destination(url, settings=settings)
             try:
                 destination.check()
-                if isinstance(destination, CheckedTables):
-                    destination.check_table(record.name)
+                destination.check_table(record.name)
             finally:
                 destination.close()
         except PinadsError as exc:

@@ -1,8 +1,9 @@
 """`run_steps`: a plan's steps fetched and written into a destination, each with its checkpoint.
 
-Every plan step is written with `write_step`, rows and checkpoint in one transaction, so a rerun
-of the same range changes nothing (upsert) and a crash loses nothing (the next run, or the
-resumed backfill, re-reads what was not committed).
+Every plan step is written through `Destination.write_steps`, rows and checkpoint in one
+transaction (a destination may put several steps in it), so a rerun of the same range changes
+nothing (upsert) and a crash loses nothing (the next run, or the resumed backfill, re-reads what
+was not committed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -22,12 +22,11 @@ from pinads.extract.engine import ExtractJob, StepStream, stream_steps
 from pinads.extract.plan import Plan, PlanStep, StepKind
 from pinads.extract.planning import Discovery
 from pinads.extract.request import RunRequest
-from pinads.load.spec import CheckedTables, Destination
-from pinads.values import TableSpec, WriteMode
+from pinads.load.spec import Destination, StepItem
+from pinads.values import WriteMode
 
 __all__ = [
     "NEXT_STEP_WAIT_SECONDS",
-    "GroupedWriter",
     "ProgressCallback",
     "RunProgress",
     "StepHooks",
@@ -66,7 +65,7 @@ class RunProgress:
 
 ProgressCallback = Callable[[RunProgress], None]
 
-# How long a grouping destination keeps its transaction (and so its file) open for the next
+# How long a destination that groups steps keeps its transaction (and so its file) open for the next
 # step: steps that follow each other closely share a transaction (half the CPU of one each),
 # and a run waiting longer on Pinterest leaves the file to other writers and readers meanwhile.
 NEXT_STEP_WAIT_SECONDS = 0.5
@@ -129,7 +128,7 @@ def run_steps(
     table = request.table
     planned = {step.step_id for step in plan.steps}
     reset: set[str] = set()
-    if request.resume and isinstance(destination, CheckedTables):
+    if request.resume:
         # Checkpoints of a table dropped since are forgotten: its steps run again.
         reset = destination.reset_if_missing(table.name, request.scope) & planned
     # Only this plan's checkpoints count: earlier backfills of other ranges left theirs too.
@@ -152,22 +151,7 @@ def run_steps(
     tracker = _Tracker(state, hooks, calls=lambda: call_offset + client.stats.calls)
     outputs = stream_steps(job, steps, workers=request.workers)
     check = hooks.before_step or (lambda: None)
-    if isinstance(destination, GroupedWriter):
-        _write_grouped(destination, outputs, request, tracker=tracker, before_step=check)
-    else:
-        # Closed at once if a write fails: the fetch threads stop before the caller closes the
-        # client under them.
-        with closing(outputs):
-            for output in outputs:
-                counted = _Counted(output.batches)
-                try:
-                    check()
-                    written = destination.write_step(
-                        table, counted, mode=mode, scope=request.scope, step_id=output.step.step_id
-                    )
-                finally:
-                    output.close()
-                tracker.committed(output.step, written, counted.rows)
+    _write_steps(destination, outputs, request, tracker=tracker, before_step=check)
     # Checked before a replace run's swap: a run that should have found rows must not empty
     # the table.
     if state.rows_retrieved == 0 and not request.config.allow_empty and not done:
@@ -215,39 +199,23 @@ class _Tracker:
             self.progress(self.state)
 
 
-@runtime_checkable
-class GroupedWriter(Protocol):
-    """A destination that commits several steps (each with its checkpoint) per transaction."""
-
-    def write_steps(
-        self,
-        table: TableSpec,
-        steps: Iterable[tuple[str, Iterable[pa.RecordBatch], bool]],
-        *,
-        mode: WriteMode,
-        scope: str,
-        on_commit: Callable[[list[tuple[str, int]]], None],
-        more_ready: Callable[[], bool] | None = None,
-    ) -> None:
-        """Write `(step id, batches, groupable)` items; report each commit's steps. A
-        transaction stays open for the next item only while `more_ready()` says it waits."""
-
-
-def _write_grouped(
-    destination: GroupedWriter,
+def _write_steps(
+    destination: Destination,
     outputs: StepStream,
     request: RunRequest,
     *,
     tracker: _Tracker,
     before_step: Callable[[], None],
 ) -> None:
-    """Hand the steps to a grouping destination as they come; synchronous steps (many, each a
-    few MB) may share a transaction, a list or an async report step commits with those before
-    it. The run ledger follows the commits; progress also shows a step written into the open
-    transaction (the destination asks for the next step only once it has written one)."""
+    """Hand the steps to the destination as they come; synchronous steps (many, each a few MB)
+    may share a transaction where the destination groups them, a list or an async report step
+    commits with those before it. The run ledger follows the commits; progress also shows a step
+    written into an open transaction (the destination asks for the next step only once it has
+    written one). The step stream is closed at once if a write fails: the fetch threads stop
+    before the caller closes the client under them."""
     pending: dict[str, tuple[PlanStep, _Counted]] = {}
 
-    def items() -> Generator[tuple[str, Iterable[pa.RecordBatch], bool], None, None]:
+    def items() -> Generator[StepItem, None, None]:
         with closing(outputs):
             for output in outputs:
                 counted = _Counted(output.batches)

@@ -50,6 +50,7 @@ from pinads.load.files_io import (
 from pinads.load.files_manifest import MANIFEST_NAME, Manifest
 from pinads.load.files_write import PartitionWrite
 from pinads.load.ownership import GrainMismatchError, grain_difference
+from pinads.load.spec import OnCommit, StepItem, write_each
 from pinads.values import TableSpec, WriteMode, shadow_name
 
 __all__ = ["FilesDestination"]
@@ -134,6 +135,19 @@ class FilesDestination:
             manifest.save(dataset)  # last: the checkpoint moves only after the data is in place
             manifest.delete_obsolete(dataset)
             return written
+
+    def write_steps(
+        self,
+        table: TableSpec,
+        steps: Iterable[StepItem],
+        *,
+        mode: WriteMode,
+        scope: str,
+        on_commit: OnCommit,
+        more_ready: Callable[[], bool] | None = None,
+    ) -> None:
+        """Each step commits on its own, in the order given (`write_each`)."""
+        write_each(self, table, steps, mode=mode, scope=scope, on_commit=on_commit)
 
     def _write(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +36,7 @@ from pinads.load.postgres_sql import (
 )
 from pinads.load.postgres_tables import PostgresCatalog, registry_ddl
 from pinads.load.postgres_write import write_rows
+from pinads.load.spec import OnCommit, StepItem, write_each
 from pinads.load.types import arrow_from_postgres, postgres_type
 from pinads.values import TableSpec, WriteMode, shadow_name
 
@@ -182,6 +183,19 @@ class PostgresDestination:
             )
             self._save_checkpoint(cur, target.name, scope=scope, step_id=step_id, rows=written)
             return written
+
+    def write_steps(
+        self,
+        table: TableSpec,
+        steps: Iterable[StepItem],
+        *,
+        mode: WriteMode,
+        scope: str,
+        on_commit: OnCommit,
+        more_ready: Callable[[], bool] | None = None,
+    ) -> None:
+        """Each step commits on its own, in the order given (`write_each`)."""
+        write_each(self, table, steps, mode=mode, scope=scope, on_commit=on_commit)
 
     def _ensure_table(self, cur: Cursor, table: TableSpec, *, with_key: bool) -> bool:
         """Create or evolve `table`; return whether it has the spec's key as primary key."""

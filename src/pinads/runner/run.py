@@ -20,7 +20,7 @@ from pinads.extract.plan import Plan, PlanStep, StepKind, Strategy, earliest_day
 from pinads.extract.planning import Discovery, make_plan
 from pinads.extract.request import RunRequest
 from pinads.extract.steps import ProgressCallback, RunProgress, StepHooks, run_steps
-from pinads.load.spec import CheckedTables, Destination
+from pinads.load.spec import Destination
 from pinads.runner.core import RunResult
 from pinads.runner.grain import grain_to_check
 from pinads.runner.request import BACKFILL_SCOPE, new_request, run_period
@@ -136,10 +136,7 @@ def _restart(
     if ledger is not None and period is not None:
         steps |= ledger.discard_plans(source=request.source, start=period.start, end=period.end)
     table = request.table.name
-    if isinstance(destination, CheckedTables):
-        destination.clear_steps(table, BACKFILL_SCOPE, step_ids=steps)
-    else:
-        destination.clear_steps(table, BACKFILL_SCOPE)
+    destination.clear_steps(table, BACKFILL_SCOPE, step_ids=steps)
 
 
 def new_run_id() -> str:
@@ -198,9 +195,8 @@ def run_source(
     source's table only once complete (the replace mode's shadow table); if it fails, the new
     table is dropped and the old one is left as it was."""
     destination.check()
-    if isinstance(destination, CheckedTables):
-        # A table pinads did not create is refused, and one it created for another grain.
-        destination.check_table(config.name, grain=grain_to_check(config, kind))
+    # A table pinads did not create is refused, and one it created for another grain.
+    destination.check_table(config.name, grain=grain_to_check(config, kind))
     today = today or datetime.now(UTC).date()
     run_id = run_id or new_run_id()  # a ledger may hold the source's lock for it already
     started = time.monotonic()

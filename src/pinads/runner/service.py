@@ -18,7 +18,6 @@ from pinads.extract import ProgressCallback
 from pinads.extract.plan import Plan
 from pinads.load import open_destination
 from pinads.load.ownership import GrainMismatchError
-from pinads.load.spec import CheckedTables
 from pinads.runner.alerts import announce_run
 from pinads.runner.core import RunResult
 from pinads.runner.grain import grain_to_check, table_grain
@@ -251,8 +250,7 @@ def _holds_another_grain(config: SourceConfig, settings: AppSettings) -> bool:
     is there (the rebuild then reads the new config's own range)."""
     destination = open_destination(config.destination, settings=settings)
     try:
-        if isinstance(destination, CheckedTables):
-            destination.check_table(config.name, grain=table_grain(config))
+        destination.check_table(config.name, grain=table_grain(config))
     except GrainMismatchError:
         return True
     finally:
@@ -413,9 +411,8 @@ def _run_config(
     destination = open_destination(destination_url, settings=settings)
     try:
         destination.check()  # before opening the client: that may already call Pinterest
-        if isinstance(destination, CheckedTables):
-            # A table pinads did not create is refused, and one it created for another grain.
-            destination.check_table(config.name, grain=grain_to_check(config, kind))
+        # A table pinads did not create is refused, and one it created for another grain.
+        destination.check_table(config.name, grain=grain_to_check(config, kind))
         with _opener(opener, settings)(config.authorizer) as client:
             try:
                 return run_source(

@@ -5,12 +5,13 @@ transaction, which a Singer target turns into its own commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
 import pyarrow as pa
 
 from pinads.errors import LoadError
+from pinads.load.spec import OnCommit, StepItem, write_each
 from pinads.singer.messages import MessageWriter
 from pinads.values import TableSpec, WriteMode
 
@@ -43,6 +44,10 @@ class SingerDestination:
     def check(self) -> None:
         return None
 
+    def check_table(self, table_name: str, *, grain: str | None = None) -> None:
+        """A stream owns no table here: the target creates and owns it."""
+        return None
+
     def write_step(
         self,
         table: TableSpec,
@@ -60,11 +65,33 @@ class SingerDestination:
         self.on_step_done(step_id)
         return rows
 
+    def write_steps(
+        self,
+        table: TableSpec,
+        steps: Iterable[StepItem],
+        *,
+        mode: WriteMode,
+        scope: str,
+        on_commit: OnCommit,
+        more_ready: Callable[[], bool] | None = None,
+    ) -> None:
+        """Each step's RECORDs, then its STATE, as the steps come (`write_each`)."""
+        write_each(self, table, steps, mode=mode, scope=scope, on_commit=on_commit)
+
     def completed_steps(self, table_name: str, scope: str) -> set[str]:
         return set(self.steps_done)
 
-    def clear_steps(self, table_name: str, scope: str) -> None:
-        self.steps_done.clear()
+    def clear_steps(
+        self, table_name: str, scope: str, *, step_ids: Collection[str] | None = None
+    ) -> None:
+        if step_ids is None:
+            self.steps_done.clear()
+        else:
+            self.steps_done.difference_update(step_ids)
+
+    def reset_if_missing(self, table_name: str, scope: str) -> set[str]:
+        """The bookmark is the tap's state, not a table's: nothing here can go missing."""
+        return set()
 
     # Replace runs are the target's business (the tap emits the rows, the target keeps them
     # by key): the tap runs every source as upsert, so these are never called.
