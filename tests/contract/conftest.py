@@ -12,19 +12,11 @@ import pytest
 # The suite's helpers live next to it; importlib import mode does not put this folder on the path.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from contract_helpers import PG_DSN, Target, postgres_available
+from contract_helpers import KIND_OF_TARGET, PG_DSN, Target, postgres_available, target_url
 
 from pinads.load import Destination
 
-KINDS = ("duckdb", "postgres", "parquet", "csv", "jsonl")
-
-
-def _url(kind: str, tmp_path: Path, schema: str) -> str:
-    if kind == "duckdb":
-        return f"duckdb://{tmp_path / 'contract.duckdb'}"
-    if kind == "postgres":
-        return f"{PG_DSN}?schema={schema}&application_name={schema}"
-    return f"file://{tmp_path / 'files'}?format={kind}"
+KINDS = tuple(KIND_OF_TARGET)
 
 
 @pytest.fixture(params=KINDS)
@@ -33,7 +25,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     schema = f"pinads_t_{uuid.uuid4().hex[:12]}"
     if kind == "postgres" and not postgres_available():
         pytest.skip(f"PostgreSQL is not running at {PG_DSN}")
-    tgt = Target(kind=kind, url=_url(kind, tmp_path, schema))
+    tgt = Target(kind=kind, url=target_url(kind, tmp_path, schema))
     yield tgt
     for dest in tgt.opened:
         dest.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -14,6 +15,25 @@ from pinads.settings import load_settings
 from pinads.values import ColumnSpec, TableSpec
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+# Every registered kind of destination, and the files kind in each of its formats (a kind missing
+# here fails test_registered_kinds.py).
+KIND_OF_TARGET = {
+    "duckdb": "duckdb",
+    "postgres": "postgresql",
+    "parquet": "files",
+    "csv": "files",
+    "jsonl": "files",
+}
+
+
+def target_url(kind: str, tmp_path: Path, schema: str) -> str:
+    if kind == "duckdb":
+        return f"duckdb://{tmp_path / 'contract.duckdb'}"
+    if kind == "postgres":
+        return f"{PG_DSN}?schema={schema}&application_name={schema}"
+    return f"file://{tmp_path / 'files'}?format={kind}"
 
 
 def postgres_available() -> bool:

@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from pinads.load.spec import Destination
-from pinads.load.url import ACCEPTED_FORMS, check_destination_url, open_destination
+from pinads.load.url import check_destination_url, open_destination
 
 if TYPE_CHECKING:
     from pinads.load.duckdb import DuckDBDestination
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from pinads.load.postgres import PostgresDestination
 
 __all__ = [
-    "ACCEPTED_FORMS",
     "Destination",
     "DuckDBDestination",
     "FileFormat",

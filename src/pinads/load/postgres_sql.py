@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 import psycopg
 from psycopg import sql
+
+from pinads.load.url_parts import query_params
+from pinads.settings import AppSettings
+
+if TYPE_CHECKING:
+    from pinads.load.registry import Opener
+    from pinads.load.spec import Destination
 
 __all__ = [
     "PostgresTarget",
     "connect_failure",
     "parse_postgres_url",
+    "parse_url",
     "primary_key",
     "table_columns",
 ]
@@ -37,6 +46,18 @@ class PostgresTarget:
     @property
     def where(self) -> str:
         return f"{self.host}:{self.port}/{self.dbname}"
+
+
+def parse_url(text: str, parts: SplitResult, settings: AppSettings) -> Opener:
+    """The registry's reader of `postgresql://` and `postgres://` URLs (see registry.py)."""
+    query_params(parts.query)  # refuses repeated parameters
+    return partial(_open, parse_postgres_url(text))
+
+
+def _open(target: PostgresTarget, url: str) -> Destination:
+    from pinads.load.postgres import PostgresDestination
+
+    return PostgresDestination(target, url=url)
 
 
 def parse_postgres_url(url: str) -> PostgresTarget:

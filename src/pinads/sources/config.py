@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from pinads.catalog.model import Granularity
+from pinads.load.registry import kinds_help
 from pinads.sources.dates import parse_date_range
 from pinads.sources.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS
 from pinads.values import DateRange, DateRangeSpec, Schedule, WriteMode
@@ -23,9 +24,15 @@ __all__ = [
     "AttributionWindow",
     "MetadataColumn",
     "SourceConfig",
+    "destination_help",
 ]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def destination_help() -> str:
+    """The destination field's help: the registered kinds' URL forms, and saved passwords."""
+    return f"{kinds_help()}. A saved password is shown as ***; *** sent back keeps it."
 
 
 class MetadataColumn(enum.StrEnum):
@@ -147,8 +154,7 @@ class SourceConfig(BaseModel):
     destination: str = Field(
         default="duckdb",
         max_length=MAX_STRING_CHARS,
-        description="duckdb (PINADS_HOME/pinads.duckdb), duckdb:///path, postgresql://..., "
-        "file:///dir?format=parquet. A saved password is shown as ***; *** sent back keeps it.",
+        description=destination_help(),
     )
     click_window_days: AttributionWindow = Field(
         default=30, description="Click attribution window (days)."

@@ -24,6 +24,7 @@ from pinads.catalog import (
 from pinads.errors import PinadsError
 from pinads.runner import service as runs
 from pinads.sources import DEFAULT_METADATA, NAMED_RANGES, MetadataColumn, SourceConfig
+from pinads.sources.config import destination_help
 from pinads.values import Frequency, Schedule, Weekday, WriteMode
 from pinads.web.common import for_web, form_list, form_text
 from pinads.web.context import WebContext
@@ -347,7 +348,7 @@ def _values_destination(ctx: WebContext, draft: dict[str, Any], query: str) -> d
     return {
         "modes": list(WriteMode),
         "mode_help": WRITE_MODE_HELP,
-        "destination_help": SourceConfig.model_fields["destination"].description,
+        "destination_help": destination_help(),
     }
 
 
