@@ -114,10 +114,12 @@ def create_source(
     opener: ClientOpener | None = None,
     replace: bool = False,
     check_accounts: bool = True,
+    before_save: Callable[[SourceConfig], None] | None = None,
 ) -> SourceConfig:
     """Validate (every problem at once, accounts and roles included) and save a source. An
-    edit's destination may hold `***` for the saved secrets. Returns the source as saved (its
-    destination redacted)."""
+    edit's destination may hold `***` for the saved secrets. `before_save` runs on the valid
+    config only (so a refused document touches nothing) and may refuse it by raising.
+    Returns the source as saved (its destination redacted)."""
     settings = settings or load_settings()
     if replace:
         document = _with_saved_secrets(document, settings)
@@ -129,7 +131,7 @@ def create_source(
     config = SourceConfig.model_validate(dict(document))
     store = SourceStore(settings)
     try:
-        store.save(config, replace=replace)
+        store.save(config, replace=replace, before_write=before_save)
         return store.get(config.name)
     finally:
         store.close()

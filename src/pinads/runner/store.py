@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -158,24 +158,34 @@ class SourceStore:
         except ConfigError:
             return None
 
-    def save(self, config: SourceConfig, *, replace: bool = False, rebuilt: bool = False) -> None:
+    def save(
+        self,
+        config: SourceConfig,
+        *,
+        replace: bool = False,
+        rebuilt: bool = False,
+        before_write: Callable[[SourceConfig], None] | None = None,
+    ) -> None:
         """Save a new source, or replace a saved one's config (`replace`). A replacement
         that changes the grain of the table the source has written is refused
-        (TableGrainError), unless the table was just `rebuilt` with this config."""
+        (TableGrainError), unless the table was just `rebuilt` with this config.
+        `before_write` runs once every refusal of the store's own has passed."""
         document = config.to_document()
         authorizer_id = self._authorizer_id(config.authorizer)
         record = self._record(config.name)
-        if record is None:
-            self.db.sources.create(config.name, document, authorizer_id=authorizer_id)
-        elif replace:
-            if not rebuilt:
-                self._refuse_grain_change(record, config)
-            self.db.sources.update(config.name, document, authorizer_id=authorizer_id)
-        else:
+        if record is not None and not replace:
             raise ConfigError(
                 f"a source named {config.name!r} exists: choose another name, or use "
                 f"`pinads sources edit {config.name}`"
             )
+        if record is not None and not rebuilt:
+            self._refuse_grain_change(record, config)
+        if before_write is not None:
+            before_write(config)
+        if record is None:
+            self.db.sources.create(config.name, document, authorizer_id=authorizer_id)
+        else:
+            self.db.sources.update(config.name, document, authorizer_id=authorizer_id)
 
     def _refuse_grain_change(self, record: SourceRecord, config: SourceConfig) -> None:
         saved = {**record.config, "destination": self.db.sources.destination(record)}

@@ -23,6 +23,7 @@ from pinads.errors import ConfigError
 from pinads.runner import PreviewResult, RunRecord
 from pinads.runner import service as runs
 from pinads.runner.alerts import watch_authorizers
+from pinads.sources.config import SourceConfig
 from pinads.values import DateRange
 from pinads.web.access import api_access, caller_of
 from pinads.web.api_docs import ERROR_RESPONSES, SOURCE_BODY
@@ -274,10 +275,14 @@ def create_source(request: Request, body: dict[str, Any]) -> SourceView:
     """Validate (every problem at once, accounts and roles included), check that the
     destination can be written (as the wizard's Destination step does) and save a source."""
     ctx = context_of(request)
-    destination = body.get("destination", "duckdb")
-    if isinstance(destination, str):
-        check_destination(ctx.settings, destination)
-    config = runs.create_source(body, settings=ctx.settings, opener=ctx.open_client)
+
+    def check_writable(valid: SourceConfig) -> None:
+        # Only once the document is valid: opening a DuckDB destination creates its file.
+        check_destination(ctx.settings, valid.destination)
+
+    config = runs.create_source(
+        body, settings=ctx.settings, opener=ctx.open_client, before_save=check_writable
+    )
     _audit(request, "source.create", config.name)
     return source_view(ctx, config)
 
