@@ -175,17 +175,36 @@ def _known(revisions: tuple[str, ...], url: str) -> None:
 def upgrade(engine: sa.Engine, target: str = "head") -> Upgrade:
     """Migrate the database to `target` (default: the newest revision)."""
     url = redacted_url(str(engine.url))
-    try:
-        with engine.connect() as conn:
-            before = current_revisions(conn)
-        if before == (HEAD,) and target in ("head", HEAD):
-            return Upgrade(HEAD, HEAD)
-        return _upgrade_locked(engine, target, url)
-    except sa.exc.OperationalError as exc:
-        raise StateError(
-            f"cannot open the control DB {url} ({type(exc.orig).__name__}): check "
-            "PINADS_DATABASE_URL / PINADS_HOME and that the database is reachable"
-        ) from exc
+    for attempt in range(_SQLITE_LOCK_ATTEMPTS):
+        try:
+            return _upgrade_once(engine, target, url)
+        except sa.exc.OperationalError as exc:
+            if attempt + 1 < _SQLITE_LOCK_ATTEMPTS and _sqlite_contention(engine, exc):
+                continue
+            raise StateError(
+                f"cannot open the control DB {url} ({type(exc.orig).__name__}): check "
+                "PINADS_DATABASE_URL / PINADS_HOME and that the database is reachable"
+            ) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+# SQLite can answer "locked" at once, without waiting out the busy timeout, when several
+# processes open a new file together (switching it to WAL, recovering its index); the
+# upgrade is idempotent under its lock, so such a first start simply tries again.
+_SQLITE_LOCK_ATTEMPTS = 5
+
+
+def _sqlite_contention(engine: sa.Engine, exc: sa.exc.OperationalError) -> bool:
+    message = str(exc.orig).lower()
+    return engine.dialect.name == "sqlite" and ("locked" in message or "busy" in message)
+
+
+def _upgrade_once(engine: sa.Engine, target: str, url: str) -> Upgrade:
+    with engine.connect() as conn:
+        before = current_revisions(conn)
+    if before == (HEAD,) and target in ("head", HEAD):
+        return Upgrade(HEAD, HEAD)
+    return _upgrade_locked(engine, target, url)
 
 
 def _upgrade_locked(engine: sa.Engine, target: str, url: str) -> Upgrade:
