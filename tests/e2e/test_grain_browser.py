@@ -16,9 +16,9 @@ from pinads.runner import service
 from pinads.settings import load_settings
 
 from .conftest import CHROMIUM
-from .test_web_browser import _login, _shot, _submit, page, web_url
+from .test_web_browser import _login, _shot, _submit, page
 
-__all__ = ["page", "web_url"]  # fixtures, used by name
+__all__ = ["page"]  # a fixture, used by name
 
 pytestmark = [
     pytest.mark.e2e,

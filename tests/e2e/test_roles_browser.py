@@ -4,20 +4,11 @@ admin's changes are on the Audit page."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from pinads.settings import load_settings
-from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
-
-from .conftest import CHROMIUM
-
-PASSWORD = "browser-secret-1"
+from .conftest import CHROMIUM, PASSWORD
 
 pytestmark = [
     pytest.mark.e2e,
@@ -27,29 +18,6 @@ pytestmark = [
         "chromium); browser tests skipped",
     ),
 ]
-
-
-@pytest.fixture
-def web_url() -> Iterator[str]:
-    import uvicorn
-
-    store = WebUsers(open_control_db(load_settings()))
-    store.set_user("admin", PASSWORD)
-    store.db.close()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(load_settings()), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
 
 
 def _login(chromium: Any, web_url: str, user: str) -> Any:

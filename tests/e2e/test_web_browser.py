@@ -4,7 +4,6 @@ run, and the rows are in DuckDB; then each Test Data diagnosis triggered from th
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,14 +20,10 @@ from pinads.emulator import (
     FINANCE_ONLY_ADVERTISER_ID,
     EmulatorServer,
 )
-from pinads.settings import load_settings
-from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
 
-from .conftest import CHROMIUM
+from .conftest import CHROMIUM, PASSWORD
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PASSWORD = "browser-secret-1"
 NO_PRODUCT_GROUPS_ACCOUNT = "549755813003"  # Thistle Outdoor: no product group delivery
 
 pytestmark = [
@@ -39,29 +34,6 @@ pytestmark = [
         "/usr/bin/chromium (apt-get install -y chromium); browser tests skipped",
     ),
 ]
-
-
-@pytest.fixture
-def web_url() -> Iterator[str]:
-    import uvicorn
-
-    store = WebUsers(open_control_db(load_settings()))
-    store.set_user("admin", PASSWORD)
-    store.db.close()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(load_settings()), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
 
 
 @pytest.fixture

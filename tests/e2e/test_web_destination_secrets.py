@@ -24,7 +24,6 @@ from .test_web_browser import (  # noqa: F401
     _next,
     _step,
     page,
-    web_url,
 )
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -79,7 +78,7 @@ def _to_destination(tab: Any) -> None:
 
 def test_wizard_source_page_and_edit_never_hold_the_password(
     page: Any,  # noqa: F811  (the fixture imported above)
-    web_url: str,  # noqa: F811
+    web_url: str,
     authorizer: str,
     schema: str,
 ) -> None:
