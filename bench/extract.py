@@ -257,8 +257,10 @@ def main() -> None:
     args = parser.parse_args()
     cases = args.case or list(DEFAULT_CASES)
     if args.child:
-        # What the `pinads` entry point sets for its process (the library leaves it alone).
-        from pinads.cli.process import tune_process
+        # What the `pinads` entry point sets for its process (the library leaves it alone),
+        # once the CLI's modules are loaded, as `pinads` does: the frozen heap then holds them.
+        import pinads.cli  # noqa: F401
+        from pinads.process import tune_process
 
         tune_process()
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,8 @@ TYPE_CHECKING imports included: a lazy import is still a dependency.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("values", "pinads"),  # value types shared by all: tables, write modes, dates, schedules
     ("errors",),  # the exception tree
-    ("settings", "secret_urls"),  # environment settings; secret-bearing URLs
+    ("settings", "secret_urls", "process"),  # environment; secret URLs; process switches
     ("catalog", "load"),  # what Pinterest offers (no I/O); where rows land (no HTTP)
     ("api",),  # the Pinterest HTTP client
     ("sources",),  # a source's config and its validation against the catalog
@@ -31,15 +33,28 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runner",),  # the one place that composes extract, load, state and auth into a run
     ("schedule",),  # what is due and when
     ("singer", "web"),  # interfaces over the runner
-    ("cli",),  # the commands, and the process-wide settings of a pinads process
+    ("cli",),  # the commands, and the entry points that set the process-wide switches
     ("__main__",),  # `python -m pinads`
 )
 RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
-# The emulator is a test double of Pinterest's API: it imports nothing of the client side, and
-# only the CLI commands that serve it (`pinads emulator`, `pinads demo`) may import it.
+# The emulator is a test double of Pinterest's API: it imports nothing of the client side.
 EMULATOR = "emulator"
-EMULATOR_IMPORTERS = frozenset({"pinads.cli.emulator_cmd", "pinads.cli.demo_cmd"})
+
+# Packages only named modules may import, and why: the emulator only by the CLI commands that
+# serve it (`pinads emulator`, `pinads demo`); the process-wide switches (the collector, Arrow's
+# allocator) only by the entry point, as the web server runs several extractions in one process
+# and no library module may flip them under the others.
+RESTRICTED: dict[str, tuple[frozenset[str], str]] = {
+    EMULATOR: (
+        frozenset({"pinads.cli.emulator_cmd", "pinads.cli.demo_cmd"}),
+        "only the emulator and demo CLI commands may use the emulator",
+    ),
+    "process": (
+        frozenset({"pinads.cli"}),
+        "only the entry point (pinads.cli) sets process-wide switches",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -105,9 +120,9 @@ def check_module(source: str, module: str, where: str, *, is_package: bool) -> l
 def _refusal(module: str, importer: str, imported: str) -> str | None:
     if importer == EMULATOR:
         return "the emulator imports nothing of the client side"
-    if imported == EMULATOR:
-        allowed = module in EMULATOR_IMPORTERS
-        return None if allowed else "only the emulator and demo CLI commands may use the emulator"
+    if imported in RESTRICTED:
+        importers, why = RESTRICTED[imported]
+        return None if module in importers else why
     for package in (importer, imported):
         if package not in RANK:
             return f"package {package!r} has no layer: add it to LAYERS in tests/test_layers.py"
@@ -210,6 +225,17 @@ def test_values_imports_nothing_of_pinads() -> None:
             None,
         ),
         (
+            "pinads.web.app",
+            "from pinads.process import tune_process\n",
+            "src/x.py:1: web imports process "
+            "(only the entry point (pinads.cli) sets process-wide switches)",
+        ),
+        (
+            "pinads.cli",
+            "from pinads.process import tune_process\n",
+            None,
+        ),
+        (
             "pinads.emulator.app",
             "from pinads.catalog import DATASETS\n",
             "src/x.py:1: emulator imports catalog "
@@ -222,3 +248,18 @@ def test_the_check_names_file_line_and_packages(
 ) -> None:
     found = [str(v) for v in check_module(source, module, "src/x.py", is_package=False)]
     assert found == ([expected] if expected else [])
+
+
+def test_the_command_line_loads_no_web_server() -> None:
+    """`pinads run` and every other command but `serve` start without FastAPI, the pages and
+    the metrics registry: the CLI imports only light modules of `pinads.web` (users, roles)."""
+    code = (
+        "import sys\n"
+        "import pinads.cli\n"
+        "heavy = {'fastapi', 'starlette', 'jinja2', 'prometheus_client', 'pinads.web.app'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"

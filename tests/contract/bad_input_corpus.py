@@ -353,7 +353,8 @@ def _prepare(root: Path, base_url: str, api_url: str) -> Corpus:
     from pinads.runner import service
     from pinads.settings import load_settings
     from pinads.state import open_control_db
-    from pinads.web import WebUsers, create_app
+    from pinads.web.app import create_app
+    from pinads.web.users import WebUsers
 
     minted = httpx.post(f"{base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}).json()
     settings = load_settings()

@@ -14,7 +14,8 @@ import pytest
 
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
+from pinads.web.users import WebUsers
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "browser-secret-1"  # the admin of `web_url`

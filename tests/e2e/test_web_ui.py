@@ -27,7 +27,8 @@ from pinads.emulator import (
 )
 from pinads.settings import AppSettings
 from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
+from pinads.web.users import WebUsers
 
 from .conftest import CHROMIUM
 

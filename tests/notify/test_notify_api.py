@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
 from pinads.web.roles import Role
+from pinads.web.users import WebUsers
 
 from .conftest import WebhookReceiver
 

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
+from pinads.web.users import WebUsers
 
 if TYPE_CHECKING:
     pass

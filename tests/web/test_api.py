@@ -18,7 +18,7 @@ from pinads.emulator import (
     EUR_ADVERTISER_ID,
     EmulatorServer,
 )
-from pinads.web import WebUsers
+from pinads.web.users import WebUsers
 
 from .conftest import ADMIN, Browser
 

@@ -19,8 +19,8 @@ from pinads.cli import app as cli_app
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import WebUsers
 from pinads.web.audit import AuditLog
+from pinads.web.users import WebUsers
 
 from .conftest import ADMIN, PASSWORD, Browser
 

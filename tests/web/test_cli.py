@@ -12,7 +12,8 @@ from pinads.cli.web_cmd import exposure_warning
 from pinads.errors import ConfigError, PinadsError
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
+from pinads.web.users import WebUsers
 
 from .conftest import Browser
 

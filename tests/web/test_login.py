@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import SESSION_COOKIE, WebUsers, create_app
+from pinads.web.app import SESSION_COOKIE, create_app
+from pinads.web.users import WebUsers
 
 from .conftest import ADMIN, PASSWORD, Browser, csrf_of
 

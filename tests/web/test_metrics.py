@@ -15,7 +15,7 @@ from prometheus_client.samples import Sample
 
 from pinads.emulator import EUR_ADVERTISER_ID, EmulatorServer
 from pinads.settings import load_settings
-from pinads.web import create_app
+from pinads.web.app import create_app
 
 from .conftest import Browser
 

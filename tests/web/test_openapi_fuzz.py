@@ -31,7 +31,8 @@ from pinads.emulator.tokens import TokenInfo
 from pinads.runner import service as runs
 from pinads.settings import AppSettings
 from pinads.state import open_control_db
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
+from pinads.web.users import WebUsers
 
 MAX_EXAMPLES = 25
 HOME = Path(tempfile.mkdtemp(prefix="pinads-web-fuzz-"))

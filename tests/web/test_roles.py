@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from pinads.emulator import EUR_ADVERTISER_ID
 from pinads.errors import ConfigError
 from pinads.state.db import utc_now
-from pinads.web import WebUsers
 from pinads.web.roles import POLICY, Role
+from pinads.web.users import WebUsers
 
 from .conftest import ADMIN, PASSWORD, Browser
 

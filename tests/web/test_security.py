@@ -17,7 +17,6 @@ from pinads.settings import AppSettings
 from pinads.web import (
     api,
     api_notify,
-    create_app,
     metrics,
     pages_account,
     pages_admin,
@@ -26,6 +25,7 @@ from pinads.web import (
     pages_sources,
     wizard,
 )
+from pinads.web.app import create_app
 
 from .conftest import Browser
 

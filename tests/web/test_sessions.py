@@ -19,7 +19,8 @@ from pinads.cli import app as cli_app
 from pinads.errors import ConfigError
 from pinads.settings import load_settings
 from pinads.state import open_control_db
-from pinads.web import SESSION_COOKIE, WebUsers, create_app
+from pinads.web.app import SESSION_COOKIE, create_app
+from pinads.web.users import WebUsers
 
 from .conftest import ADMIN, PASSWORD, Browser, csrf_of
 

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from pinads.settings import load_settings
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
+from pinads.web.users import WebUsers
 
 from .conftest import ADMIN, PASSWORD, Browser
 

@@ -16,9 +16,10 @@ from pinads.errors import PinadsError
 from pinads.settings import load_settings
 from pinads.state import open_control_db
 from pinads.state.db import utc_now
-from pinads.web import WebUsers, create_app
+from pinads.web.app import create_app
 from pinads.web.policy import WebPolicy
 from pinads.web.roles import Role
+from pinads.web.users import WebUsers
 
 from .conftest import Browser
 

@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from pinads.cli.logs import LogFormat, configure_logging
-from pinads.cli.process import tune_process
 from pinads.errors import PinadsError, redact
+from pinads.process import tune_process
 
 __all__ = ["app", "main", "tap_main"]
 

@@ -47,7 +47,7 @@ def serve_command(
     """Serve the web UI and the JSON API (/api, OpenAPI at /api/openapi.json)."""
     import uvicorn
 
-    from pinads.web import create_app
+    from pinads.web.app import create_app
 
     app = create_app(load_settings(), secure_cookies=secure_cookies)
     # Audit entries go to the server's log as well as to the control DB.

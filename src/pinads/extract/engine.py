@@ -9,7 +9,6 @@ All threads share one client, hence one rate budget per category.
 
 from __future__ import annotations
 
-import gc
 import logging
 import queue
 import threading
@@ -145,11 +144,10 @@ def _worker(job: ExtractJob, steps: Sequence[PlanStep], channel: _Channel) -> No
         for step in steps:
             if channel.stop.is_set():
                 return
+            # No collection here: the client streams each body into its own buffer, so what
+            # the httpx response cycles keep until the collector runs is small (tests/api/
+            # test_memory.py); a full collection per step cost more CPU than the step's parse.
             output = _fetch_step(job, step)
-            # httpx responses sit in reference cycles, so each one's body (megabytes) would
-            # wait for a rare full collection; collecting per step keeps memory flat. (The
-            # allocator and the frozen heap are the process's: pinads.cli.process.)
-            gc.collect()
             if channel.stop.is_set() or not channel.put(output):
                 return
     except Exception as exc:  # noqa: BLE001 - a thread's top level: handed to the consumer

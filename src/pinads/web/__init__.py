@@ -3,9 +3,8 @@ Sources pages, the Create Source wizard, and `/api` (OpenAPI at `/api/openapi.js
 
 It adds no logic of its own: every action calls `pinads.auth`, `pinads.catalog`,
 `pinads.runner` (sources, preview, runs, backfill) or `pinads.schedule`.
+
+The package imports nothing itself (`create_app` is in `pinads.web.app`): the CLI's user
+commands use `pinads.web.users`, and importing them must not load FastAPI and the pages into
+every `pinads run`.
 """
-
-from pinads.web.app import SESSION_COOKIE, create_app
-from pinads.web.users import WebUsers
-
-__all__ = ["SESSION_COOKIE", "WebUsers", "create_app"]

@@ -18,6 +18,6 @@ def tune_process() -> None:
     # system allocator returns them, at no measurable cost for step-sized batches.
     pa.set_memory_pool(pa.system_memory_pool())
     # What exists at start (modules, the command's objects) lives as long as the process: park
-    # it outside the collector, so the collection an extraction makes after each step (httpx
-    # responses sit in reference cycles) looks only at objects made since.
+    # it outside the collector, so the full collections the interpreter makes on its own during
+    # a long run look only at objects made since.
     gc.freeze()
