@@ -9,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pinads.cli import app
 from pinads.settings import load_settings
-from pinads.state import HEAD
+from pinads.state import HEAD, SecretBox
+
+from .test_legacy_upgrade import make_control_version
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy_control_db.sqlite.sql"
 KEY = "cGluYWRzLWxlZ2FjeS1maXh0dXJlLWtleS0zMmJ5dGU="  # the fixture's key, not a real secret
@@ -48,6 +51,24 @@ def test_current_and_upgrade_on_a_control_db_of_the_hand_written_migrations() ->
     assert code == 0
     assert "hand-written schema 6/2 (from before Alembic); `pinads db upgrade` migrates" in out
     assert _db("upgrade")[1].endswith(f"schema legacy 6/2 -> {HEAD}\n")
+
+
+def test_upgrade_of_a_wave_1_control_db_seals_its_destination_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PINADS_SECRET_KEY", KEY)
+    home = _legacy_home()
+    make_control_version(f"sqlite:///{home / 'pinads.db'}", 4)
+    assert "hand-written schema 4/2" in _db("current")[1]
+    code, out = _db("upgrade")
+    assert code == 0, out
+    assert out.endswith(f"schema legacy 4/2 -> {HEAD}\n")
+    with sqlite3.connect(home / "pinads.db") as conn:
+        (config, sealed), *_ = conn.execute(
+            "SELECT config, destination_enc FROM sources WHERE name = 'shop'"
+        ).fetchall()
+    assert "dest-pass-9" not in config
+    assert "dest-pass-9" in SecretBox(KEY.encode()).decrypt(sealed).get_secret_value()
 
 
 def test_any_command_upgrades_an_old_control_db_with_one_line() -> None:

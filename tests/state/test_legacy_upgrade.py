@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from pinads.errors import StateError
+from pinads.errors import PinadsError, StateError
 from pinads.settings import load_settings
 from pinads.state import HEAD, ControlDB, SecretBox, current_revisions, open_control_db
 from pinads.state.db import utc_now
@@ -89,7 +89,8 @@ def legacy_url(control_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     yield control_url
 
 
-def _assert_control_rows_kept(db: ControlDB) -> None:
+def _assert_control_rows_kept(db: ControlDB, version: int = 6) -> None:
+    """The fixture's rows, as far as control `version` had their tables."""
     box = SecretBox.from_settings(load_settings())
     demo = db.authorizers.find("demo")
     assert box.decrypt(demo.client_secret_enc).get_secret_value() == "app-secret-1"
@@ -103,6 +104,9 @@ def _assert_control_rows_kept(db: ControlDB) -> None:
     assert shop.authorizer_id == demo.id
     assert shop.config["destination"] == "postgresql://loader:***@db.example/warehouse"
     assert db.sources.destination(shop) == DESTINATION
+    if version < 2:
+        assert db.runs.recent(shop.id) == []
+        return
     (run,) = db.runs.recent(shop.id)
     assert (run.id, run.status.value, run.rows_written, run.api_calls) == (
         "a" * 16,
@@ -110,14 +114,13 @@ def _assert_control_rows_kept(db: ControlDB) -> None:
         150,
         12,
     )
-    (batch,) = db.runs.batches(run.id)
-    assert (batch.range_start, batch.range_end, batch.rows_written) == (
-        date(2026, 10, 1),
-        date(2026, 10, 15),
-        150,
-    )
+    batches = [(b.range_start, b.range_end, b.rows_written) for b in db.runs.batches(run.id)]
+    assert batches == ([] if version < 3 else [(date(2026, 10, 1), date(2026, 10, 15), 150)])
     plan = db.plans.latest_backfill(shop.id, start=date(2026, 10, 1), end=date(2026, 10, 31))
-    assert plan is not None and plan.plan == {"version": 1, "steps": [{"id": "s1"}]}
+    if version < 4:
+        assert plan is None
+    else:
+        assert plan is not None and plan.plan == {"version": 1, "steps": [{"id": "s1"}]}
 
 
 def _assert_web_rows_kept(db: ControlDB, token: str) -> None:
@@ -199,9 +202,95 @@ def test_every_combination_of_legacy_versions_is_adopted(
         assert WebUsers(db).authenticate("admin", "correct horse battery")
 
 
-def test_legacy_version_before_5_is_refused_and_left_as_it_was(legacy_url: str) -> None:
-    _execute(legacy_url, "DELETE FROM schema_version WHERE version >= 5")
-    with pytest.raises(StateError, match=r"hand-written schema version 4 .* commit \w+"):
+def _unseal_destinations(url: str) -> None:
+    """What a source looked like before control version 5: its destination password in clear
+    in `config`, no `destination_enc`."""
+    sources = sa.table("sources", sa.column("id"), sa.column("config", sa.JSON))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for source_id, config in conn.execute(sa.select(sources.c.id, sources.c.config)).all():
+            if "***" in config.get("destination", ""):
+                clear = {**config, "destination": DESTINATION}
+                conn.execute(sources.update().where(sources.c.id == source_id).values(config=clear))
+    engine.dispose()
+    _execute(url, "ALTER TABLE sources DROP COLUMN destination_enc")
+
+
+# What each hand-written control version before 5 lacked (applied from the newest down).
+_ADDED_IN = {
+    4: ["DROP TABLE run_plans"],
+    3: [
+        "DROP TABLE backfill_progress",
+        "ALTER TABLE authorizers DROP COLUMN revoked_at",
+        "ALTER TABLE authorizers DROP COLUMN rate_tier",
+    ],
+    2: ["DROP TABLE run_locks", "DROP TABLE runs"],
+}
+_ORPHAN = (  # a checkpoint of a source deleted before version 4 made deletions explicit
+    "INSERT INTO backfill_progress VALUES "
+    "('bbbbbbbbbbbbbbbb', 1, 99, '2026-09-01', '2026-09-30', 'done', 7, '2026-12-01 10:00:00')"
+)
+
+
+def make_control_version(url: str, version: int) -> None:
+    _execute(
+        url,
+        "DROP TABLE slot_claims",
+        "DROP TABLE scheduler_leases",
+        f"DELETE FROM schema_version WHERE version > {version}",
+    )
+    _unseal_destinations(url)
+    for newer in sorted(_ADDED_IN, reverse=True):
+        if newer > version:
+            _execute(url, *_ADDED_IN[newer])
+    if version == 3:
+        _execute(url, _ORPHAN)
+
+
+@pytest.mark.parametrize("version", [4, 3, 2, 1])
+def test_a_wave_1_database_is_upgraded_in_place(legacy_url: str, version: int) -> None:
+    make_control_version(legacy_url, version)
+    db = open_control_db(url=legacy_url)
+    assert schema_differences(db.engine) == []
+    with db.engine.connect() as conn:
+        assert current_revisions(conn) == (HEAD,)
+        stored = conn.execute(sa.text("SELECT config FROM sources WHERE name = 'shop'")).scalar()
+        orphans = conn.execute(
+            sa.text("SELECT count(*) FROM backfill_progress WHERE source_id = 99")
+        )
+        assert orphans.scalar() == 0
+    # The password that sat in clear is now only in `destination_enc`, encrypted.
+    assert "dest-pass-9" not in str(stored)
+    _assert_control_rows_kept(db, version)
+    _assert_web_rows_kept(db, API_TOKENS[_backend(legacy_url)])
+    assert db.authorizers.find("demo").rate_tier == "standard"
+
+
+def test_a_wave_1_password_with_an_unusable_secret_key_changes_nothing(
+    legacy_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_control_version(legacy_url, 4)
+    monkeypatch.setenv("PINADS_SECRET_KEY", "not a valid key")
+    with pytest.raises(PinadsError, match="PINADS_SECRET_KEY is not a valid"):
+        open_control_db(url=legacy_url)
+    engine = sa.create_engine(legacy_url)
+    with engine.connect() as conn:
+        assert current_revisions(conn) == ()
+        versions = conn.execute(sa.text("SELECT max(version) FROM schema_version")).scalar()
+        config = conn.execute(sa.text("SELECT config FROM sources WHERE name = 'shop'")).scalar()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("sources")}
+    engine.dispose()
+    assert versions == 4
+    assert "dest-pass-9" in str(config)
+    assert "destination_enc" not in columns
+
+
+def test_an_unknown_legacy_version_is_refused_and_left_as_it_was(legacy_url: str) -> None:
+    _execute(
+        legacy_url,
+        "INSERT INTO schema_version VALUES (7, 'from a development build', '2026-12-01 10:00:00')",
+    )
+    with pytest.raises(StateError, match=r"hand-written schema version 7 .* new control DB"):
         open_control_db(url=legacy_url)
     engine = sa.create_engine(legacy_url)
     with engine.connect() as conn:

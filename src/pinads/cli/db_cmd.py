@@ -6,7 +6,14 @@ from __future__ import annotations
 import typer
 
 from pinads.settings import load_settings
-from pinads.state import HEAD, control_engine, current_revisions, redacted_url, upgrade
+from pinads.state import (
+    HEAD,
+    control_engine,
+    current_revisions,
+    redacted_url,
+    secret_cipher,
+    upgrade,
+)
 from pinads.state.migrations import legacy_versions
 
 __all__ = ["register"]
@@ -34,8 +41,9 @@ def current() -> None:
 def upgrade_() -> None:
     """Migrate the control DB to the newest schema revision (under a lock: safe while other
     pinads processes start)."""
-    engine = control_engine(load_settings())
-    done = upgrade(engine)
+    settings = load_settings()
+    engine = control_engine(settings)
+    done = upgrade(engine, cipher=secret_cipher(settings))
     url = redacted_url(str(engine.url))
     if done.changed:
         typer.echo(f"control DB {url}: schema {done.before or 'none'} -> {done.after}")

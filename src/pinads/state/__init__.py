@@ -10,7 +10,7 @@ process.
 from pinads.state.api_tokens import ApiTokenInfo, ApiTokenRepository, TokenUse
 from pinads.state.audit import AuditEntry, AuditRepository
 from pinads.state.authorizers import AuthorizerRepository
-from pinads.state.control import ControlDB, ensure_schema, open_control_db
+from pinads.state.control import ControlDB, ensure_schema, open_control_db, secret_cipher
 from pinads.state.control_file import ControlFile
 from pinads.state.db import (
     DatabaseError,
@@ -102,6 +102,7 @@ __all__ = [
     "process_name",
     "redacted_url",
     "revoke_user_sessions",
+    "secret_cipher",
     "session_key",
     "upgrade",
 ]

@@ -30,7 +30,7 @@ from pinads.state.secretbox import SecretBox
 from pinads.state.sources import SourceRepository
 from pinads.state.users import UserRepository
 
-__all__ = ["ControlDB", "ensure_schema", "open_control_db"]
+__all__ = ["ControlDB", "ensure_schema", "open_control_db", "secret_cipher"]
 
 log = logging.getLogger(__name__)
 # The databases this process has brought to the newest revision: (URL, SQLite file identity).
@@ -79,7 +79,9 @@ class ControlDB:
         self.close()
 
 
-def _secret_box(settings: AppSettings) -> CipherFactory:
+def secret_cipher(settings: AppSettings) -> CipherFactory:
+    """The installation's secret key, opened on first use (no key file made until needed)."""
+
     def make() -> SecretCipher:
         return SecretBox.from_settings(settings)
 
@@ -92,14 +94,15 @@ def _ready_key(engine: sa.Engine) -> tuple[str, tuple[int, int] | None]:
     return str(url), file_identity(database) if database else None
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Bring the database to the newest revision, once per process (see `migrations`)."""
+def ensure_schema(engine: sa.Engine, *, cipher: CipherFactory | None = None) -> None:
+    """Bring the database to the newest revision, once per process (see `migrations`;
+    `cipher` seals the destination passwords of a wave-1 database)."""
     if _ready_key(engine) in _ready:
         return
     with _ready_lock:
         if _ready_key(engine) in _ready:
             return
-        done = upgrade(engine)
+        done = upgrade(engine, cipher=cipher)
         if done.before is None:
             log.info("created the control DB %s (schema %s)", engine.url, done.after)
         elif done.changed:
@@ -114,5 +117,6 @@ def open_control_db(settings: AppSettings | None = None, *, url: str | None = No
     newest schema revision. Destination secrets are encrypted with the settings' secret key."""
     settings = settings or load_settings()
     engine = control_engine(settings, url=url)
-    ensure_schema(engine)
-    return ControlDB(engine, cipher=_secret_box(settings))
+    cipher = secret_cipher(settings)
+    ensure_schema(engine, cipher=cipher)
+    return ControlDB(engine, cipher=cipher)

@@ -15,7 +15,8 @@ lines of versions have a branch of revisions here: control versions 5 and 6 are 
 version 3 (which came with control version 6) is 0006. Such a
 database is stamped with the revision of each of its versions, its old version tables are
 dropped, and it is upgraded from there, all in the same transaction. Control versions before
-5 are refused with what to do.
+5 (wave 1's) are first brought to version 5 by `legacy.py`, in that transaction too: destination
+passwords then get encrypted, so an upgrade is given the installation's secret key (`cipher`).
 
 A new revision is a file in `versions/` whose `down_revision` is the newest one (`HEAD`, which
 it then replaces); `tests/state/test_migrations.py` checks that the revisions build exactly
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 
 from pinads.errors import StateError
 from pinads.state.db import redacted_url
+from pinads.state.sealing import CipherFactory
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -60,8 +62,6 @@ _LEGACY_CONTROL = {5: "0001", 6: "0002"}
 _LEGACY_WEB = {1: "0003", 2: "0004", 3: "0006"}
 # Web version 3 came with control version 6 (both migrate in one transaction): after the join.
 _WEB_AFTER_JOIN = 3
-# The last commit with the hand-written migrations (what brings an older database to them).
-_LEGACY_COMMIT = "a032959"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,23 +123,30 @@ def legacy_versions(conn: sa.Connection) -> str | None:
     return f"{control or 0}/{web or 0}"
 
 
-def _adopt_legacy(conn: sa.Connection, url: str) -> str | None:
-    """Stamp a database of the hand-written migrations with its revisions and drop their
-    version tables. Returns what it was (`legacy 6/2`), None for a database without them."""
+def _adopt_legacy(conn: sa.Connection, url: str, cipher: CipherFactory | None) -> str | None:
+    """Stamp a database of the hand-written migrations with its revisions (after bringing
+    control versions before 5 to 5) and drop their version tables. Returns what it was
+    (`legacy 6/2`), None for a database without them."""
     control = _legacy_version(conn, "schema_version")
     web = _legacy_version(conn, "web_schema_version")
     if control is None and web is None:
         return None
+    was = f"legacy {control or 0}/{web or 0}"
     if (
-        (control is not None and control not in _LEGACY_CONTROL)
+        (control is not None and control > max(_LEGACY_CONTROL))
         or (web is not None and web not in _LEGACY_WEB)
         or (web == _WEB_AFTER_JOIN and control != max(_LEGACY_CONTROL))
     ):
         raise StateError(
             f"the control DB {url} is at hand-written schema version {control} (web: {web}), "
-            f"older than this pinads can upgrade: open it once with pinads of commit "
-            f"{_LEGACY_COMMIT} (e.g. `pinads sources list`), then with this one"
+            "which no released pinads made: upgrade it with the pinads build that made it, "
+            "or point PINADS_DATABASE_URL / PINADS_HOME at a new control DB"
         )
+    if control is not None and control not in _LEGACY_CONTROL:
+        from pinads.state.migrations.legacy import FIRST_ADOPTED, bring_to_version_5
+
+        bring_to_version_5(conn, control, cipher)
+        control = FIRST_ADOPTED
     from alembic import command
 
     stamps = [_LEGACY_CONTROL[control]] if control is not None else []
@@ -149,7 +156,7 @@ def _adopt_legacy(conn: sa.Connection, url: str) -> str | None:
     command.stamp(_config(conn), stamps)
     for table in ("schema_version", "web_schema_version"):
         sa.Table(table, sa.MetaData()).drop(conn, checkfirst=True)
-    return f"legacy {control or 0}/{web or 0}"
+    return was
 
 
 def _lock(conn: sa.Connection) -> None:
@@ -172,12 +179,16 @@ def _known(revisions: tuple[str, ...], url: str) -> None:
             )
 
 
-def upgrade(engine: sa.Engine, target: str = "head") -> Upgrade:
-    """Migrate the database to `target` (default: the newest revision)."""
+def upgrade(
+    engine: sa.Engine, target: str = "head", *, cipher: CipherFactory | None = None
+) -> Upgrade:
+    """Migrate the database to `target` (default: the newest revision). `cipher`: the
+    installation's secret key, needed only to adopt a wave-1 database whose destinations hold
+    a password (without it that upgrade fails and changes nothing)."""
     url = redacted_url(str(engine.url))
     for attempt in range(_SQLITE_LOCK_ATTEMPTS):
         try:
-            return _upgrade_once(engine, target, url)
+            return _upgrade_once(engine, target, url, cipher)
         except sa.exc.OperationalError as exc:
             if attempt + 1 < _SQLITE_LOCK_ATTEMPTS and _sqlite_contention(engine, exc):
                 continue
@@ -199,15 +210,19 @@ def _sqlite_contention(engine: sa.Engine, exc: sa.exc.OperationalError) -> bool:
     return engine.dialect.name == "sqlite" and ("locked" in message or "busy" in message)
 
 
-def _upgrade_once(engine: sa.Engine, target: str, url: str) -> Upgrade:
+def _upgrade_once(
+    engine: sa.Engine, target: str, url: str, cipher: CipherFactory | None
+) -> Upgrade:
     with engine.connect() as conn:
         before = current_revisions(conn)
     if before == (HEAD,) and target in ("head", HEAD):
         return Upgrade(HEAD, HEAD)
-    return _upgrade_locked(engine, target, url)
+    return _upgrade_locked(engine, target, url, cipher)
 
 
-def _upgrade_locked(engine: sa.Engine, target: str, url: str) -> Upgrade:
+def _upgrade_locked(
+    engine: sa.Engine, target: str, url: str, cipher: CipherFactory | None
+) -> Upgrade:
     from alembic import command
 
     with engine.begin() as conn:
@@ -218,6 +233,6 @@ def _upgrade_locked(engine: sa.Engine, target: str, url: str) -> Upgrade:
             _known(revisions, url)
             before = _label(revisions)
         else:
-            before = _adopt_legacy(conn, url)
+            before = _adopt_legacy(conn, url, cipher)
         command.upgrade(_config(conn), target)
         return Upgrade(before, _label(current_revisions(conn)))

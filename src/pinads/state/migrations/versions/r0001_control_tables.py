@@ -10,6 +10,9 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,6 +25,25 @@ _TIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    for create in TABLES.values():
+        create()
+
+
+# Columns the hand-written versions 3 (authorizers) and 5 (sources) added: a database of an
+# earlier version gets them from `pinads.state.migrations.legacy`, which names them here.
+def revoked_at() -> sa.Column[datetime]:
+    return sa.Column("revoked_at", _TIME)
+
+
+def rate_tier() -> sa.Column[str]:
+    return sa.Column("rate_tier", sa.String(16), nullable=False, server_default="standard")
+
+
+def destination_enc() -> sa.Column[str]:
+    return sa.Column("destination_enc", sa.Text)
+
+
+def _authorizers() -> None:
     op.create_table(
         "authorizers",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -38,9 +60,12 @@ def upgrade() -> None:
         sa.Column("pinterest_username", sa.String(200)),
         sa.Column("created_at", _TIME, nullable=False),
         sa.Column("updated_at", _TIME, nullable=False),
-        sa.Column("revoked_at", _TIME),
-        sa.Column("rate_tier", sa.String(16), nullable=False, server_default="standard"),
+        revoked_at(),
+        rate_tier(),
     )
+
+
+def _sources() -> None:
     op.create_table(
         "sources",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -54,9 +79,12 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", _TIME, nullable=False),
         sa.Column("updated_at", _TIME, nullable=False),
-        sa.Column("destination_enc", sa.Text),
+        destination_enc(),
     )
     op.create_index("ix_sources_authorizer_id", "sources", ["authorizer_id"])
+
+
+def _runs() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -81,6 +109,9 @@ def upgrade() -> None:
         sa.Column("host", sa.String(255), nullable=False),
     )
     op.create_index("ix_runs_source_id", "runs", ["source_id"])
+
+
+def _run_locks() -> None:
     op.create_table(
         "run_locks",
         sa.Column(
@@ -96,6 +127,9 @@ def upgrade() -> None:
         sa.Column("acquired_at", _TIME, nullable=False),
         sa.Column("heartbeat_at", _TIME, nullable=False),
     )
+
+
+def _backfill_progress() -> None:
     op.create_table(
         "backfill_progress",
         sa.Column("run_id", sa.String(32), primary_key=True),
@@ -108,6 +142,9 @@ def upgrade() -> None:
         sa.Column("updated_at", _TIME, nullable=False),
     )
     op.create_index("ix_backfill_progress_source_id", "backfill_progress", ["source_id"])
+
+
+def _run_plans() -> None:
     op.create_table(
         "run_plans",
         sa.Column(
@@ -120,6 +157,17 @@ def upgrade() -> None:
         sa.Column("plan", sa.JSON, nullable=False),
         sa.Column("created_at", _TIME, nullable=False),
     )
+
+
+# Each table (with its indexes) by name, in the order of their foreign keys.
+TABLES: dict[str, Callable[[], None]] = {
+    "authorizers": _authorizers,
+    "sources": _sources,
+    "runs": _runs,
+    "run_locks": _run_locks,
+    "backfill_progress": _backfill_progress,
+    "run_plans": _run_plans,
+}
 
 
 def downgrade() -> None:
