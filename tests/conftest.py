@@ -13,11 +13,19 @@ generated world is cached per seed, so they are cheap):
   `emulator_app`'s state (`.access_token`, `.refresh_token`, expiries, scopes).
 - `authorizer`: an authorizer labelled `demo` in this test's PINADS_HOME for the default demo
   user of `emulator_server` (imported refresh token); the fixture's value is the label.
+
+Secrets at rest:
+- `control_db_backend`: runs the test with the default SQLite control DB and again with
+  PINADS_DATABASE_URL at a fresh schema of the PostgreSQL server.
+- `stored_bytes`: a function returning everything pinads keeps (every file in PINADS_HOME and,
+  with a PostgreSQL control DB, every row of its tables), to assert a secret is not in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +38,7 @@ if TYPE_CHECKING:  # imported lazily so areas that do not use the emulator never
     from pinads.emulator.tokens import IssuedTokens
 
 IN_PROCESS_API_URL = "http://emulator.test/v5"
+PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +118,47 @@ def authorizer(emulator_server: EmulatorServer) -> str:
             label="demo",
         )
     return "demo"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def control_db_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    import psycopg
+
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    name = f"pinads_ctl_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{name}"
+    monkeypatch.setenv("PINADS_DATABASE_URL", url)
+    yield name
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture
+def stored_bytes(pinads_home: Path) -> Callable[[], bytes]:
+    def read() -> bytes:
+        import sqlalchemy as sa
+
+        stored = b"".join(p.read_bytes() for p in sorted(pinads_home.rglob("*")) if p.is_file())
+        url = os.environ.get("PINADS_DATABASE_URL")
+        if url is None:
+            return stored
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                tables = sa.inspect(conn).get_table_names()
+                assert "sources" in tables  # the control DB's own schema was read
+                for table in tables:
+                    rows = conn.execute(sa.text(f'SELECT t::text FROM "{table}" t')).scalars()
+                    stored += "\n".join(rows).encode()
+        finally:
+            engine.dispose()
+        assert b":***@" in stored  # the rows were read: a saved source's redacted destination
+        return stored
+
+    return read

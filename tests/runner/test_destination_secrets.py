@@ -5,14 +5,12 @@ run's output and history, the run itself connecting with the stored password."""
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner
 
@@ -34,7 +32,11 @@ def _server_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _server_up(), reason=f"PostgreSQL is not running at {PG}")
+# Every test here runs with a SQLite and a PostgreSQL control DB (tests/conftest.py).
+pytestmark = [
+    pytest.mark.skipif(not _server_up(), reason=f"PostgreSQL is not running at {PG}"),
+    pytest.mark.usefixtures("control_db_backend"),
+]
 
 
 @pytest.fixture
@@ -76,43 +78,6 @@ def _source_file(tmp_path: Path, destination: str) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
-def control_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each test with the default SQLite control DB, and with PINADS_DATABASE_URL at the
-    PostgreSQL server (a fresh schema)."""
-    if request.param == "sqlite":
-        yield "sqlite"
-        return
-    name = f"pinads_ctl_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{name}"
-    monkeypatch.setenv("PINADS_DATABASE_URL", url)
-    yield name
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
-def _home_bytes() -> bytes:
-    """Every file pinads keeps in PINADS_HOME (control DB with its WAL, DuckDB, logs) and,
-    with a PostgreSQL control DB, every row of its tables."""
-    home = load_settings().home
-    stored = b"".join(p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file())
-    url = os.environ.get("PINADS_DATABASE_URL")
-    if url is None:
-        return stored
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            for table in sa.inspect(conn).get_table_names():
-                rows = conn.execute(sa.text(f'SELECT t::text FROM "{table}" t')).scalars()
-                stored += "\n".join(rows).encode()
-    finally:
-        engine.dispose()
-    assert b"pinads:***@127.0.0.1" in stored  # the rows were read
-    return stored
-
-
 def _saved_url() -> str:
     store = SourceStore(load_settings())
     try:
@@ -122,7 +87,11 @@ def _saved_url() -> str:
 
 
 def test_cli_create_list_show_run_never_shows_the_password(
-    authorizer: str, schema: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    authorizer: str,
+    schema: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    stored_bytes: Callable[[], bytes],
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every log line of the session, drivers' included
     url = f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test?schema={schema}"
@@ -130,7 +99,7 @@ def test_cli_create_list_show_run_never_shows_the_password(
     code, output = _invoke("sources", "create", "--file", str(_source_file(tmp_path, url)))
     assert code == 0, output
     assert _saved_url() == url
-    assert SECRET.encode() not in _home_bytes()
+    assert SECRET.encode() not in stored_bytes()
 
     code, listed = _invoke("sources", "list")
     assert code == 0 and shown in listed, listed
@@ -150,7 +119,7 @@ def test_cli_create_list_show_run_never_shows_the_password(
     for output in (listed, show, run, history, caplog.text):
         assert SECRET not in output
     assert caplog.records  # the run logged (so the check above looked at something)
-    assert SECRET.encode() not in _home_bytes()
+    assert SECRET.encode() not in stored_bytes()
 
 
 def test_show_output_edits_back_keeping_the_password(
@@ -177,7 +146,9 @@ def test_show_output_edits_back_keeping_the_password(
     assert code == 0, output
 
 
-def test_password_from_the_environment(authorizer: str, schema: str, tmp_path: Path) -> None:
+def test_password_from_the_environment(
+    authorizer: str, schema: str, tmp_path: Path, stored_bytes: Callable[[], bytes]
+) -> None:
     template = "postgresql://pinads:${PINADS_TEST_PG_PASSWORD}@127.0.0.1:5432/test"
     path = _source_file(tmp_path, f"{template}?schema={schema}")
     code, output = _invoke("sources", "create", "--file", str(path))
@@ -192,7 +163,7 @@ def test_password_from_the_environment(authorizer: str, schema: str, tmp_path: P
     assert code == 0, output
     expected = f"postgresql://pinads:p%40ss%2Fw%3Ard@127.0.0.1:5432/test?schema={schema}"
     assert _saved_url() == expected
-    assert b"p@ss/w:rd" not in _home_bytes() and b"p%40ss" not in _home_bytes()
+    assert b"p@ss/w:rd" not in stored_bytes() and b"p%40ss" not in stored_bytes()
     assert _invoke("run", "shop")[0] == 0
 
 
@@ -229,7 +200,9 @@ def test_failures_name_the_server_never_the_password(authorizer: str, tmp_path: 
 AWKWARD_SECRETS = ("Kq7v/Wz4m#Xr8t", "Pw9j?q=Hv3n", "Hs6b#Ed2w/Qm5k@Zt8p")
 
 
-def test_passwords_with_unencoded_delimiters_never_show(authorizer: str, tmp_path: Path) -> None:
+def test_passwords_with_unencoded_delimiters_never_show(
+    authorizer: str, tmp_path: Path, stored_bytes: Callable[[], bytes]
+) -> None:
     """`create` refuses them (ambiguous), quoting none of the password; a source saved with one
     by an older pinads is listed, shown and refused at run with `***` for all of it."""
     from pinads.sources.config import SourceConfig
@@ -249,14 +222,16 @@ def test_passwords_with_unencoded_delimiters_never_show(authorizer: str, tmp_pat
         for command in (["sources", "list"], ["sources", "show", "shop"], ["run", "shop"]):
             outputs.append(_invoke(*command)[1])
         assert "postgresql://pinads:***@127.0.0.1:5432/test?schema=ads" in outputs[-3]
-        stored = _home_bytes()
+        stored = stored_bytes()
         assert _invoke("sources", "delete", "shop", "--yes")[0] == 0
         for piece in [secret, *(secret[i : i + 4] for i in range(0, len(secret) - 3, 5))]:
             assert all(piece not in text for text in outputs), piece
             assert piece.encode() not in stored
 
 
-def test_the_wizard_neither_echoes_nor_stores_the_password(authorizer: str, schema: str) -> None:
+def test_the_wizard_neither_echoes_nor_stores_the_password(
+    authorizer: str, schema: str, stored_bytes: Callable[[], bytes]
+) -> None:
     url = f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test?schema={schema}"
     answers = [
         "shop",
@@ -281,4 +256,4 @@ def test_the_wizard_neither_echoes_nor_stores_the_password(authorizer: str, sche
         result.output
     )
     assert _saved_url() == url
-    assert SECRET.encode() not in _home_bytes()
+    assert SECRET.encode() not in stored_bytes()

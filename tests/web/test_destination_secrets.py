@@ -5,15 +5,13 @@ files; `***` sent back keeps it; a run connects with it."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from pinads.emulator import EUR_ADVERTISER_ID
@@ -35,7 +33,11 @@ def _server_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _server_up(), reason=f"PostgreSQL is not running at {PG}")
+# Every test here runs with a SQLite and a PostgreSQL control DB (tests/conftest.py).
+pytestmark = [
+    pytest.mark.skipif(not _server_up(), reason=f"PostgreSQL is not running at {PG}"),
+    pytest.mark.usefixtures("control_db_backend"),
+]
 
 
 @pytest.fixture
@@ -57,43 +59,6 @@ def schema() -> Iterator[str]:
 def _urls(schema: str) -> tuple[str, str]:
     url = f"postgresql://pinads:{SECRET}@127.0.0.1:5432/test?schema={schema}"
     return url, url.replace(SECRET, "***")
-
-
-@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
-def control_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Each test with the default SQLite control DB, and with PINADS_DATABASE_URL at the
-    PostgreSQL server (a fresh schema)."""
-    if request.param == "sqlite":
-        yield "sqlite"
-        return
-    name = f"pinads_ctl_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{name}"
-    monkeypatch.setenv("PINADS_DATABASE_URL", url)
-    yield name
-    with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
-def _home_bytes() -> bytes:
-    """Every file pinads keeps in PINADS_HOME (control DB with its WAL, DuckDB, logs) and,
-    with a PostgreSQL control DB, every row of its tables."""
-    home = load_settings().home
-    stored = b"".join(p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file())
-    url = os.environ.get("PINADS_DATABASE_URL")
-    if url is None:
-        return stored
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            for table in sa.inspect(conn).get_table_names():
-                rows = conn.execute(sa.text(f'SELECT t::text FROM "{table}" t')).scalars()
-                stored += "\n".join(rows).encode()
-    finally:
-        engine.dispose()
-    assert b"pinads:***@127.0.0.1" in stored  # the rows were read
-    return stored
 
 
 def _saved_url(name: str = "shop") -> str:
@@ -125,7 +90,11 @@ def _wait(client: TestClient, headers: dict[str, str], job_id: str) -> dict[str,
 
 
 def test_api_never_returns_the_password_and_keeps_it_on_replace(
-    client: TestClient, api_token: str, authorizer: str, schema: str
+    client: TestClient,
+    api_token: str,
+    authorizer: str,
+    schema: str,
+    stored_bytes: Callable[[], bytes],
 ) -> None:
     headers = {"Authorization": f"Bearer {api_token}"}
     url, shown = _urls(schema)
@@ -174,7 +143,7 @@ def test_api_never_returns_the_password_and_keeps_it_on_replace(
 
     for text in answers:
         assert SECRET not in text and "N3wPass" not in text
-    home = _home_bytes()
+    home = stored_bytes()
     assert SECRET.encode() not in home and b"N3wPass" not in home
 
 
@@ -203,7 +172,7 @@ def _save(browser: Browser, wizard: Wizard, editing: str) -> None:
 
 
 def test_pages_and_wizard_never_show_the_password(
-    browser: Browser, authorizer: str, schema: str
+    browser: Browser, authorizer: str, schema: str, stored_bytes: Callable[[], bytes]
 ) -> None:
     url, shown = _urls(schema)
     wizard = Wizard(browser)
@@ -233,4 +202,4 @@ def test_pages_and_wizard_never_show_the_password(
 
     for page in pages:
         assert SECRET not in page
-    assert SECRET.encode() not in _home_bytes()
+    assert SECRET.encode() not in stored_bytes()
