@@ -15,36 +15,13 @@ JSON report parser's rate.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_emulator(port: int) -> subprocess.Popen[bytes]:
-    cmd = [str(ROOT / ".venv/bin/pinads"), "emulator", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the emulator did not start within 60 s")
+from common import free_port, start_emulator
 
 
 def _mint(base_url: str, user_id: str) -> dict[str, Any]:
@@ -137,8 +114,8 @@ def main() -> None:
     from pinads.api import RateLimit, RateLimits
     from pinads.emulator import DEMO_USER_IDS, LARGE_ADVERTISER_ID
 
-    port = _free_port()
-    emulator = _start_emulator(port)
+    port = free_port()
+    emulator = start_emulator(port)
     base_url = f"http://127.0.0.1:{port}"
     unpaced = RateLimits(total=RateLimit(calls=1_000_000, per_seconds=1.0))
     try:

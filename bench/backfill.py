@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract import _free_port, _start_emulator
+from common import free_port, start_emulator
 
 ANALYTICS_CALLS_PER_MINUTE = 300
 EMULATOR_POLLS_UNTIL_FINISHED = 2  # the emulator's default: FINISHED at the third poll
@@ -164,8 +164,8 @@ def run_once(
 
 
 def _one(args: argparse.Namespace) -> None:
-    port = _free_port()
-    emulator = _start_emulator(port)
+    port = free_port()
+    emulator = start_emulator(port)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             figures = run_once(

@@ -23,7 +23,6 @@ import json
 import math
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,59 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-METRICS = (
-    "SPEND_IN_MICRO_DOLLAR",
-    "IMPRESSION_1",
-    "IMPRESSION_2",
-    "CLICKTHROUGH_1",
-    "CLICKTHROUGH_2",
-    "OUTBOUND_CLICK_1",
-    "OUTBOUND_CLICK_2",
-    "REPIN_1",
-    "REPIN_2",
-    "ENGAGEMENT_1",
-    "ENGAGEMENT_2",
-    "TOTAL_ENGAGEMENT",
-    "TOTAL_IMPRESSION",
-    "TOTAL_CLICKTHROUGH",
-    "CTR",
-    "CPC_IN_MICRO_DOLLAR",
-    "CPM_IN_MICRO_DOLLAR",
-    "ECPC_IN_MICRO_DOLLAR",
-    "ECPM_IN_MICRO_DOLLAR",
-    "TOTAL_CONVERSIONS",
-    "TOTAL_CHECKOUT",
-    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
-    "TOTAL_CLICK_CHECKOUT",
-    "TOTAL_VIEW_CHECKOUT",
-    "TOTAL_SIGNUP",
-    "TOTAL_LEAD",
-    "TOTAL_PAGE_VISIT",
-    "TOTAL_ADD_TO_CART",
-    "VIDEO_MRC_VIEWS_2",
-    "PIN_PROMOTION_ID",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_emulator(port: int) -> subprocess.Popen[bytes]:
-    cmd = [str(ROOT / ".venv/bin/pinads"), "emulator", "--port", str(port), "--auto-approve"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the emulator did not start within 60 s")
+from common import TYPICAL_METRICS, free_port, start_emulator
 
 
 def _metrics(dataset_name: str, *, wide: bool = False) -> list[str]:
@@ -92,9 +39,13 @@ def _metrics(dataset_name: str, *, wide: bool = False) -> list[str]:
     from pinads.catalog import get_dataset
 
     dataset = get_dataset(dataset_name)
-    chosen = [m for m in METRICS if dataset.metric(m) is not None and dataset.metric(m).in_sync]  # type: ignore[union-attr]
+    chosen = [m for m in TYPICAL_METRICS if _in_sync(dataset.metric(m))]
     extra = [m.name for m in dataset.metrics if m.in_sync and m.name not in chosen]
     return chosen + extra if wide else (chosen + extra)[:30]
+
+
+def _in_sync(metric: Any) -> bool:
+    return metric is not None and bool(metric.in_sync)
 
 
 def _attributes(dataset_name: str) -> list[str]:
@@ -268,8 +219,8 @@ def main() -> None:
             figures = child(args.url, cases[0], args.child, Path(tmp) / "bench.duckdb")
             print(json.dumps(figures))
         return
-    port = _free_port()
-    emulator = _start_emulator(port)
+    port = free_port()
+    emulator = start_emulator(port)
     try:
         url = f"http://127.0.0.1:{port}"
         for case in cases:

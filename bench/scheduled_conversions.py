@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract import _free_port, _start_emulator
+from common import free_port, start_emulator
 
 # Conversion metrics only async reports serve (the synchronous endpoints refuse them).
 METRICS = [
@@ -106,8 +106,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     for _ in range(args.repeat):
-        port = _free_port()
-        emulator = _start_emulator(port)
+        port = free_port()
+        emulator = start_emulator(port)
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 figures = run_once(
