@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner
@@ -21,9 +19,6 @@ from pinads.auth import AuthorizerService
 from pinads.auth.tokens import seal_tokens, tokens_of
 from pinads.cli import app
 from pinads.emulator import (
-    DEFAULT_USER_ID,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     EUR_ADVERTISER_ID,
     EmulatorServer,
 )
@@ -52,22 +47,6 @@ def _events(receiver: WebhookReceiver) -> list[dict[str, Any]]:
         assert hook.headers["x-pinads-signature-256"] == f"sha256={digest}"
         found.append(json.loads(hook.body))
     return found
-
-
-@pytest.fixture
-def authorizer(emulator_server: EmulatorServer) -> str:
-    minted = httpx.post(
-        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
-    ).json()
-    with AuthorizerService(load_settings()) as service:
-        service.add_with_refresh_token(
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            refresh_token=minted["refresh_token"],
-            api_url=emulator_server.api_url,
-            label="demo",
-        )
-    return "demo"
 
 
 def _source(tmp_path: Path, name: str, **extra: object) -> None:

@@ -14,19 +14,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pinads.auth import AuthorizerService
 from pinads.cli import app
 from pinads.emulator import (
-    DEFAULT_USER_ID,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     EUR_ADVERTISER_ID,
     EmulatorServer,
 )
 from pinads.emulator.analytics import attribution_from
 from pinads.emulator.reporting import ReportQuery, build_rows
 from pinads.runner import service
-from pinads.settings import load_settings
 
 FJORD = "549755813007"  # Fjord Design Studio: five campaigns, weeks without any delivery
 METRICS = ["SPEND_IN_MICRO_DOLLAR", "IMPRESSION_1"]
@@ -40,18 +35,8 @@ def pinads(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def server(emulator_server: EmulatorServer) -> EmulatorServer:
-    minted = httpx.post(
-        f"{emulator_server.base_url}/_emulator/tokens", json={"user_id": DEFAULT_USER_ID}
-    ).json()
-    with AuthorizerService(load_settings()) as auth:
-        auth.add_with_refresh_token(
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            refresh_token=minted["refresh_token"],
-            api_url=emulator_server.api_url,
-            label="demo",
-        )
+def server(emulator_server: EmulatorServer, authorizer: str) -> EmulatorServer:
+    """The emulator, with the `demo` authorizer of tests/conftest.py added for it."""
     return emulator_server
 
 
