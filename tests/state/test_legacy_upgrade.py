@@ -247,6 +247,31 @@ def make_control_version(url: str, version: int) -> None:
         _execute(url, _ORPHAN)
 
 
+def _sources_storage(url: str) -> bytes:
+    """SQLite: every byte of the database file and its WAL; PostgreSQL: the identity of the
+    `sources` table's file (a rewrite gives it a new one)."""
+    if _backend(url) == "sqlite":
+        path = Path(sa.engine.make_url(url).database or "")
+        files = sorted(path.parent.glob(f"{path.name}*"))
+        return b"".join(p.read_bytes() for p in files)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        node = conn.execute(sa.text("SELECT pg_relation_filenode('sources')")).scalar()
+    engine.dispose()
+    return str(node).encode()
+
+
+def test_a_clear_password_leaves_no_copy_behind(legacy_url: str) -> None:
+    make_control_version(legacy_url, 4)
+    before = _sources_storage(legacy_url)
+    if _backend(legacy_url) == "sqlite":
+        assert b"dest-pass-9" in before  # what the check would find
+    open_control_db(url=legacy_url)
+    after = _sources_storage(legacy_url)
+    assert b"dest-pass-9" not in after
+    assert after != before
+
+
 @pytest.mark.parametrize("version", [4, 3, 2, 1])
 def test_a_wave_1_database_is_upgraded_in_place(legacy_url: str, version: int) -> None:
     make_control_version(legacy_url, version)

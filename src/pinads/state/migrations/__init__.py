@@ -26,6 +26,7 @@ the tables of `schema.py`, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,8 @@ __all__ = [
     "script",
     "upgrade",
 ]
+
+log = logging.getLogger(__name__)
 
 # The newest revision (a test checks it is the head of `versions/`): an up-to-date database is
 # recognised without loading Alembic.
@@ -123,14 +126,18 @@ def legacy_versions(conn: sa.Connection) -> str | None:
     return f"{control or 0}/{web or 0}"
 
 
-def _adopt_legacy(conn: sa.Connection, url: str, cipher: CipherFactory | None) -> str | None:
+def _adopt_legacy(
+    conn: sa.Connection, url: str, cipher: CipherFactory | None
+) -> tuple[str | None, int]:
     """Stamp a database of the hand-written migrations with its revisions (after bringing
     control versions before 5 to 5) and drop their version tables. Returns what it was
-    (`legacy 6/2`), None for a database without them."""
+    (`legacy 6/2`; None for a database without them) and how many destination passwords it
+    encrypted on the way."""
     control = _legacy_version(conn, "schema_version")
     web = _legacy_version(conn, "web_schema_version")
+    sealed = 0
     if control is None and web is None:
-        return None
+        return None, sealed
     was = f"legacy {control or 0}/{web or 0}"
     if (
         (control is not None and control > max(_LEGACY_CONTROL))
@@ -145,7 +152,7 @@ def _adopt_legacy(conn: sa.Connection, url: str, cipher: CipherFactory | None) -
     if control is not None and control not in _LEGACY_CONTROL:
         from pinads.state.migrations.legacy import FIRST_ADOPTED, bring_to_version_5
 
-        bring_to_version_5(conn, control, cipher)
+        sealed = bring_to_version_5(conn, control, cipher)
         control = FIRST_ADOPTED
     from alembic import command
 
@@ -156,7 +163,7 @@ def _adopt_legacy(conn: sa.Connection, url: str, cipher: CipherFactory | None) -
     command.stamp(_config(conn), stamps)
     for table in ("schema_version", "web_schema_version"):
         sa.Table(table, sa.MetaData()).drop(conn, checkfirst=True)
-    return was
+    return was, sealed
 
 
 def _lock(conn: sa.Connection) -> None:
@@ -225,6 +232,7 @@ def _upgrade_locked(
 ) -> Upgrade:
     from alembic import command
 
+    sealed = 0
     with engine.begin() as conn:
         _lock(conn)
         # Read again under the lock: another process may have migrated meanwhile.
@@ -233,6 +241,38 @@ def _upgrade_locked(
             _known(revisions, url)
             before = _label(revisions)
         else:
-            before = _adopt_legacy(conn, url, cipher)
+            before, sealed = _adopt_legacy(conn, url, cipher)
         command.upgrade(_config(conn), target)
-        return Upgrade(before, _label(current_revisions(conn)))
+        after = _label(current_revisions(conn))
+    if sealed:
+        _scrub(engine)
+    return Upgrade(before, after)
+
+
+def _scrub(engine: sa.Engine) -> None:
+    """After passwords were encrypted in place: SQLite copies its write-ahead log into the file
+    and empties it, so no page that held them in clear stays behind (freed space is zeroed by
+    `secure_delete`). PostgreSQL keeps the old row versions until VACUUM; VACUUM FULL rewrites
+    the table without them (its own WAL archive, if any, is the administrator's)."""
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM FULL sources")  # outside a transaction, as it must
+        except sa.exc.DBAPIError as exc:  # the upgrade itself is done and committed
+            log.warning(
+                "could not rewrite the sources table after encrypting destination passwords "
+                "(%s): run `VACUUM FULL sources` as its owner so no old row keeps them in clear",
+                type(exc.orig).__name__,
+            )
+        return
+    if engine.dialect.name != "sqlite":
+        return
+    # The driver's own connection: outside any transaction (the engine's begin events would
+    # open one), which a checkpoint needs.
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()

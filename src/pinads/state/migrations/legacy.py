@@ -30,9 +30,10 @@ __all__ = ["FIRST_ADOPTED", "bring_to_version_5"]
 FIRST_ADOPTED = 5
 
 
-def bring_to_version_5(conn: sa.Connection, version: int, cipher: CipherFactory | None) -> None:
+def bring_to_version_5(conn: sa.Connection, version: int, cipher: CipherFactory | None) -> int:
     """Apply what control versions `version + 1` to 5 changed (`version` is 0 to 4; 0: the
-    version table exists but no step was recorded)."""
+    version table exists but no step was recorded). Returns how many destination passwords
+    it encrypted."""
     if not 0 <= version < FIRST_ADOPTED:
         raise ValueError(f"no bridge from control version {version}")
     with Operations.context(MigrationContext.configure(conn)) as ops:
@@ -45,7 +46,7 @@ def bring_to_version_5(conn: sa.Connection, version: int, cipher: CipherFactory 
                 ops.add_column(table, column())
     if version < _CLEANED_UP_IN:
         _drop_rows_of_deleted_sources(conn)
-    _seal_destination_passwords(conn, DestinationSealer(cipher))
+    return _seal_destination_passwords(conn, DestinationSealer(cipher))
 
 
 # What versions 3 and 5 added to tables of version 1 (tables made later already have them).
@@ -69,10 +70,11 @@ def _drop_rows_of_deleted_sources(conn: sa.Connection) -> None:
         conn.execute(table.delete().where(table.c.source_id.not_in(known)))
 
 
-def _seal_destination_passwords(conn: sa.Connection, sealer: DestinationSealer) -> None:
+def _seal_destination_passwords(conn: sa.Connection, sealer: DestinationSealer) -> int:
     sources = sa.table(
         "sources", sa.column("id"), sa.column("config", sa.JSON), sa.column("destination_enc")
     )
+    count = 0
     for source_id, config in conn.execute(sa.select(sources.c.id, sources.c.config)).all():
         if not isinstance(config, dict):
             continue
@@ -83,6 +85,8 @@ def _seal_destination_passwords(conn: sa.Connection, sealer: DestinationSealer) 
                 .where(sources.c.id == source_id)
                 .values(config=shown, destination_enc=sealed)
             )
+            count += 1
+    return count
 
 
 def _as_document(config: dict[Any, Any]) -> dict[str, Any]:
