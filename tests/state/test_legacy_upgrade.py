@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from cryptography.fernet import Fernet
 
 from pinads.errors import PinadsError, StateError
 from pinads.settings import load_settings
@@ -226,7 +227,7 @@ _ADDED_IN = {
     ],
     2: ["DROP TABLE run_locks", "DROP TABLE runs"],
 }
-_ORPHAN = (  # a checkpoint of a source deleted before version 4 made deletions explicit
+_ORPHAN = (  # a checkpoint of a source deleted before deletions took its rows along
     "INSERT INTO backfill_progress VALUES "
     "('bbbbbbbbbbbbbbbb', 1, 99, '2026-09-01', '2026-09-30', 'done', 7, '2026-12-01 10:00:00')"
 )
@@ -240,11 +241,21 @@ def make_control_version(url: str, version: int) -> None:
         f"DELETE FROM schema_version WHERE version > {version}",
     )
     _unseal_destinations(url)
+    if version < 4 and _backend(url) == "postgresql":
+        # Versions 1-3 made their tables without foreign keys (SQLite's stay so).
+        _execute(url, *(f"ALTER TABLE {t} DROP CONSTRAINT {k}" for t, k in _KEYS))
     for newer in sorted(_ADDED_IN, reverse=True):
         if newer > version:
             _execute(url, *_ADDED_IN[newer])
-    if version == 3:
+    if version >= 3:
         _execute(url, _ORPHAN)
+
+
+_KEYS = (
+    ("sources", "fk_sources_authorizer"),
+    ("runs", "fk_runs_source"),
+    ("run_locks", "fk_run_locks_source"),
+)
 
 
 def _sources_storage(url: str) -> bytes:
@@ -268,8 +279,9 @@ def test_a_clear_password_leaves_no_copy_behind(legacy_url: str) -> None:
         assert b"dest-pass-9" in before  # what the check would find
     open_control_db(url=legacy_url)
     after = _sources_storage(legacy_url)
-    assert b"dest-pass-9" not in after
-    assert after != before
+    if _backend(legacy_url) == "sqlite":
+        assert b"dest-pass-9" not in after
+    assert after != before  # PostgreSQL: the table was rewritten without its dead rows
 
 
 @pytest.mark.parametrize("version", [4, 3, 2, 1])
@@ -308,6 +320,31 @@ def test_a_wave_1_password_with_an_unusable_secret_key_changes_nothing(
     assert versions == 4
     assert "dest-pass-9" in str(config)
     assert "destination_enc" not in columns
+
+
+@pytest.mark.parametrize("key", ["other", "none"])
+def test_a_wave_1_password_is_not_sealed_with_another_key(
+    legacy_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str
+) -> None:
+    """Another installation's key, or none (a shell without PINADS_SECRET_KEY, whose new key
+    file would be made on the spot), cannot open the tokens already stored: the upgrade stops
+    before the password is encrypted with it and lost to the right key."""
+    make_control_version(legacy_url, 4)
+    if key == "other":
+        monkeypatch.setenv("PINADS_SECRET_KEY", Fernet.generate_key().decode())
+    else:
+        monkeypatch.delenv("PINADS_SECRET_KEY")
+        monkeypatch.setenv("PINADS_HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(StateError, match="cannot decrypt the secrets already in the control DB"):
+        open_control_db(url=legacy_url)
+    engine = sa.create_engine(legacy_url)
+    with engine.connect() as conn:
+        assert current_revisions(conn) == ()
+        config = conn.execute(sa.text("SELECT config FROM sources WHERE name = 'shop'")).scalar()
+    engine.dispose()
+    assert "dest-pass-9" in str(config)
+    monkeypatch.setenv("PINADS_SECRET_KEY", KEY)  # with the right key it goes through
+    _assert_control_rows_kept(open_control_db(url=legacy_url), 4)
 
 
 def test_an_unknown_legacy_version_is_refused_and_left_as_it_was(legacy_url: str) -> None:

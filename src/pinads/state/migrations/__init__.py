@@ -255,24 +255,44 @@ def _scrub(engine: sa.Engine) -> None:
     `secure_delete`). PostgreSQL keeps the old row versions until VACUUM; VACUUM FULL rewrites
     the table without them (its own WAL archive, if any, is the administrator's)."""
     if engine.dialect.name == "postgresql":
-        try:
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM FULL sources")  # outside a transaction, as it must
-        except sa.exc.DBAPIError as exc:  # the upgrade itself is done and committed
-            log.warning(
-                "could not rewrite the sources table after encrypting destination passwords "
-                "(%s): run `VACUUM FULL sources` as its owner so no old row keeps them in clear",
-                type(exc.orig).__name__,
-            )
-        return
-    if engine.dialect.name != "sqlite":
-        return
+        _vacuum_sources(engine)
+    elif engine.dialect.name == "sqlite":
+        _checkpoint(engine)
+
+
+_SCRUB_ADVICE = "so no old copy keeps the destination passwords just encrypted in clear"
+
+
+def _vacuum_sources(engine: sa.Engine) -> None:
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # VACUUM FULL waits for every reader of the table and blocks them meanwhile: give
+            # up after a while rather than stall the installation (the upgrade is committed).
+            conn.exec_driver_sql("SET lock_timeout = '10s'")
+            conn.exec_driver_sql("VACUUM FULL sources")  # outside a transaction, as it must
+    except sa.exc.DBAPIError as exc:
+        log.warning(
+            "could not rewrite the sources table (%s): run `VACUUM FULL sources` as its owner "
+            "when it is idle, %s",
+            type(exc.orig).__name__,
+            _SCRUB_ADVICE,
+        )
+
+
+def _checkpoint(engine: sa.Engine) -> None:
     # The driver's own connection: outside any transaction (the engine's begin events would
     # open one), which a checkpoint needs.
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = cursor.fetchone()
         cursor.close()
     finally:
         raw.close()
+    if row is None or row[0]:
+        log.warning(
+            "another process kept the control DB's write-ahead log busy: stop the other pinads "
+            "processes and run `sqlite3 <control DB> 'PRAGMA wal_checkpoint(TRUNCATE)'`, %s",
+            _SCRUB_ADVICE,
+        )

@@ -9,7 +9,16 @@ What versions 2 to 5 did, in their order, inside the upgrade's transaction:
   with the installation's secret key (`sources.destination_enc`), the config keeping `***`.
 
 Tables and columns come from revision 0001's own definitions, so the result is the same
-schema that revision builds (a test compares it with `schema.py` after the full upgrade).
+schema that revision builds (a test compares it with `schema.py` after the full upgrade). One
+difference stays on SQLite: tables made by versions 1 to 3 have no foreign keys, and SQLite adds
+one only by rebuilding the table, which under enforced foreign keys would cascade deletions
+through the rows being copied. PostgreSQL gets them (`ALTER TABLE ... ADD CONSTRAINT`, checked
+against rows already cleaned up). Nothing relies on them: `SourceRepository.delete` removes a
+source's rows itself.
+
+Passwords are sealed only with the key the database's other secrets were sealed with: an
+upgrade run without it (a shell without PINADS_SECRET_KEY, a new PINADS_HOME) would otherwise
+encrypt them with a new key and leave the real one unable to read them.
 """
 
 from __future__ import annotations
@@ -21,7 +30,10 @@ import sqlalchemy as sa
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
+from pinads.errors import StateError
+from pinads.secret_urls import has_secrets
 from pinads.state.migrations.versions import r0001_control_tables as revision_0001
+from pinads.state.schema import METADATA
 from pinads.state.sealing import CipherFactory, DestinationSealer
 
 __all__ = ["FIRST_ADOPTED", "bring_to_version_5"]
@@ -36,17 +48,22 @@ def bring_to_version_5(conn: sa.Connection, version: int, cipher: CipherFactory 
     it encrypted."""
     if not 0 <= version < FIRST_ADOPTED:
         raise ValueError(f"no bridge from control version {version}")
-    with Operations.context(MigrationContext.configure(conn)) as ops:
-        present = set(sa.inspect(conn).get_table_names())
+    context = MigrationContext.configure(conn)
+    ops = Operations(context)
+    present = set(sa.inspect(conn).get_table_names())
+    with Operations.context(context):
         for name, create in revision_0001.TABLES.items():
             if name not in present:
                 create()
-        for table, column in _LATE_COLUMNS:
-            if column().name not in _column_names(conn, table):
-                ops.add_column(table, column())
-    if version < _CLEANED_UP_IN:
-        _drop_rows_of_deleted_sources(conn)
-    return _seal_destination_passwords(conn, DestinationSealer(cipher))
+    for table, column in _LATE_COLUMNS:
+        if column().name not in _column_names(conn, table):
+            ops.add_column(table, column())
+    # Version 4 as first released deleted sources without their rows, and version 4's own
+    # clean-up came later: run it for every version (it is idempotent).
+    _drop_rows_of_deleted_sources(conn)
+    if conn.dialect.name == "postgresql":
+        _add_missing_foreign_keys(conn, ops)
+    return _seal_destination_passwords(conn, cipher)
 
 
 # What versions 3 and 5 added to tables of version 1 (tables made later already have them).
@@ -55,8 +72,8 @@ _LATE_COLUMNS: tuple[tuple[str, Callable[[], sa.Column[Any]]], ...] = (
     ("authorizers", revision_0001.rate_tier),
     ("sources", revision_0001.destination_enc),
 )
-# The version that removed rows of deleted sources.
-_CLEANED_UP_IN = 4
+# Tables whose foreign keys tables of versions 1 to 3 lack.
+_KEYED = ("sources", "runs", "run_locks", "run_plans")
 
 
 def _column_names(conn: sa.Connection, table: str) -> set[str]:
@@ -68,25 +85,68 @@ def _drop_rows_of_deleted_sources(conn: sa.Connection) -> None:
     for name in ("backfill_progress", "run_locks", "runs"):
         table = sa.table(name, sa.column("source_id"))
         conn.execute(table.delete().where(table.c.source_id.not_in(known)))
+    runs = sa.select(sa.column("id", sa.String)).select_from(sa.table("runs"))
+    plans = sa.table("run_plans", sa.column("run_id"))
+    conn.execute(plans.delete().where(plans.c.run_id.not_in(runs)))
 
 
-def _seal_destination_passwords(conn: sa.Connection, sealer: DestinationSealer) -> int:
+def _add_missing_foreign_keys(conn: sa.Connection, ops: Operations) -> None:
+    """The foreign keys of `schema.py` the tables lack, by name."""
+    for name in _KEYED:
+        have = {key["name"] for key in sa.inspect(conn).get_foreign_keys(name)}
+        for key in METADATA.tables[name].foreign_key_constraints:
+            if key.name in have or not isinstance(key.name, str):
+                continue
+            ops.create_foreign_key(
+                key.name,
+                name,
+                key.referred_table.name,
+                [column.name for column in key.columns],
+                [element.column.name for element in key.elements],
+                ondelete=key.ondelete,
+            )
+
+
+def _seal_destination_passwords(conn: sa.Connection, cipher: CipherFactory | None) -> int:
     sources = sa.table(
         "sources", sa.column("id"), sa.column("config", sa.JSON), sa.column("destination_enc")
     )
-    count = 0
-    for source_id, config in conn.execute(sa.select(sources.c.id, sources.c.config)).all():
-        if not isinstance(config, dict):
-            continue
-        shown, sealed = sealer.seal(_as_document(config))
-        if sealed is not None:
-            conn.execute(
-                sources.update()
-                .where(sources.c.id == source_id)
-                .values(config=shown, destination_enc=sealed)
-            )
-            count += 1
-    return count
+    rows = conn.execute(sa.select(sources.c.id, sources.c.config)).all()
+    clear = [(i, _as_document(c)) for i, c in rows if isinstance(c, dict) and _has_password(c)]
+    if not clear:
+        return 0
+    _check_key(conn, cipher)
+    sealer = DestinationSealer(cipher)
+    for source_id, config in clear:
+        shown, sealed = sealer.seal(config)
+        conn.execute(
+            sources.update()
+            .where(sources.c.id == source_id)
+            .values(config=shown, destination_enc=sealed)
+        )
+    return len(clear)
+
+
+def _has_password(config: dict[Any, Any]) -> bool:
+    destination = config.get("destination")
+    return isinstance(destination, str) and has_secrets(destination)
+
+
+def _check_key(conn: sa.Connection, cipher: CipherFactory | None) -> None:
+    """Refuse to seal with a key that cannot open the secrets already stored."""
+    authorizers = sa.table("authorizers", sa.column("client_secret_enc", sa.Text))
+    sample = conn.execute(sa.select(authorizers.c.client_secret_enc).limit(1)).scalar()
+    if sample is None or cipher is None:
+        return  # no secret yet: the installation's key is the first; none: sealing refuses
+    try:
+        cipher().decrypt(sample)
+    except StateError as exc:
+        raise StateError(
+            "this installation's secret key cannot decrypt the secrets already in the control "
+            "DB, so the destination passwords it must now encrypt would be lost to the right "
+            "key: set PINADS_SECRET_KEY (or PINADS_HOME/secret.key) to the key the control DB "
+            "was made with, then run `pinads db upgrade`; nothing was changed"
+        ) from exc
 
 
 def _as_document(config: dict[Any, Any]) -> dict[str, Any]:
