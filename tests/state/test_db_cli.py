@@ -53,6 +53,18 @@ def test_current_and_upgrade_on_a_control_db_of_the_hand_written_migrations() ->
     assert _db("upgrade")[1].endswith(f"schema legacy 6/2 -> {HEAD}\n")
 
 
+def test_a_hand_written_version_no_release_made_is_named_and_refused() -> None:
+    home = _legacy_home()
+    with sqlite3.connect(home / "pinads.db") as conn:
+        conn.execute("INSERT INTO schema_version VALUES (7, 'a development build', '2026-12-01')")
+    code, out = _db("current")
+    assert code == 0
+    assert "hand-written schema 7/2 (from before Alembic); no released pinads made it" in out
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code != 0
+    assert "hand-written schema version 7" in str(result.exception)
+
+
 def test_upgrade_of_a_wave_1_control_db_seals_its_destination_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -14,7 +14,7 @@ from pinads.state import (
     secret_cipher,
     upgrade,
 )
-from pinads.state.migrations import legacy_versions
+from pinads.state.migrations import legacy_adoptable, legacy_versions
 
 __all__ = ["register"]
 
@@ -26,14 +26,13 @@ def current() -> None:
     with engine.connect() as conn:
         revisions = current_revisions(conn)
         legacy = legacy_versions(conn)
+        adoptable = legacy_adoptable(conn)
     if revisions:
         state = "up to date" if revisions == (HEAD,) else "`pinads db upgrade` migrates it"
         typer.echo(f"control DB {url}: schema {'+'.join(revisions)} (newest {HEAD}); {state}")
     elif legacy:
-        typer.echo(
-            f"control DB {url}: hand-written schema {legacy} (from before Alembic); "
-            "`pinads db upgrade` migrates it"
-        )
+        what = "`pinads db upgrade` migrates it" if adoptable else "no released pinads made it"
+        typer.echo(f"control DB {url}: hand-written schema {legacy} (from before Alembic); {what}")
     else:
         typer.echo(f"control DB {url}: empty; `pinads db upgrade` creates its tables")
 

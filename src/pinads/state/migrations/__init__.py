@@ -46,6 +46,7 @@ __all__ = [
     "VERSION_TABLE",
     "Upgrade",
     "current_revisions",
+    "legacy_adoptable",
     "legacy_versions",
     "script",
     "upgrade",
@@ -126,6 +127,22 @@ def legacy_versions(conn: sa.Connection) -> str | None:
     return f"{control or 0}/{web or 0}"
 
 
+def _released(control: int | None, web: int | None) -> bool:
+    """Whether a released pinads made these hand-written versions (so they can be adopted)."""
+    return not (
+        (control is not None and control > max(_LEGACY_CONTROL))
+        or (web is not None and web not in _LEGACY_WEB)
+        or (web == _WEB_AFTER_JOIN and control != max(_LEGACY_CONTROL))
+    )
+
+
+def legacy_adoptable(conn: sa.Connection) -> bool:
+    """Whether `upgrade` can adopt the database's hand-written versions (see `legacy_versions`)."""
+    return _released(
+        _legacy_version(conn, "schema_version"), _legacy_version(conn, "web_schema_version")
+    )
+
+
 def _adopt_legacy(
     conn: sa.Connection, url: str, cipher: CipherFactory | None
 ) -> tuple[str | None, int]:
@@ -139,11 +156,7 @@ def _adopt_legacy(
     if control is None and web is None:
         return None, sealed
     was = f"legacy {control or 0}/{web or 0}"
-    if (
-        (control is not None and control > max(_LEGACY_CONTROL))
-        or (web is not None and web not in _LEGACY_WEB)
-        or (web == _WEB_AFTER_JOIN and control != max(_LEGACY_CONTROL))
-    ):
+    if not _released(control, web):
         raise StateError(
             f"the control DB {url} is at hand-written schema version {control} (web: {web}), "
             "which no released pinads made: upgrade it with the pinads build that made it, "
