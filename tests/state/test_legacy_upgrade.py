@@ -23,6 +23,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from cryptography.fernet import Fernet
 
+from pinads.emulator import DEMO_CLIENT_SECRET
 from pinads.errors import PinadsError, StateError
 from pinads.settings import load_settings
 from pinads.state import HEAD, ControlDB, SecretBox, current_revisions, open_control_db
@@ -62,9 +63,11 @@ def _backend(url: str) -> str:
     return sa.engine.make_url(url).get_backend_name()
 
 
-def _load_fixture(url: str) -> None:
+def _load_fixture(url: str, name: str = "legacy") -> None:
+    """Load `<name>_control_db.<backend>.sql` (PostgreSQL: into the URL's schema, which the
+    dump names `<name>_fixture`)."""
     backend = _backend(url)
-    dump = (FIXTURES / f"legacy_control_db.{backend}.sql").read_text()
+    dump = (FIXTURES / f"{name}_control_db.{backend}.sql").read_text()
     if backend == "sqlite":
         load_settings().ensure_home()
         with sqlite3.connect(sa.engine.make_url(url).database or "") as conn:
@@ -72,7 +75,7 @@ def _load_fixture(url: str) -> None:
         return
     schema = unquote(url).rsplit("search_path=", 1)[1]
     with psycopg.connect(PG, autocommit=True) as conn:
-        conn.execute(dump.replace("legacy_fixture", schema).encode())
+        conn.execute(dump.replace(f"{name}_fixture", schema).encode())
 
 
 def _execute(url: str, *statements: str) -> None:
@@ -360,3 +363,45 @@ def test_an_unknown_legacy_version_is_refused_and_left_as_it_was(legacy_url: str
         count = conn.execute(sa.text("SELECT count(*) FROM sources")).scalar()
     engine.dispose()
     assert count == 2
+
+
+WAVE_1_DESTINATION = "postgresql://loader:dest-pass-9@127.0.0.1:9/warehouse"
+
+
+def test_a_database_made_by_wave_1_itself_is_upgraded(
+    control_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dumps of fixtures/make_wave1_fixture.sh: wave 1's last commit (control version 4,
+    web version 1) driven through its CLI: an authorizer, a source per destination kind, a run
+    and a backfill with its checkpoint and plan, a deleted source, a web user and a token."""
+    monkeypatch.setenv("PINADS_SECRET_KEY", KEY)
+    _load_fixture(control_url, "wave1")
+    db = open_control_db(url=control_url)
+    with db.engine.connect() as conn:
+        assert current_revisions(conn) == (HEAD,)
+    assert schema_differences(db.engine) == []
+    demo = db.authorizers.find("demo")
+    box = SecretBox.from_settings(load_settings())
+    assert box.decrypt(demo.client_secret_enc).get_secret_value() == DEMO_CLIENT_SECRET
+    assert (demo.pinterest_username, demo.rate_tier) == ("hearth_home_marketing", "standard")
+    ads, shop = db.sources.get("ads"), db.sources.get("shop")
+    assert shop.config["destination"] == "postgresql://loader:***@127.0.0.1:9/warehouse"
+    assert db.sources.destination(shop) == WAVE_1_DESTINATION
+    runs = {run.kind.value: run for run in db.runs.recent(ads.id)}
+    assert {k: (r.status.value, r.rows_written) for k, r in runs.items()} == {
+        "manual": ("succeeded", 210),
+        "backfill": ("succeeded", 427),
+    }
+    (batch,) = db.runs.batches(runs["backfill"].id)
+    assert (batch.range_start, batch.range_end, batch.rows_written) == (
+        date(2026, 9, 1),
+        date(2026, 10, 31),
+        427,
+    )
+    assert db.plans.latest_backfill(ads.id, start=date(2026, 9, 1), end=date(2026, 10, 31))
+    users = WebUsers(db)
+    assert users.authenticate("admin", "correct horse battery")
+    token = (FIXTURES / f"wave1_token.{_backend(control_url)}.txt").read_text().strip()
+    use = users.token_use(token)
+    assert use is not None and use[0] == "admin"
+    assert db.sources.create("new", {"dataset": "campaigns"}, authorizer_id=None).id > shop.id
