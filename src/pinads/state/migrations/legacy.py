@@ -31,7 +31,6 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from pinads.errors import StateError
-from pinads.secret_urls import has_secrets
 from pinads.state.migrations.versions import r0001_control_tables as revision_0001
 from pinads.state.schema import METADATA
 from pinads.state.sealing import CipherFactory, DestinationSealer
@@ -72,8 +71,6 @@ _LATE_COLUMNS: tuple[tuple[str, Callable[[], sa.Column[Any]]], ...] = (
     ("authorizers", revision_0001.rate_tier),
     ("sources", revision_0001.destination_enc),
 )
-# Tables whose foreign keys tables of versions 1 to 3 lack.
-_KEYED = ("sources", "runs", "run_locks", "run_plans")
 
 
 def _column_names(conn: sa.Connection, table: str) -> set[str]:
@@ -92,7 +89,7 @@ def _drop_rows_of_deleted_sources(conn: sa.Connection) -> None:
 
 def _add_missing_foreign_keys(conn: sa.Connection, ops: Operations) -> None:
     """The foreign keys of `schema.py` the tables lack, by name."""
-    for name in _KEYED:
+    for name in revision_0001.TABLES:
         have = {key["name"] for key in sa.inspect(conn).get_foreign_keys(name)}
         for key in METADATA.tables[name].foreign_key_constraints:
             if key.name in have or not isinstance(key.name, str):
@@ -111,25 +108,22 @@ def _seal_destination_passwords(conn: sa.Connection, cipher: CipherFactory | Non
     sources = sa.table(
         "sources", sa.column("id"), sa.column("config", sa.JSON), sa.column("destination_enc")
     )
-    rows = conn.execute(sa.select(sources.c.id, sources.c.config)).all()
-    clear = [(i, _as_document(c)) for i, c in rows if isinstance(c, dict) and _has_password(c)]
-    if not clear:
-        return 0
-    _check_key(conn, cipher)
     sealer = DestinationSealer(cipher)
-    for source_id, config in clear:
-        shown, sealed = sealer.seal(config)
+    sealed = []  # (id, redacted config, ciphertext) of every destination with a password
+    for source_id, config in conn.execute(sa.select(sources.c.id, sources.c.config)).all():
+        if isinstance(config, dict):
+            shown, ciphertext = sealer.seal(_as_document(config))
+            if ciphertext is not None:
+                sealed.append((source_id, shown, ciphertext))
+    if sealed:
+        _check_key(conn, cipher)  # before anything is written
+    for source_id, shown, ciphertext in sealed:
         conn.execute(
             sources.update()
             .where(sources.c.id == source_id)
-            .values(config=shown, destination_enc=sealed)
+            .values(config=shown, destination_enc=ciphertext)
         )
-    return len(clear)
-
-
-def _has_password(config: dict[Any, Any]) -> bool:
-    destination = config.get("destination")
-    return isinstance(destination, str) and has_secrets(destination)
+    return len(sealed)
 
 
 def _check_key(conn: sa.Connection, cipher: CipherFactory | None) -> None:
