@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -260,6 +262,32 @@ def test_sigterm_sets_stop_and_gives_the_previous_handlers_back() -> None:
         assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
     finally:
         restore()
+
+
+# The signal arrives while the main thread holds `stop`'s own lock, as it does for an instant
+# on every `stop.wait()` of the scheduler's sleep; then SIGTERM must still stop it.
+_SIGNAL_INSIDE_WAIT = """
+import os, signal, threading
+from pinads.schedule import install_stop_signals
+stop = threading.Event()
+install_stop_signals(stop)
+with stop._cond:
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):  # bytecodes for the handler to run at
+        pass
+print("stopped" if stop.wait(10) else "not stopped")
+"""
+
+
+def test_a_signal_during_the_stop_events_own_lock_still_stops() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_INSIDE_WAIT],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "stopped"), done.stderr
 
 
 def test_naive_now_is_refused() -> None:

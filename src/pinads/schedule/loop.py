@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import queue
 import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -242,16 +243,32 @@ def install_stop_signals(stop: threading.Event) -> Callable[[], None]:
     function restoring the previous handlers. Main thread only, as Python requires."""
     signals = (signal.SIGTERM, signal.SIGINT)
     previous = {number: signal.getsignal(number) for number in signals}
+    # A handler runs in the main thread between two bytecodes, possibly while that thread holds
+    # `stop`'s own lock (inside `stop.wait()`): `stop.set()` there would wait for itself. The
+    # handler only hands the signal to a thread of its own, through the one queue whose `put`
+    # is safe to re-enter (SimpleQueue); that thread logs it and sets `stop`.
+    received: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+
+    def relay() -> None:
+        while (number := received.get()) is not None:
+            log.warning(
+                "received %s: stopping after the run in progress", signal.Signals(number).name
+            )
+            stop.set()
 
     def restore() -> None:
         for number, handler in previous.items():
             signal.signal(number, handler)
 
     def handle(number: int, frame: FrameType | None) -> None:
-        log.warning("received %s: stopping after the run in progress", signal.Signals(number).name)
-        stop.set()
+        received.put(number)
         restore()
 
+    def uninstall() -> None:
+        restore()
+        received.put(None)
+
+    threading.Thread(target=relay, name="stop-signals", daemon=True).start()
     for number in signals:
         signal.signal(number, handle)
-    return restore
+    return uninstall
